@@ -1,0 +1,153 @@
+//! The catalog: `catalog.toml` turned into checked values. `parse` reads the TOML (with spans, so
+//! every problem can name its line and column); `check` validates what needs the whole catalog
+//! (edges, version requirements, cycles). Nothing here touches the filesystem.
+
+mod parse;
+mod value;
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::time::Duration;
+
+use serde_json::Map;
+
+pub use parse::parse;
+
+use crate::name::ImageName;
+use crate::source::SourceFile;
+
+/// Byte range in `catalog.toml`.
+pub type Span = Range<usize>;
+
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    pub source: SourceFile,
+    pub name: String,
+    pub registry: String,
+    pub mirrors: Vec<String>,
+    /// Folder of templates, relative to the repository root.
+    pub templates: String,
+    /// Folder holding `<name>/` build contexts and rendered Dockerfiles.
+    pub images_dir: String,
+    pub platform: String,
+    pub vars: Map<String, serde_json::Value>,
+    pub labels: BTreeMap<String, String>,
+    /// Images in the order the file declares them.
+    pub images: Vec<Image>,
+    /// Index into `images` by name.
+    pub index: BTreeMap<ImageName, usize>,
+}
+
+impl Catalog {
+    pub fn get(&self, name: &str) -> Option<&Image> {
+        self.index.get(name).map(|&i| &self.images[i])
+    }
+
+    /// The image a name refers to; the caller checked the name exists.
+    pub fn image(&self, name: &ImageName) -> &Image {
+        &self.images[self.index[name]]
+    }
+
+    /// `<registry>/<name>`, the repository every tag of this image lives in.
+    pub fn repository(&self, name: &ImageName) -> String {
+        format!("{}/{}", self.registry, name)
+    }
+
+    /// The stable pull reference `<registry>/<name>:<version>`.
+    pub fn stable_ref(&self, image: &Image) -> String {
+        format!("{}:{}", self.repository(&image.name), image.version)
+    }
+}
+
+/// One `[images.<name>]` entry.
+#[derive(Debug, Clone)]
+pub struct Image {
+    pub name: ImageName,
+    pub span: Span,
+    pub origin: Origin,
+    pub uses: Vec<Dependency>,
+    pub version: semver::Version,
+    pub kind: String,
+    pub recipe: Recipe,
+    pub description: String,
+    pub provides: Vec<String>,
+    pub tags: Vec<String>,
+    pub test: Vec<String>,
+    pub test_timeout: Duration,
+    pub build_timeout: Duration,
+    pub vars: Map<String, serde_json::Value>,
+    pub owner: Option<String>,
+    pub build_args: BTreeMap<String, String>,
+    pub labels: BTreeMap<String, String>,
+    /// Build context, relative to the repository root, normalised (`images/<name>` by default).
+    pub context: String,
+    pub context_span: Option<Span>,
+    pub lint_ignore: Vec<String>,
+}
+
+impl Image {
+    pub fn is_base(&self) -> bool {
+        matches!(self.origin, Origin::Base { .. })
+    }
+
+    pub fn parent(&self) -> Option<&Dependency> {
+        match &self.origin {
+            Origin::Parent(dep) => Some(dep),
+            Origin::Base { .. } => None,
+        }
+    }
+
+    /// Every image this one builds on: its parent first, then `uses`.
+    pub fn dependencies(&self) -> impl Iterator<Item = &Dependency> {
+        self.parent().into_iter().chain(self.uses.iter())
+    }
+}
+
+/// Where an image's final stage comes from.
+#[derive(Debug, Clone)]
+pub enum Origin {
+    /// `from = "repo:tag"`: an external image; this makes the image a base.
+    Base {
+        from: String,
+        from_span: Span,
+        refresh: Refresh,
+    },
+    /// `parent = "name@req"`.
+    Parent(Dependency),
+}
+
+/// A reference to another catalog image, with an optional semver requirement.
+#[derive(Debug, Clone)]
+pub struct Dependency {
+    pub name: ImageName,
+    pub requirement: Option<semver::VersionReq>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recipe {
+    /// A template file name, relative to the templates folder.
+    Template { name: String, span: Span },
+    /// A hand-written Dockerfile, relative to the repository root.
+    Dockerfile { path: String, span: Span },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Refresh {
+    Nightly,
+    Weekly,
+    Manual,
+}
+
+impl Refresh {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Refresh::Nightly => "nightly",
+            Refresh::Weekly => "weekly",
+            Refresh::Manual => "manual",
+        }
+    }
+}
+
+pub const DEFAULT_TEST_TIMEOUT: Duration = Duration::from_secs(120);
+pub const DEFAULT_BUILD_TIMEOUT: Duration = Duration::from_secs(60 * 60);

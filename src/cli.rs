@@ -1,0 +1,122 @@
+//! The command line as clap parses it. Nothing past `run` sees these types: it turns them into
+//! the settings each command takes.
+
+use std::path::PathBuf;
+
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "hier",
+    version,
+    about = "Build, test and refresh a layered hierarchy of container images",
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// The catalog (a file, or a folder holding catalog.toml) [default: $HIER_CATALOG, else ./catalog.toml]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub catalog: Option<PathBuf>,
+
+    /// Output format (`graph` also takes dot and mermaid)
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+
+    /// Say more (repeat for more detail)
+    #[arg(short, long, global = true, action = ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Say only what went wrong
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// When to colour the output
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Dot,
+    Mermaid,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check the catalog, the graph, the versions and every template; report all problems
+    Validate,
+    /// Write images/<name>/Dockerfile for templated images
+    Render {
+        /// Images to render [default: all]
+        images: Vec<String>,
+        /// Write nothing; fail listing the files that are stale
+        #[arg(long)]
+        check: bool,
+    },
+    /// List the images: name, kind, version, parent, description
+    List {
+        /// Only images of this kind
+        #[arg(long)]
+        kind: Option<String>,
+    },
+    /// Draw the hierarchy (parent edges) as a tree
+    Tree {
+        /// Only this image and what descends from it
+        image: Option<String>,
+    },
+    /// Everything about one image: chain, variables, tags, reference, provides, last build
+    Show { image: String },
+    /// The DAG with both kinds of edge (--format dot, mermaid or json)
+    Graph,
+    /// The ancestors of an image along `parent`, from its base down
+    Parents { image: String },
+    /// The images built directly on an image (with --all, every descendant)
+    Children {
+        image: String,
+        /// Every descendant, in build order
+        #[arg(long)]
+        all: bool,
+    },
+    /// Everything that would rebuild if these images changed, in build order
+    Impact {
+        #[arg(required = true)]
+        images: Vec<String>,
+    },
+    /// Images (never apps) that provide every need, best fit first
+    Pick {
+        /// Needs such as `python` or `python=3.12`
+        #[arg(required = true)]
+        needs: Vec<String>,
+    },
+    /// The build plan: waves in order and why each image is in it
+    Plan(Selection),
+}
+
+/// Which images a plan (or a rebuild) covers. Without a selector: `--changed`.
+#[derive(Debug, Args, Clone, Default)]
+#[group(multiple = false)]
+pub struct Selection {
+    /// Images whose inputs changed since the lock, and their dependents [default]
+    #[arg(long)]
+    pub changed: bool,
+    /// Every image
+    #[arg(long)]
+    pub all: bool,
+    /// Images whose inputs differ from git revision REV, and their dependents
+    #[arg(long, value_name = "REV")]
+    pub since: Option<String>,
+    /// These images and their dependents
+    pub images: Vec<String>,
+}

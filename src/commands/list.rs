@@ -1,0 +1,71 @@
+//! `hier list [--kind K]`: the images in build order with kind, version, parent and description.
+
+use serde_json::json;
+
+use super::{Context, Output};
+use crate::catalog::Origin;
+use crate::error::Error;
+use crate::table::Table;
+
+pub fn run(cx: &Context, kind: Option<&str>) -> Result<Output, Error> {
+    let repo = cx.open()?;
+    if let Some(kind) = kind
+        && !repo.catalog.images.iter().any(|i| i.kind == kind)
+    {
+        let mut kinds: Vec<&str> = repo
+            .catalog
+            .images
+            .iter()
+            .map(|i| i.kind.as_str())
+            .collect();
+        kinds.sort();
+        kinds.dedup();
+        return Err(Error::usage_help(
+            format!("no image of kind `{kind}` in the catalog"),
+            format!("the kinds are: {}", kinds.join(", ")),
+        ));
+    }
+    let images: Vec<_> = repo
+        .hierarchy
+        .order()
+        .iter()
+        .map(|n| repo.catalog.image(n))
+        .filter(|i| kind.is_none_or(|k| i.kind == k))
+        .collect();
+    if cx.json() {
+        let list: Vec<_> = images
+            .iter()
+            .map(|i| {
+                let (parent, from) = match &i.origin {
+                    Origin::Base { from, .. } => (None, Some(from.as_str())),
+                    Origin::Parent(dep) => (Some(dep.name.as_str()), None),
+                };
+                json!({
+                    "name": i.name.as_str(),
+                    "kind": i.kind,
+                    "version": i.version.to_string(),
+                    "parent": parent,
+                    "from": from,
+                    "description": i.description,
+                    "provides": repo.inherited.provides[&i.name],
+                })
+            })
+            .collect();
+        return Ok(Output::json(&json!({ "images": list })));
+    }
+    let mut table = Table::new(&["NAME", "KIND", "VERSION", "PARENT", "DESCRIPTION"]);
+    for i in images {
+        let parent = match &i.origin {
+            Origin::Base { from, .. } => format!("({from})"),
+            Origin::Parent(dep) => dep.name.to_string(),
+        };
+        table.row(vec![
+            i.name.to_string(),
+            i.kind.clone(),
+            i.version.to_string(),
+            parent,
+            i.description.clone(),
+        ]);
+    }
+    Ok(Output::text(table.render(&cx.styles)))
+}

@@ -1,0 +1,279 @@
+//! Walking a build context: pre-order, names sorted byte-wise in each folder, symlinks not
+//! followed, the root itself not listed; an excluded folder is entered only when an exception
+//! pattern names something inside it literally, and then gets no entry of its own. Sockets are
+//! left out (the docker CLI cannot archive them).
+
+use std::collections::HashMap;
+use std::fs;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use super::ContextError;
+use super::ignore::{ParentMatches, Patterns, read_lines};
+use crate::hash;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EntryKind {
+    Dir,
+    File,
+    Symlink(String),
+    Fifo,
+    CharDevice,
+    BlockDevice,
+}
+
+/// One entry of the context as the engine receives it.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// Relative, `/`-separated, without a trailing `/`.
+    pub path: String,
+    pub kind: EntryKind,
+    /// `st_mode & 0o7777`.
+    pub mode: u32,
+    pub size: u64,
+    /// Seconds since the epoch.
+    pub mtime: i64,
+    pub dev: u64,
+    pub ino: u64,
+    pub nlink: u64,
+    pub rdev: u64,
+}
+
+impl Entry {
+    pub fn executable(&self) -> bool {
+        self.mode & 0o111 != 0
+    }
+}
+
+/// Lists the entries of the context at `root`. `dockerfile` is the Dockerfile's path inside
+/// the context (kept even if `.dockerignore` excludes it, as the docker CLI does). A context
+/// folder that does not exist is an empty context.
+pub fn walk(root: &Path, dockerfile: Option<&str>) -> Result<Vec<Entry>, ContextError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |error| ContextError::Io { path, error }
+    };
+    match fs::metadata(root) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io(root)(e)),
+        Ok(m) if !m.is_dir() => {
+            return Err(ContextError::Io {
+                path: root.to_path_buf(),
+                error: std::io::Error::other("the build context is not a folder"),
+            });
+        }
+        Ok(_) => {}
+    }
+    let ignore_path = root.join(".dockerignore");
+    let mut patterns = match fs::read(&ignore_path) {
+        Ok(bytes) => {
+            let text = String::from_utf8_lossy(&bytes);
+            Patterns::new(&read_lines(&text)).map_err(|e| ContextError::Ignore {
+                path: ignore_path.clone(),
+                line: e.line,
+                message: e.message,
+            })?
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Patterns::default(),
+        Err(e) => return Err(io(&ignore_path)(e)),
+    };
+    patterns.keep_build_files(dockerfile);
+    let mut entries = Vec::new();
+    walk_dir(root, "", None, &patterns, &mut entries)?;
+    Ok(entries)
+}
+
+fn walk_dir(
+    dir: &Path,
+    prefix: &str,
+    parent: Option<&ParentMatches>,
+    patterns: &Patterns,
+    out: &mut Vec<Entry>,
+) -> Result<(), ContextError> {
+    let read = fs::read_dir(dir).map_err(|error| ContextError::Io {
+        path: dir.to_path_buf(),
+        error,
+    })?;
+    let mut names: Vec<(Vec<u8>, PathBuf)> = Vec::new();
+    for item in read {
+        let item = item.map_err(|error| ContextError::Io {
+            path: dir.to_path_buf(),
+            error,
+        })?;
+        use std::os::unix::ffi::OsStrExt;
+        names.push((item.file_name().as_bytes().to_vec(), item.path()));
+    }
+    names.sort();
+    for (name, path) in names {
+        let name = String::from_utf8_lossy(&name).into_owned();
+        let rel = if prefix.is_empty() {
+            name
+        } else {
+            format!("{prefix}/{name}")
+        };
+        let meta = fs::symlink_metadata(&path).map_err(|error| ContextError::Io {
+            path: path.clone(),
+            error,
+        })?;
+        let (excluded, matches) = if patterns.is_empty() {
+            (false, Vec::new())
+        } else {
+            patterns.matches(&rel, parent)
+        };
+        let is_dir = meta.file_type().is_dir();
+        if excluded {
+            if is_dir && patterns.descend_excluded(&rel) {
+                walk_dir(&path, &rel, Some(&matches), patterns, out)?;
+            }
+            continue;
+        }
+        let file_type = meta.file_type();
+        let kind = if is_dir {
+            EntryKind::Dir
+        } else if file_type.is_symlink() {
+            let target = fs::read_link(&path).map_err(|error| ContextError::Io {
+                path: path.clone(),
+                error,
+            })?;
+            EntryKind::Symlink(target.to_string_lossy().into_owned())
+        } else if file_type.is_file() {
+            EntryKind::File
+        } else if file_type.is_fifo() {
+            EntryKind::Fifo
+        } else if file_type.is_char_device() {
+            EntryKind::CharDevice
+        } else if file_type.is_block_device() {
+            EntryKind::BlockDevice
+        } else {
+            // Sockets: the docker CLI leaves them out.
+            continue;
+        };
+        out.push(Entry {
+            path: rel.clone(),
+            kind,
+            mode: meta.mode() & 0o7777,
+            size: if file_type.is_file() { meta.size() } else { 0 },
+            mtime: meta.mtime(),
+            dev: meta.dev(),
+            ino: meta.ino(),
+            nlink: meta.nlink(),
+            rdev: meta.rdev(),
+        });
+        if is_dir {
+            walk_dir(&path, &rel, Some(&matches), patterns, out)?;
+        }
+    }
+    Ok(())
+}
+
+/// Content digests of files, computed once per run and shared by every context that holds the
+/// same file (keyed by device, inode, size and modification time).
+#[derive(Default)]
+pub struct FileDigests {
+    cache: Mutex<HashMap<FileKey, String>>,
+}
+
+/// Device, inode, size, modification time (seconds, nanoseconds).
+type FileKey = (u64, u64, u64, i64, i64);
+
+impl FileDigests {
+    pub fn digest(&self, path: &Path) -> std::io::Result<String> {
+        let meta = fs::metadata(path)?;
+        let key = (
+            meta.dev(),
+            meta.ino(),
+            meta.size(),
+            meta.mtime(),
+            meta.mtime_nsec(),
+        );
+        if let Some(d) = self
+            .cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
+            return Ok(d.clone());
+        }
+        let digest = hash::digest_reader(fs::File::open(path)?)?;
+        self.cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, digest.clone());
+        Ok(digest)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn paths(entries: &[Entry]) -> Vec<String> {
+        entries
+            .iter()
+            .map(|e| match &e.kind {
+                EntryKind::Dir => format!("{}/", e.path),
+                EntryKind::Symlink(t) => format!("{} -> {t}", e.path),
+                _ => e.path.clone(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn walks_in_byte_order_with_ignores_and_symlinks() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::create_dir_all(root.join("a/b")).unwrap();
+        fs::create_dir_all(root.join("skip/keep")).unwrap();
+        fs::write(root.join("a/b/f.txt"), "x").unwrap();
+        fs::write(root.join("a.txt"), "x").unwrap();
+        fs::write(root.join("B.txt"), "x").unwrap();
+        fs::write(root.join("debug.log"), "x").unwrap();
+        fs::write(root.join("skip/keep/me"), "x").unwrap();
+        fs::write(root.join("skip/other"), "x").unwrap();
+        fs::write(root.join("Dockerfile"), "FROM x").unwrap();
+        std::os::unix::fs::symlink("a.txt", root.join("link")).unwrap();
+        fs::write(
+            root.join(".dockerignore"),
+            "*.log\nskip\n!skip/keep/me\nDockerfile\n.dockerignore\n",
+        )
+        .unwrap();
+        let entries = walk(root, Some("Dockerfile")).unwrap();
+        assert_eq!(
+            paths(&entries),
+            [
+                ".dockerignore",
+                "B.txt",
+                "Dockerfile",
+                "a/",
+                "a/b/",
+                "a/b/f.txt",
+                "a.txt",
+                "link -> a.txt",
+                "skip/keep/me"
+            ]
+        );
+    }
+
+    #[test]
+    fn missing_context_is_empty_and_bad_ignore_names_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(walk(&dir.path().join("nope"), None).unwrap().is_empty());
+        fs::write(dir.path().join(".dockerignore"), "ok\n\n[bad\n").unwrap();
+        match walk(dir.path(), None).unwrap_err() {
+            ContextError::Ignore { line, .. } => assert_eq!(line, 3),
+            other => panic!("{other}"),
+        }
+    }
+
+    #[test]
+    fn records_the_executable_bit() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("run.sh");
+        fs::write(&f, "#!/bin/sh").unwrap();
+        fs::set_permissions(&f, fs::Permissions::from_mode(0o750)).unwrap();
+        let entries = walk(dir.path(), None).unwrap();
+        assert!(entries[0].executable());
+    }
+}

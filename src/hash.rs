@@ -1,0 +1,71 @@
+//! SHA-256 digests written as `sha256:<hex>`, the form Docker uses for image ids and manifests.
+
+use std::io::Read;
+
+use sha2::{Digest as _, Sha256};
+
+/// An incremental digest over framed fields: each field is length-prefixed, so no two different
+/// sequences of fields can produce the same stream of bytes.
+#[derive(Clone, Default)]
+pub struct Hasher(Sha256);
+
+impl Hasher {
+    pub fn new() -> Self {
+        Hasher(Sha256::new())
+    }
+
+    pub fn field(&mut self, bytes: impl AsRef<[u8]>) -> &mut Self {
+        let bytes = bytes.as_ref();
+        self.0.update((bytes.len() as u64).to_le_bytes());
+        self.0.update(bytes);
+        self
+    }
+
+    pub fn finish(self) -> String {
+        format!("sha256:{}", hex::encode(self.0.finalize()))
+    }
+}
+
+/// The digest of a byte string.
+pub fn digest(bytes: impl AsRef<[u8]>) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(bytes.as_ref())))
+}
+
+/// The digest of everything a reader yields, read in chunks (never held whole in memory).
+pub fn digest_reader(mut reader: impl Read) -> std::io::Result<String> {
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 64 * 1024];
+    loop {
+        let n = match reader.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        hasher.update(&buffer[..n]);
+    }
+    Ok(format!("sha256:{}", hex::encode(hasher.finalize())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_digest() {
+        assert_eq!(
+            digest("abc"),
+            "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(digest_reader(&b"abc"[..]).unwrap(), digest("abc"));
+    }
+
+    #[test]
+    fn fields_are_framed() {
+        let mut a = Hasher::new();
+        a.field("ab").field("c");
+        let mut b = Hasher::new();
+        b.field("a").field("bc");
+        assert_ne!(a.finish(), b.finish());
+    }
+}

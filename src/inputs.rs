@@ -1,0 +1,145 @@
+//! The inputs of an image — everything known before building that determines its content —
+//! as per-component digests and one digest over them all. Equal inputs on equal parents give
+//! equal images, so the lock can tell what changed and why.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::catalog::{Catalog, Image, Origin};
+use crate::context::{Entry, EntryKind, FileDigests};
+use crate::hash::{self, Hasher};
+use crate::lock::LockEntry;
+
+/// Bumped whenever the way inputs are hashed changes, so old lock entries stop matching.
+pub const INPUTS_FORMAT: &str = "hier-inputs/1";
+
+/// The components, in the order a plan reports them.
+pub const COMPONENTS: &[&str] = &[
+    "dockerfile",
+    "context",
+    "build_args",
+    "labels",
+    "version",
+    "platform",
+    "from",
+];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inputs {
+    pub digest: String,
+    pub components: BTreeMap<String, String>,
+}
+
+impl Inputs {
+    /// The components whose digests differ from `recorded` (in report order).
+    pub fn changed_components(&self, recorded: &BTreeMap<String, String>) -> Vec<&'static str> {
+        COMPONENTS
+            .iter()
+            .copied()
+            .filter(|c| self.components.get(*c) != recorded.get(*c))
+            .collect()
+    }
+}
+
+/// The digest of a context's entries: paths, types, the executable bit, contents and symlink
+/// targets. `skip` leaves out the committed rendering of a templated image's Dockerfile.
+pub fn context_digest(
+    root: &Path,
+    entries: &[Entry],
+    files: &FileDigests,
+    skip: Option<&str>,
+) -> std::io::Result<String> {
+    let mut h = Hasher::new();
+    h.field(INPUTS_FORMAT);
+    for entry in entries {
+        if Some(entry.path.as_str()) == skip {
+            continue;
+        }
+        match &entry.kind {
+            EntryKind::Dir => h.field("dir").field(&entry.path),
+            EntryKind::File => {
+                let digest = files.digest(&root.join(&entry.path))?;
+                h.field("file")
+                    .field(&entry.path)
+                    .field(if entry.executable() { "x" } else { "-" })
+                    .field(digest)
+            }
+            EntryKind::Symlink(target) => h.field("symlink").field(&entry.path).field(target),
+            EntryKind::Fifo => h.field("fifo").field(&entry.path),
+            EntryKind::CharDevice => h
+                .field("char")
+                .field(&entry.path)
+                .field(entry.rdev.to_string()),
+            EntryKind::BlockDevice => h
+                .field("block")
+                .field(&entry.path)
+                .field(entry.rdev.to_string()),
+        };
+    }
+    Ok(h.finish())
+}
+
+/// The inputs of one image, given its Dockerfile (stable rendering or hand-written file) and
+/// its context digest. For a base, the identity of `from` recorded in `locked` is an input.
+pub fn compute(
+    catalog: &Catalog,
+    image: &Image,
+    dockerfile: &[u8],
+    context: String,
+    locked: Option<&LockEntry>,
+) -> Inputs {
+    let mut components = BTreeMap::new();
+    components.insert("dockerfile".to_string(), hash::digest(dockerfile));
+    components.insert("context".to_string(), context);
+    let mut args = Hasher::new();
+    for (k, v) in &image.build_args {
+        args.field(k).field(v);
+    }
+    components.insert("build_args".to_string(), args.finish());
+    let mut labels = Hasher::new();
+    let mut declared = catalog.labels.clone();
+    declared.extend(image.labels.clone());
+    for (k, v) in &declared {
+        labels.field(k).field(v);
+    }
+    components.insert("labels".to_string(), labels.finish());
+    components.insert(
+        "version".to_string(),
+        hash::digest(image.version.to_string()),
+    );
+    components.insert("platform".to_string(), hash::digest(&catalog.platform));
+    if let Origin::Base { from, .. } = &image.origin {
+        let mut h = Hasher::new();
+        h.field(from);
+        h.field(
+            locked
+                .and_then(|l| l.upstream_digest.as_deref())
+                .unwrap_or(""),
+        );
+        components.insert("from".to_string(), h.finish());
+    }
+    let mut all = Hasher::new();
+    all.field(INPUTS_FORMAT);
+    for (name, digest) in &components {
+        all.field(name).field(digest);
+    }
+    Inputs {
+        digest: all.finish(),
+        components,
+    }
+}
+
+/// The fingerprint of a build: its inputs plus the exact images it was built on.
+pub fn fingerprint(
+    inputs: &Inputs,
+    parent_image_id: Option<&str>,
+    uses: &BTreeMap<String, String>,
+) -> String {
+    let mut h = Hasher::new();
+    h.field(INPUTS_FORMAT).field(&inputs.digest);
+    h.field(parent_image_id.unwrap_or(""));
+    for (name, id) in uses {
+        h.field(name).field(id);
+    }
+    h.finish()
+}

@@ -1,0 +1,30 @@
+//! hier manages a layered hierarchy of container images declared in one catalog: it renders
+//! their Dockerfiles from templates, works out what changed, and plans the rebuild of the
+//! changed images and everything that descends from them.
+//!
+//! The core is pure (catalog → graph → inputs → plan); reading the repository lives in `repo`,
+//! printing in `run` and the commands.
+
+pub mod catalog;
+pub mod cli;
+pub mod commands;
+pub mod context;
+pub mod diagnostic;
+pub mod dockerfile;
+pub mod error;
+pub mod git;
+pub mod graph;
+pub mod hash;
+pub mod inherit;
+pub mod inputs;
+pub mod lock;
+pub mod name;
+pub mod plan;
+pub mod reference;
+pub mod repo;
+pub mod run;
+pub mod source;
+pub mod style;
+pub mod table;
+pub mod tags;
+pub mod templates;

@@ -1,0 +1,206 @@
+//! The build plan: which images to build, in which waves, and why. A pure function of the
+//! catalog's graph, the current inputs and the lock, so `hier plan` prints exactly what
+//! `hier rebuild` will do.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::catalog::Catalog;
+use crate::graph::Hierarchy;
+use crate::inputs::Inputs;
+use crate::lock::Lock;
+use crate::name::ImageName;
+
+/// What to plan for.
+pub enum Selector {
+    /// Images whose inputs differ from the lock, that are not in the lock, or whose recorded
+    /// parent moved since they were built; plus their dependents.
+    Changed,
+    /// Every image.
+    All,
+    /// These images and their dependents.
+    Images(Vec<ImageName>),
+    /// Images whose inputs differ from an earlier revision's, plus their dependents.
+    Since(BTreeMap<ImageName, Inputs>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
+    New,
+    Changed(Vec<&'static str>),
+    ParentRebuilt(ImageName),
+    Selected,
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::New => f.write_str("new"),
+            Reason::Changed(c) => write!(f, "changed: {}", c.join(", ")),
+            Reason::ParentRebuilt(p) => write!(f, "parent rebuilt: {p}"),
+            Reason::Selected => f.write_str("selected"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Build,
+    Fetch,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Build => "build",
+            Action::Fetch => "fetch",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanItem {
+    pub name: ImageName,
+    pub wave: usize,
+    pub reason: Reason,
+    pub inputs: String,
+    pub action: Action,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    /// In build order: by wave, then name.
+    pub items: Vec<PlanItem>,
+}
+
+impl Plan {
+    pub fn waves(&self) -> usize {
+        self.items.iter().map(|i| i.wave + 1).max().unwrap_or(0)
+    }
+
+    pub fn builds(&self) -> impl Iterator<Item = &PlanItem> {
+        self.items.iter().filter(|i| i.action == Action::Build)
+    }
+}
+
+/// Why an image is selected on its own, if it is (for `--changed`).
+fn own_change(catalog: &Catalog, name: &ImageName, inputs: &Inputs, lock: &Lock) -> Option<Reason> {
+    let Some(entry) = lock.images.get(name.as_str()) else {
+        return Some(Reason::New);
+    };
+    if entry.inputs != inputs.digest {
+        let mut changed = inputs.changed_components(&entry.components);
+        if changed.is_empty() {
+            // Same components, different total: the hashing format changed.
+            changed.push("format");
+        }
+        return Some(Reason::Changed(changed));
+    }
+    // A cascade that stopped half-way: what this image was built on is no longer what the
+    // lock records for its parent or `uses`.
+    let image = catalog.image(name);
+    if let Some(parent) = image.parent() {
+        let recorded = lock
+            .images
+            .get(parent.name.as_str())
+            .map(|e| e.image_id.as_str());
+        if recorded != entry.parent_image_id.as_deref() {
+            return Some(Reason::ParentRebuilt(parent.name.clone()));
+        }
+    }
+    for dep in &image.uses {
+        let recorded = lock
+            .images
+            .get(dep.name.as_str())
+            .map(|e| e.image_id.as_str());
+        if recorded
+            != entry
+                .uses_image_ids
+                .get(dep.name.as_str())
+                .map(String::as_str)
+        {
+            return Some(Reason::ParentRebuilt(dep.name.clone()));
+        }
+    }
+    None
+}
+
+/// Makes the plan for a selector.
+pub fn make(
+    catalog: &Catalog,
+    hierarchy: &Hierarchy,
+    inputs: &BTreeMap<ImageName, Inputs>,
+    lock: &Lock,
+    selector: &Selector,
+) -> Plan {
+    let mut direct: BTreeMap<ImageName, Reason> = BTreeMap::new();
+    match selector {
+        Selector::All => {
+            for name in hierarchy.order() {
+                direct.insert(name.clone(), Reason::Selected);
+            }
+        }
+        Selector::Images(names) => {
+            for name in names {
+                direct.insert(name.clone(), Reason::Selected);
+            }
+        }
+        Selector::Changed => {
+            for name in hierarchy.order() {
+                if let Some(reason) = own_change(catalog, name, &inputs[name], lock) {
+                    direct.insert(name.clone(), reason);
+                }
+            }
+        }
+        Selector::Since(previous) => {
+            for name in hierarchy.order() {
+                let reason = match previous.get(name) {
+                    None => Some(Reason::New),
+                    Some(before) if before.digest != inputs[name].digest => {
+                        let mut changed = inputs[name].changed_components(&before.components);
+                        if changed.is_empty() {
+                            changed.push("format");
+                        }
+                        Some(Reason::Changed(changed))
+                    }
+                    Some(_) => None,
+                };
+                if let Some(reason) = reason {
+                    direct.insert(name.clone(), reason);
+                }
+            }
+        }
+    }
+    let selected: BTreeSet<ImageName> = hierarchy.closure(direct.keys().cloned());
+    let items = hierarchy
+        .build_order(&selected)
+        .into_iter()
+        .map(|(name, wave)| {
+            let reason = direct.get(&name).cloned().unwrap_or_else(|| {
+                // Not selected itself: something it builds on is rebuilt. Name the parent when
+                // it is, else the first `uses` image that is.
+                let image = catalog.image(&name);
+                let dep = image
+                    .dependencies()
+                    .find(|d| selected.contains(&d.name))
+                    .map(|d| d.name.clone())
+                    .unwrap_or_else(|| name.clone());
+                Reason::ParentRebuilt(dep)
+            });
+            PlanItem {
+                inputs: inputs
+                    .get(&name)
+                    .map(|i| i.digest.clone())
+                    .unwrap_or_default(),
+                name,
+                wave,
+                reason,
+                action: Action::Build,
+            }
+        })
+        .collect();
+    Plan { items }
+}
