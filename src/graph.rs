@@ -271,12 +271,12 @@ impl Hierarchy {
             ready = next;
             current += 1;
         }
-        let mut out: Vec<(ImageName, usize)> = wave.into_iter().collect();
         let stuck: Vec<ImageName> = set
             .iter()
-            .filter(|n| !out.iter().any(|(o, _)| o == *n))
+            .filter(|n| !wave.contains_key(*n))
             .cloned()
             .collect();
+        let mut out: Vec<(ImageName, usize)> = wave.into_iter().collect();
         out.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
         out.extend(stuck.into_iter().map(|n| (n, current)));
         out

@@ -58,7 +58,7 @@ pub fn context_digest(
         match &entry.kind {
             EntryKind::Dir => h.field("dir").field(&entry.path),
             EntryKind::File => {
-                let digest = files.digest(&root.join(&entry.path))?;
+                let digest = files.digest(&root.join(&entry.path), entry)?;
                 h.field("file")
                     .field(&entry.path)
                     .field(if entry.executable() { "x" } else { "-" })

@@ -71,8 +71,22 @@ impl Repository {
     /// Reads and checks everything (catalog, edges, templates, Dockerfiles, contexts, lock).
     /// Every problem found is reported together.
     pub fn open(catalog_path: &Path) -> Result<Repository, Error> {
-        let lock = read_lock(catalog_path.parent().unwrap_or(Path::new(".")))?;
-        Self::open_with_lock(catalog_path, lock)
+        // The lock and the catalog are independent reads: parse them side by side.
+        let (lock, repo) = rayon::join(
+            || read_lock(catalog_path.parent().unwrap_or(Path::new("."))),
+            || Self::open_with_lock(catalog_path, Lock::default()),
+        );
+        match (repo, lock) {
+            (Ok(mut repo), Ok(lock)) => {
+                repo.lock = lock;
+                Ok(repo)
+            }
+            (Err(Error::Input(mut problems)), Err(Error::Input(more))) => {
+                problems.extend(more);
+                Err(Error::Input(problems))
+            }
+            (Err(e), _) | (_, Err(e)) => Err(e),
+        }
     }
 
     /// Like [`open`](Self::open), with a lock given by the caller (for an older revision, which
@@ -389,10 +403,31 @@ fn load_templates(root: &Path, catalog: &Catalog) -> (Templates, Vec<Diagnostic>
     (templates, problems)
 }
 
+/// Where a path really is, resolving symlinks; parents are resolved once and remembered
+/// (contexts share a few parent folders), leaves only when they are symlinks.
+struct RealPaths(BTreeMap<PathBuf, Option<PathBuf>>);
+
+impl RealPaths {
+    fn resolve(&mut self, path: &Path) -> Option<PathBuf> {
+        let meta = fs::symlink_metadata(path).ok()?;
+        if meta.file_type().is_symlink() {
+            return fs::canonicalize(path).ok();
+        }
+        let parent = path.parent()?;
+        let real_parent = self
+            .0
+            .entry(parent.to_path_buf())
+            .or_insert_with(|| fs::canonicalize(parent).ok())
+            .clone()?;
+        Some(real_parent.join(path.file_name()?))
+    }
+}
+
 /// Hand-written Dockerfiles exist; contexts stay inside the repository (symlinks included).
 fn check_files(root: &Path, catalog: &Catalog) -> Vec<Diagnostic> {
     let mut problems = Vec::new();
     let canonical_root = fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    let mut real = RealPaths(BTreeMap::new());
     for image in &catalog.images {
         if let Recipe::Dockerfile { path, span } = &image.recipe {
             let full = root.join(path);
@@ -416,7 +451,7 @@ fn check_files(root: &Path, catalog: &Catalog) -> Vec<Diagnostic> {
             }
         }
         let context = root.join(&image.context);
-        if let Ok(real) = fs::canonicalize(&context)
+        if let Some(real) = real.resolve(&context)
             && !real.starts_with(&canonical_root)
         {
             let span = image.context_span.clone().unwrap_or(image.span.clone());

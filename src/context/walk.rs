@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::fs;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use super::ContextError;
 use super::ignore::{ParentMatches, Patterns, read_lines};
@@ -34,6 +34,7 @@ pub struct Entry {
     pub size: u64,
     /// Seconds since the epoch.
     pub mtime: i64,
+    pub mtime_nsec: i64,
     pub dev: u64,
     pub ino: u64,
     pub nlink: u64,
@@ -66,22 +67,49 @@ pub fn walk(root: &Path, dockerfile: Option<&str>) -> Result<Vec<Entry>, Context
         Ok(_) => {}
     }
     let ignore_path = root.join(".dockerignore");
-    let mut patterns = match fs::read(&ignore_path) {
-        Ok(bytes) => {
-            let text = String::from_utf8_lossy(&bytes);
-            Patterns::new(&read_lines(&text)).map_err(|e| ContextError::Ignore {
-                path: ignore_path.clone(),
-                line: e.line,
-                message: e.message,
-            })?
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Patterns::default(),
+    let bytes = match fs::read(&ignore_path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
         Err(e) => return Err(io(&ignore_path)(e)),
     };
-    patterns.keep_build_files(dockerfile);
+    let patterns = compiled(&bytes, dockerfile).map_err(|e| ContextError::Ignore {
+        path: ignore_path.clone(),
+        line: e.line,
+        message: e.message,
+    })?;
     let mut entries = Vec::new();
     walk_dir(root, "", None, &patterns, &mut entries)?;
     Ok(entries)
+}
+
+/// Compiles a `.dockerignore` (with the exceptions that keep the build files), once per
+/// distinct content and Dockerfile name in a run: hierarchies repeat the same few files in
+/// every context, and compiled patterns are shared between threads.
+fn compiled(
+    bytes: &[u8],
+    dockerfile: Option<&str>,
+) -> Result<Arc<Patterns>, super::ignore::IgnoreError> {
+    type Cache = HashMap<(Vec<u8>, Option<String>), Arc<Patterns>>;
+    static CACHE: Mutex<Option<Cache>> = Mutex::new(None);
+    let key = (bytes.to_vec(), dockerfile.map(str::to_string));
+    if let Some(p) = CACHE
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get_or_insert_with(HashMap::new)
+        .get(&key)
+    {
+        return Ok(p.clone());
+    }
+    let text = String::from_utf8_lossy(bytes);
+    let mut patterns = Patterns::new(&read_lines(&text))?;
+    patterns.keep_build_files(dockerfile);
+    let patterns = Arc::new(patterns);
+    CACHE
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get_or_insert_with(HashMap::new)
+        .insert(key, patterns.clone());
+    Ok(patterns)
 }
 
 fn walk_dir(
@@ -155,6 +183,7 @@ fn walk_dir(
             mode: meta.mode() & 0o7777,
             size: if file_type.is_file() { meta.size() } else { 0 },
             mtime: meta.mtime(),
+            mtime_nsec: meta.mtime_nsec(),
             dev: meta.dev(),
             ino: meta.ino(),
             nlink: meta.nlink(),
@@ -178,14 +207,14 @@ pub struct FileDigests {
 type FileKey = (u64, u64, u64, i64, i64);
 
 impl FileDigests {
-    pub fn digest(&self, path: &Path) -> std::io::Result<String> {
-        let meta = fs::metadata(path)?;
+    /// The digest of a file the walk listed (its metadata identifies it in the cache).
+    pub fn digest(&self, path: &Path, entry: &Entry) -> std::io::Result<String> {
         let key = (
-            meta.dev(),
-            meta.ino(),
-            meta.size(),
-            meta.mtime(),
-            meta.mtime_nsec(),
+            entry.dev,
+            entry.ino,
+            entry.size,
+            entry.mtime,
+            entry.mtime_nsec,
         );
         if let Some(d) = self
             .cache
@@ -195,7 +224,12 @@ impl FileDigests {
         {
             return Ok(d.clone());
         }
-        let digest = hash::digest_reader(fs::File::open(path)?)?;
+        // Small files in one read; larger ones streamed, never held whole.
+        let digest = if entry.size <= 256 * 1024 {
+            hash::digest(fs::read(path)?)
+        } else {
+            hash::digest_reader(fs::File::open(path)?)?
+        };
         self.cache
             .lock()
             .unwrap_or_else(|e| e.into_inner())

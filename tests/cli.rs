@@ -1,0 +1,654 @@
+//! The real binary on temporary repositories: exact output and exit codes of the query and
+//! planning commands.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::{Repo, Run};
+use hier::lock::{Lock, LockEntry};
+
+const CATALOG: &str = r#"[catalog]
+name = "test"
+registry = "registry.test/platform"
+
+[catalog.vars]
+greeting = "hello"
+
+[catalog.labels]
+"org.opencontainers.image.vendor" = "Test"
+
+[images.base]
+from = "busybox:1.36"
+version = "1.0.0"
+kind = "base"
+template = "base.hbs"
+description = "Busybox base"
+provides = ["os=busybox", "sh"]
+vars = { packages = ["curl", "bash", "curl"] }
+
+[images.py]
+parent = "base@^1"
+version = "3.12.1"
+kind = "runtime"
+template = "runtime.hbs"
+description = "Python"
+provides = ["python=3.12.1"]
+tags = ["py"]
+vars = { packages = ["python3", "python3-pip"] }
+
+[images.web]
+parent = "base"
+version = "1.25.0"
+kind = "webserver"
+template = "runtime.hbs"
+description = "nginx"
+provides = ["nginx=1.25"]
+vars = { packages = ["nginx"] }
+
+[images.combo]
+parent = "py@^3"
+uses = ["web"]
+version = "1.0.0"
+kind = "combo"
+template = "combo.hbs"
+description = "Python and nginx"
+provides = ["nginx=1.25"]
+
+[images.app]
+parent = "combo@^1"
+version = "0.1.0"
+kind = "app"
+dockerfile = "images/app/Dockerfile"
+owner = "team-a"
+build_args = { MODE = "prod" }
+"#;
+
+fn repo() -> Repo {
+    Repo::with(&[
+        ("catalog.toml", CATALOG),
+        (
+            "templates/base.hbs",
+            "FROM {{parent.ref}}\n{{> install packages=vars.packages}}\nLABEL greeting=\"{{vars.greeting}}\"\n",
+        ),
+        (
+            "templates/runtime.hbs",
+            "FROM {{parent.ref}}\n{{> install packages=vars.packages}}\n",
+        ),
+        (
+            "templates/combo.hbs",
+            "FROM {{parent.ref}}\nCOPY --from={{uses.web.ref}} /etc/nginx /etc/nginx\nENV TAGS=\"{{join image.tags \",\"}}\"\n",
+        ),
+        (
+            "templates/partials/install.hbs",
+            "RUN apk add --no-cache \\\n{{lines packages}}\n",
+        ),
+        (
+            "images/app/Dockerfile",
+            "ARG HIER_PARENT\nFROM ${HIER_PARENT}\nCOPY app.sh /app.sh\nUSER nobody\n",
+        ),
+        ("images/app/app.sh", "echo app\n"),
+        ("images/app/.dockerignore", "*.log\n"),
+    ])
+}
+
+fn ok(run: &Run) -> &str {
+    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+    &run.stdout
+}
+
+/// Records a finished build of every image in the lock, as `hier rebuild` would.
+fn lock_everything(repo: &Repo) {
+    let r = hier::repo::Repository::open(&repo.path().join("catalog.toml")).unwrap();
+    let inputs = r.inputs().unwrap();
+    let mut lock = Lock::default();
+    for name in r.hierarchy.order() {
+        let image = r.catalog.image(name);
+        let id = |n: &str| format!("sha256:{:0>64}", n.len());
+        let uses: BTreeMap<String, String> = image
+            .uses
+            .iter()
+            .map(|d| (d.name.to_string(), id(d.name.as_str())))
+            .collect();
+        lock.images.insert(
+            name.to_string(),
+            LockEntry {
+                inputs: inputs[name].digest.clone(),
+                components: inputs[name].components.clone(),
+                fingerprint: "sha256:f".into(),
+                image_id: id(name.as_str()),
+                parent_image_id: image.parent().map(|p| id(p.name.as_str())),
+                uses_image_ids: uses,
+                built_at: "2026-11-23T00:00:00Z".into(),
+                ..Default::default()
+            },
+        );
+    }
+    lock.write_atomic(&repo.path().join("hier.lock")).unwrap();
+}
+
+#[test]
+fn list_is_an_aligned_table_in_build_order() {
+    let repo = repo();
+    assert_eq!(
+        ok(&repo.hier(&["list"])),
+        "\
+NAME   KIND       VERSION  PARENT          DESCRIPTION
+base   base       1.0.0    (busybox:1.36)  Busybox base
+py     runtime    3.12.1   base            Python
+web    webserver  1.25.0   base            nginx
+combo  combo      1.0.0    py              Python and nginx
+app    app        0.1.0    combo
+"
+    );
+    assert_eq!(
+        ok(&repo.hier(&["list", "--kind", "runtime"])),
+        "NAME  KIND     VERSION  PARENT  DESCRIPTION\npy    runtime  3.12.1   base    Python\n"
+    );
+    let bad = repo.hier(&["list", "--kind", "runtim"]);
+    assert_eq!(bad.code, 2);
+    assert_eq!(
+        bad.stderr,
+        "error: no image of kind `runtim` in the catalog\n  = help: the kinds are: app, base, combo, runtime, webserver\n"
+    );
+}
+
+#[test]
+fn list_json_has_parent_from_and_inherited_provides() {
+    let repo = repo();
+    let v: serde_json::Value =
+        serde_json::from_str(ok(&repo.hier(&["list", "--format", "json"]))).unwrap();
+    let images = v["images"].as_array().unwrap();
+    assert_eq!(images.len(), 5);
+    assert_eq!(
+        images[0],
+        serde_json::json!({"name": "base", "kind": "base", "version": "1.0.0", "parent": null,
+            "from": "busybox:1.36", "description": "Busybox base", "provides": ["os=busybox", "sh"]})
+    );
+    assert_eq!(images[3]["parent"], "py");
+    assert_eq!(images[3]["from"], serde_json::Value::Null);
+    assert_eq!(
+        images[3]["provides"],
+        serde_json::json!(["os=busybox", "sh", "python=3.12.1", "nginx=1.25"])
+    );
+}
+
+#[test]
+fn tree_follows_parent_edges_only() {
+    let repo = repo();
+    assert_eq!(
+        ok(&repo.hier(&["tree"])),
+        "\
+base 1.0.0 (base, from busybox:1.36)
+├── py 3.12.1 (runtime)
+│   └── combo 1.0.0 (combo)
+│       └── app 0.1.0 (app)
+└── web 1.25.0 (webserver)
+"
+    );
+    assert_eq!(
+        ok(&repo.hier(&["tree", "py"])),
+        "py 3.12.1 (runtime)\n└── combo 1.0.0 (combo)\n    └── app 0.1.0 (app)\n"
+    );
+}
+
+#[test]
+fn show_gives_chain_tags_reference_provides_and_vars() {
+    let repo = repo();
+    assert_eq!(
+        ok(&repo.hier(&["show", "combo"])),
+        "\
+combo 1.0.0 (combo)
+  Python and nginx
+
+chain:      busybox:1.36 -> base 1.0.0 -> py 3.12.1 -> combo 1.0.0
+reference:  registry.test/platform/combo:1.0.0
+tags:       1.0.0, 1.0, 1
+provides:   os=busybox, sh, python=3.12.1, nginx=1.25
+uses:       web
+children:   app
+template:   templates/combo.hbs
+context:    images/combo
+test:       -
+last build: never built (not in hier.lock)
+vars:
+  greeting = \"hello\"
+  packages = [\"python3\",\"python3-pip\"]
+"
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(ok(&repo.hier(&["show", "py", "--format", "json"]))).unwrap();
+    assert_eq!(v["chain"], serde_json::json!(["base", "py"]));
+    assert_eq!(v["tags"], serde_json::json!(["3.12.1", "3.12", "3", "py"]));
+    assert_eq!(v["reference"], "registry.test/platform/py:3.12.1");
+    assert_eq!(v["children"], serde_json::json!(["combo"]));
+}
+
+#[test]
+fn graph_in_dot_mermaid_and_json_has_both_kinds_of_edge() {
+    let repo = repo();
+    assert_eq!(
+        ok(&repo.hier(&["graph", "--format", "dot"])),
+        r#"digraph "test" {
+    rankdir=TB;
+    node [shape=box];
+    "base" [label="base\n1.0.0 (base)"];
+    "py" [label="py\n3.12.1 (runtime)"];
+    "web" [label="web\n1.25.0 (webserver)"];
+    "combo" [label="combo\n1.0.0 (combo)"];
+    "app" [label="app\n0.1.0 (app)"];
+    "base" -> "py";
+    "base" -> "web";
+    "combo" -> "app";
+    "py" -> "combo";
+    "web" -> "combo" [style=dashed, label="uses"];
+}
+"#
+    );
+    let mermaid = repo.hier(&["graph", "--format", "mermaid"]);
+    assert!(ok(&mermaid).starts_with("flowchart TD\n    n0[\"base 1.0.0<br/><i>base</i>\"]\n"));
+    assert!(mermaid.stdout.contains("    n2 -. uses .-> n3\n"));
+    let v: serde_json::Value =
+        serde_json::from_str(ok(&repo.hier(&["graph", "--format", "json"]))).unwrap();
+    assert_eq!(v["edges"].as_array().unwrap().len(), 5);
+    assert!(
+        v["edges"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!({"from": "web", "to": "combo", "kind": "uses"}))
+    );
+}
+
+#[test]
+fn parents_children_and_impact_follow_the_right_edges() {
+    let repo = repo();
+    let names = |args: &[&str]| -> Vec<String> {
+        let mut all = args.to_vec();
+        all.extend(["--format", "json"]);
+        let v: serde_json::Value = serde_json::from_str(ok(&repo.hier(&all))).unwrap();
+        v["images"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(names(&["parents", "app"]), ["base", "py", "combo"]);
+    assert_eq!(names(&["parents", "base"]), Vec::<String>::new());
+    assert_eq!(names(&["children", "web"]), ["combo"]);
+    assert_eq!(names(&["children", "base"]), ["py", "web"]);
+    assert_eq!(names(&["children", "web", "--all"]), ["combo", "app"]);
+    assert_eq!(names(&["impact", "web"]), ["web", "combo", "app"]);
+    assert_eq!(names(&["impact", "app", "py"]), ["py", "combo", "app"]);
+    assert_eq!(
+        ok(&repo.hier(&["impact", "web"])),
+        "WAVE  NAME   KIND       VERSION\n0     web    webserver  1.25.0\n1     combo  combo      1.0.0\n2     app    app        0.1.0\n3 images would rebuild in 3 waves\n"
+    );
+}
+
+#[test]
+fn pick_prefers_the_closest_fit_and_never_an_app() {
+    let repo = repo();
+    let picks = |needs: &[&str]| -> Vec<String> {
+        let mut all = vec!["pick"];
+        all.extend(needs);
+        all.extend(["--format", "json"]);
+        let run = repo.hier(&all);
+        let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        v["images"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(picks(&["sh"]), ["base", "py", "web", "combo"]);
+    assert_eq!(picks(&["python=3.12"]), ["py", "combo"]);
+    assert_eq!(picks(&["python=3"]), ["py", "combo"]);
+    assert_eq!(picks(&["python", "nginx"]), ["combo"]);
+    assert!(picks(&["python=3.1"]).is_empty());
+    let none = repo.hier(&["pick", "ruby"]);
+    assert_eq!(none.code, 1);
+    assert_eq!(none.stderr, "no image provides all of: ruby\n");
+}
+
+#[test]
+fn render_writes_then_check_finds_nothing_stale() {
+    let repo = repo();
+    let run = repo.hier(&["render"]);
+    assert_eq!(
+        ok(&run),
+        "wrote images/base/Dockerfile\nwrote images/py/Dockerfile\nwrote images/web/Dockerfile\nwrote images/combo/Dockerfile\n4 written, 0 already up to date\n"
+    );
+    assert_eq!(
+        repo.read("images/base/Dockerfile"),
+        "# Generated by hier from templates/base.hbs. Do not edit: change the template or catalog.toml, then run `hier render`.\nFROM busybox:1.36\nRUN apk add --no-cache \\\n    bash \\\n    curl\nLABEL greeting=\"hello\"\n"
+    );
+    assert_eq!(
+        repo.read("images/combo/Dockerfile"),
+        "# Generated by hier from templates/combo.hbs. Do not edit: change the template or catalog.toml, then run `hier render`.\nFROM registry.test/platform/py:3.12.1\nCOPY --from=registry.test/platform/web:1.25.0 /etc/nginx /etc/nginx\nENV TAGS=\"1.0.0,1.0,1\"\n"
+    );
+    assert_eq!(
+        ok(&repo.hier(&["render", "--check"])),
+        "4 rendered Dockerfiles are up to date\n"
+    );
+    assert_eq!(
+        ok(&repo.hier(&["render"])),
+        "0 written, 4 already up to date\n"
+    );
+}
+
+#[test]
+fn render_check_lists_stale_files_and_writes_nothing() {
+    let repo = repo();
+    ok(&repo.hier(&["render"]));
+    repo.write(
+        "templates/runtime.hbs",
+        "FROM {{parent.ref}}\n{{> install packages=vars.packages}}\nUSER 1000\n",
+    );
+    let before = repo.snapshot();
+    let run = repo.hier(&["render", "--check"]);
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.stdout,
+        "stale: images/py/Dockerfile\nstale: images/web/Dockerfile\n"
+    );
+    assert_eq!(
+        run.stderr,
+        "error: 2 rendered Dockerfiles are out of date; run `hier render` and commit the result\n"
+    );
+    assert_eq!(repo.snapshot(), before);
+    assert_eq!(
+        ok(&repo.hier(&["render", "web"])),
+        "wrote images/web/Dockerfile\n1 written, 0 already up to date\n"
+    );
+    let hand = repo.hier(&["render", "app"]);
+    assert_eq!(hand.code, 0);
+    assert_eq!(
+        hand.stderr,
+        "note: `app` has a hand-written Dockerfile (images/app/Dockerfile); nothing to render\n"
+    );
+}
+
+#[test]
+fn plan_of_a_new_hierarchy_builds_everything_in_waves() {
+    let repo = repo();
+    assert_eq!(
+        ok(&repo.hier(&["plan"])),
+        "\
+WAVE  IMAGE  ACTION  REASON
+0     base   build   new
+1     py     build   new
+1     web    build   new
+2     combo  build   new
+3     app    build   new
+5 images to build in 4 waves
+"
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(ok(&repo.hier(&["plan", "--format", "json"]))).unwrap();
+    let first = &v["images"][0];
+    assert_eq!(first["name"], "base");
+    assert_eq!(first["wave"], 0);
+    assert_eq!(first["reason"], "new");
+    assert_eq!(first["action"], "build");
+    assert!(first["inputs"].as_str().unwrap().starts_with("sha256:"));
+    let keys: Vec<&String> = first.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["name", "wave", "reason", "inputs", "action"]);
+}
+
+#[test]
+fn plan_changed_selects_exactly_what_changed_and_its_dependents() {
+    let repo = repo();
+    lock_everything(&repo);
+    assert_eq!(
+        ok(&repo.hier(&["plan"])),
+        "Nothing to build: every image matches hier.lock.\n"
+    );
+
+    // An ignored file changes nothing.
+    repo.write("images/app/debug.log", "noise");
+    assert_eq!(
+        ok(&repo.hier(&["plan", "--changed"])),
+        "Nothing to build: every image matches hier.lock.\n"
+    );
+
+    // A context file selects its image.
+    repo.write("images/app/app.sh", "echo app v2\n");
+    assert_eq!(
+        ok(&repo.hier(&["plan"])),
+        "WAVE  IMAGE  ACTION  REASON\n0     app    build   changed: context\n1 image to build in 1 wave\n"
+    );
+    repo.write("images/app/app.sh", "echo app\n");
+
+    // A variable of web changes web's rendering; combo uses web, app descends from combo.
+    let catalog = CATALOG.replace(
+        "vars = { packages = [\"nginx\"] }",
+        "vars = { packages = [\"nginx\", \"openssl\"] }",
+    );
+    repo.write("catalog.toml", &catalog);
+    assert_eq!(
+        ok(&repo.hier(&["plan"])),
+        "\
+WAVE  IMAGE  ACTION  REASON
+0     web    build   changed: dockerfile
+1     combo  build   parent rebuilt: web
+2     app    build   parent rebuilt: combo
+3 images to build in 3 waves
+"
+    );
+    repo.write("catalog.toml", CATALOG);
+
+    // A catalog variable reaches every templated image that inherits it: only base uses it.
+    repo.write(
+        "catalog.toml",
+        &CATALOG.replace("greeting = \"hello\"", "greeting = \"hi\""),
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(ok(&repo.hier(&["plan", "--format", "json"]))).unwrap();
+    let reasons: Vec<(String, String)> = v["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["name"].as_str().unwrap().to_string(),
+                i["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            ("base".to_string(), "changed: dockerfile".to_string()),
+            ("py".to_string(), "parent rebuilt: base".to_string()),
+            ("web".to_string(), "parent rebuilt: base".to_string()),
+            ("combo".to_string(), "parent rebuilt: py".to_string()),
+            ("app".to_string(), "parent rebuilt: combo".to_string()),
+        ]
+    );
+    repo.write("catalog.toml", CATALOG);
+
+    // A build argument and a version are inputs too.
+    repo.write(
+        "catalog.toml",
+        &CATALOG.replace("MODE = \"prod\"", "MODE = \"dev\""),
+    );
+    assert!(ok(&repo.hier(&["plan"])).contains("0     app    build   changed: build_args\n"));
+    repo.write(
+        "catalog.toml",
+        &CATALOG.replace("version = \"0.1.0\"", "version = \"0.1.1\""),
+    );
+    assert!(ok(&repo.hier(&["plan"])).contains("0     app    build   changed: version\n"));
+    repo.write("catalog.toml", CATALOG);
+    assert_eq!(
+        ok(&repo.hier(&["plan"])),
+        "Nothing to build: every image matches hier.lock.\n"
+    );
+}
+
+#[test]
+fn plan_resumes_a_cascade_that_stopped_half_way() {
+    let repo = repo();
+    lock_everything(&repo);
+    // web was rebuilt (new image id) but combo, built on the old web, was not.
+    let mut lock = Lock::parse(&hier::source::SourceFile::new(
+        "hier.lock".into(),
+        repo.read("hier.lock"),
+    ))
+    .unwrap();
+    lock.images.get_mut("web").unwrap().image_id = format!("sha256:{}", "e".repeat(64));
+    lock.write_atomic(&repo.path().join("hier.lock")).unwrap();
+    assert_eq!(
+        ok(&repo.hier(&["plan"])),
+        "WAVE  IMAGE  ACTION  REASON\n0     combo  build   parent rebuilt: web\n1     app    build   parent rebuilt: combo\n2 images to build in 2 waves\n"
+    );
+}
+
+#[test]
+fn plan_all_and_named_images() {
+    let repo = repo();
+    lock_everything(&repo);
+    let all = ok(&repo.hier(&["plan", "--all", "-q"])).to_string();
+    assert_eq!(all.lines().count(), 6);
+    assert!(all.contains("0     base   build   selected\n"));
+    assert_eq!(
+        ok(&repo.hier(&["plan", "py"])),
+        "WAVE  IMAGE  ACTION  REASON\n0     py     build   selected\n1     combo  build   parent rebuilt: py\n2     app    build   parent rebuilt: combo\n3 images to build in 3 waves\n"
+    );
+    let conflict = repo.hier(&["plan", "--all", "py"]);
+    assert_eq!(conflict.code, 2);
+    let unknown = repo.hier(&["plan", "pyy"]);
+    assert_eq!(unknown.code, 2);
+    assert_eq!(
+        unknown.stderr,
+        "error: no image `pyy` in the catalog\n  = help: did you mean `py`?\n"
+    );
+}
+
+#[test]
+fn plan_since_a_git_revision() {
+    let repo = repo();
+    let git = |args: &[&str]| {
+        let status = std::process::Command::new("git")
+            .args([
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@t",
+                "-c",
+                "init.defaultBranch=main",
+            ])
+            .args(args)
+            .current_dir(repo.path())
+            .output()
+            .unwrap();
+        assert!(
+            status.status.success(),
+            "{}",
+            String::from_utf8_lossy(&status.stderr)
+        );
+    };
+    git(&["init", "-q"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-qm", "one"]);
+    assert_eq!(
+        ok(&repo.hier(&["plan", "--since", "HEAD"])),
+        "Nothing to build: every image matches hier.lock.\n"
+    );
+    repo.write("templates/combo.hbs", "FROM {{parent.ref}}\n");
+    assert_eq!(
+        ok(&repo.hier(&["plan", "--since", "HEAD"])),
+        "WAVE  IMAGE  ACTION  REASON\n0     combo  build   changed: dockerfile\n1     app    build   parent rebuilt: combo\n2 images to build in 2 waves\n"
+    );
+    let bad = repo.hier(&["plan", "--since", "no-such-rev"]);
+    assert_eq!(bad.code, 2);
+    assert_eq!(
+        bad.stderr,
+        "error: unknown git revision `no-such-rev`\n  = help: name a commit, branch or tag (`git log --oneline` lists them)\n"
+    );
+}
+
+#[test]
+fn validate_reports_success_in_text_and_json() {
+    let repo = repo();
+    assert_eq!(
+        ok(&repo.hier(&["validate"])),
+        "catalog.toml: 5 images (1 base, 4 rendered from templates, 1 hand-written) in 4 waves; no problems found\n"
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(ok(&repo.hier(&["validate", "--format", "json"]))).unwrap();
+    assert_eq!(v["valid"], true);
+    assert_eq!(v["images"], 5);
+}
+
+#[test]
+fn the_catalog_is_found_by_flag_environment_or_working_folder() {
+    let repo = repo();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let missing = common::hier_in(elsewhere.path(), &["list"]);
+    assert_eq!(missing.code, 2);
+    assert!(
+        missing.stderr.starts_with("error: no catalog.toml in "),
+        "{}",
+        missing.stderr
+    );
+    let path = repo.path().join("catalog.toml");
+    let by_flag = common::hier_in(
+        elsewhere.path(),
+        &[
+            "--catalog",
+            path.to_str().unwrap(),
+            "list",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(by_flag.code, 0, "{}", by_flag.stderr);
+    let by_folder = common::hier_in(
+        elsewhere.path(),
+        &["list", "--catalog", repo.path().to_str().unwrap(), "-q"],
+    );
+    assert_eq!(by_folder.code, 0, "{}", by_folder.stderr);
+    let by_env = std::process::Command::new(env!("CARGO_BIN_EXE_hier"))
+        .args(["list", "--format", "json"])
+        .current_dir(elsewhere.path())
+        .env("HIER_CATALOG", &path)
+        .output()
+        .unwrap();
+    assert!(by_env.status.success());
+    assert_eq!(String::from_utf8_lossy(&by_env.stdout), by_flag.stdout);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let repo = repo();
+    let run = repo.hier(&["show", "nope"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        "error: no image `nope` in the catalog\n  = help: `hier list` shows the images\n"
+    );
+    let run = repo.hier(&["list", "--format", "dot"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        "error: --format dot and --format mermaid apply to `hier graph` only\n  = help: use --format text or --format json\n"
+    );
+    assert_eq!(repo.hier(&["frobnicate"]).code, 2);
+    assert_eq!(repo.hier(&["pick", "python="]).code, 2);
+    assert_eq!(repo.hier(&["--help"]).code, 0);
+}
+
+#[test]
+fn the_example_hierarchy_is_valid_and_its_committed_renders_are_current() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let work = tempfile::tempdir().unwrap();
+    std::fs::copy(root.join("catalog.toml"), work.path().join("catalog.toml")).unwrap();
+    common::copy_tree(&root.join("templates"), &work.path().join("templates"));
+    common::copy_tree(&root.join("images"), &work.path().join("images"));
+    let check = common::hier_in(work.path(), &["render", "--check"]);
+    assert_eq!(check.code, 0, "{}{}", check.stdout, check.stderr);
+    let validate = common::hier_in(work.path(), &["validate"]);
+    assert_eq!(validate.code, 0, "{}", validate.stderr);
+}
