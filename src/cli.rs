@@ -102,6 +102,24 @@ pub enum Command {
     },
     /// The build plan: waves in order and why each image is in it
     Plan(Selection),
+    /// Build the plan against the Docker Engine: test, tag and record each image
+    Rebuild {
+        #[command(flatten)]
+        selection: Selection,
+        /// Builds at once
+        #[arg(short = 'j', long = "jobs", value_name = "N", default_value_t = 2,
+              value_parser = clap::value_parser!(u16).range(1..))]
+        jobs: u16,
+        /// Start nothing more after the first failure
+        #[arg(long)]
+        fail_fast: bool,
+        /// Build without the engine's layer cache
+        #[arg(long)]
+        no_cache: bool,
+        /// Print the plan and build nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 /// Which images a plan (or a rebuild) covers. Without a selector: `--changed`.

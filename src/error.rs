@@ -51,6 +51,9 @@ pub enum Error {
     /// were already printed.
     #[error("{0}")]
     Failed(String),
+    /// The engine or a registry did not answer (the message names the endpoint).
+    #[error("{0}")]
+    Unreachable(String),
     /// Writing or reading something hier owns failed.
     #[error("cannot {action} {path}: {source}")]
     Io {
@@ -87,6 +90,7 @@ impl Error {
         match self {
             Error::Usage { .. } | Error::Input(_) => Exit::BadInput,
             Error::Failed(_) | Error::Io { .. } => Exit::Failed,
+            Error::Unreachable(_) => Exit::Unreachable,
         }
     }
 }

@@ -49,6 +49,17 @@ pub fn context_digest(
     files: &FileDigests,
     skip: Option<&str>,
 ) -> std::io::Result<String> {
+    context_digest_with(entries, skip, |entry| {
+        files.digest(&root.join(&entry.path), entry)
+    })
+}
+
+/// [`context_digest`] with the files' digests from `digest_of` (e.g. as they were streamed).
+pub fn context_digest_with(
+    entries: &[Entry],
+    skip: Option<&str>,
+    mut digest_of: impl FnMut(&Entry) -> std::io::Result<String>,
+) -> std::io::Result<String> {
     let mut h = Hasher::new();
     h.field(INPUTS_FORMAT);
     for entry in entries {
@@ -58,7 +69,7 @@ pub fn context_digest(
         match &entry.kind {
             EntryKind::Dir => h.field("dir").field(&entry.path),
             EntryKind::File => {
-                let digest = files.digest(&root.join(&entry.path), entry)?;
+                let digest = digest_of(entry)?;
                 h.field("file")
                     .field(&entry.path)
                     .field(if entry.executable() { "x" } else { "-" })
@@ -118,15 +129,32 @@ pub fn compute(
         );
         components.insert("from".to_string(), h.finish());
     }
-    let mut all = Hasher::new();
-    all.field(INPUTS_FORMAT);
-    for (name, digest) in &components {
-        all.field(name).field(digest);
-    }
     Inputs {
-        digest: all.finish(),
+        digest: total(&components),
         components,
     }
+}
+
+/// The inputs of a base once the identity of its `from` is known (a base built for the first
+/// time has none recorded yet).
+pub fn with_upstream(inputs: &Inputs, from: &str, upstream: &str) -> Inputs {
+    let mut components = inputs.components.clone();
+    let mut h = Hasher::new();
+    h.field(from).field(upstream);
+    components.insert("from".to_string(), h.finish());
+    Inputs {
+        digest: total(&components),
+        components,
+    }
+}
+
+fn total(components: &BTreeMap<String, String>) -> String {
+    let mut all = Hasher::new();
+    all.field(INPUTS_FORMAT);
+    for (name, digest) in components {
+        all.field(name).field(digest);
+    }
+    all.finish()
 }
 
 /// The fingerprint of a build: its inputs plus the exact images it was built on.

@@ -88,7 +88,7 @@ pub fn render_error(error: &Error, styles: &Styles) -> String {
             }
             out
         }
-        Error::Failed(message) => format!("{label}: {message}\n"),
+        Error::Failed(message) | Error::Unreachable(message) => format!("{label}: {message}\n"),
         Error::Io { .. } => format!("{label}: {error}\n"),
     }
 }

@@ -5,6 +5,7 @@ mod graph;
 mod list;
 mod pick;
 mod plan;
+mod rebuild;
 mod relations;
 mod render;
 mod show;
@@ -81,5 +82,22 @@ pub fn dispatch(command: &Command, cx: &Context) -> Result<Output, Error> {
         Command::Impact { images } => relations::impact(cx, images),
         Command::Pick { needs } => pick::run(cx, needs),
         Command::Plan(selection) => plan::run(cx, selection),
+        Command::Rebuild {
+            selection,
+            jobs,
+            fail_fast,
+            no_cache,
+            dry_run,
+        } => rebuild::run(
+            cx,
+            selection,
+            &crate::rebuild::Options {
+                jobs: usize::from(*jobs),
+                fail_fast: *fail_fast,
+                no_cache: *no_cache,
+                quiet: cx.quiet,
+            },
+            *dry_run,
+        ),
     }
 }

@@ -1,6 +1,7 @@
 //! Build contexts: which files the engine receives for an image (walked and filtered exactly
 //! like the docker CLI does) and their digests.
 
+pub mod archive;
 pub mod ignore;
 mod walk;
 

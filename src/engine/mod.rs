@@ -1,0 +1,406 @@
+//! The Docker Engine, through bollard: the only module that talks to it. Connects like the
+//! docker CLI (`DOCKER_HOST`, else the local socket), negotiates the API version, builds with
+//! the legacy builder from a streamed context, runs test containers, tags and inspects images.
+//! Transient errors (connection reset, 5xx) are retried with backoff; failing build steps are
+//! not.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::time::Duration;
+
+use bollard::Docker;
+use bollard::errors::Error as BollardError;
+use bollard::models::{ContainerCreateBody, HostConfig};
+use bollard::query_parameters::{
+    BuildImageOptions, CreateContainerOptions, ListContainersOptions, ListImagesOptions,
+    LogsOptions, RemoveContainerOptions, TagImageOptions, WaitContainerOptions,
+};
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
+
+/// Where hier looks for the engine, as the docker CLI does.
+pub fn endpoint() -> String {
+    std::env::var("DOCKER_HOST")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unix:///var/run/docker.sock".to_string())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("cannot reach the Docker Engine at {endpoint}: {message}")]
+    Unreachable { endpoint: String, message: String },
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// A connected engine.
+#[derive(Clone)]
+pub struct Engine {
+    docker: Docker,
+    pub endpoint: String,
+    pub api_version: String,
+}
+
+/// An image as the engine describes it.
+#[derive(Debug, Clone)]
+pub struct ImageFacts {
+    pub id: String,
+    pub layers: Vec<String>,
+    pub labels: HashMap<String, String>,
+    pub repo_tags: Vec<String>,
+    pub repo_digests: Vec<String>,
+}
+
+/// One build: options and a way to produce the context stream (again, for a retry).
+pub struct BuildRequest {
+    pub dockerfile: String,
+    pub build_args: HashMap<String, String>,
+    pub no_cache: bool,
+    pub pull: bool,
+}
+
+/// Why a build did not produce an image.
+#[derive(Debug)]
+pub enum BuildFailure {
+    /// A step failed, or the Dockerfile was refused: the engine's message.
+    Step(String),
+    /// The engine went away.
+    Engine(EngineError),
+}
+
+/// The outcome of a test command.
+#[derive(Debug)]
+pub struct TestOutcome {
+    pub exit_code: i64,
+    pub output: String,
+    pub timed_out: bool,
+}
+
+fn is_transient(e: &BollardError) -> bool {
+    match e {
+        BollardError::DockerResponseServerError { status_code, .. } => *status_code >= 500,
+        BollardError::HyperResponseError { .. }
+        | BollardError::IOError { .. }
+        | BollardError::HyperLegacyError { .. } => true,
+        _ => false,
+    }
+}
+
+fn is_connection(e: &BollardError) -> bool {
+    matches!(
+        e,
+        BollardError::HyperLegacyError { .. }
+            | BollardError::IOError { .. }
+            | BollardError::SocketNotFoundError(_)
+            | BollardError::RequestTimeoutError
+    )
+}
+
+/// The engine's message, without bollard's wrapping.
+pub fn message(e: &BollardError) -> String {
+    match e {
+        BollardError::DockerResponseServerError { message, .. } => message.trim().to_string(),
+        BollardError::DockerStreamError { error } => error.trim().to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// Retries `call` on transient errors: 3 more attempts, 0.5 s, 1 s, 2 s apart.
+async fn retry<T, F, Fut>(mut call: F) -> Result<T, BollardError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, BollardError>>,
+{
+    let mut delay = Duration::from_millis(500);
+    let mut attempt = 0;
+    loop {
+        match call().await {
+            Err(e) if attempt < 3 && is_transient(&e) => {
+                attempt += 1;
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+            }
+            other => return other,
+        }
+    }
+}
+
+impl Engine {
+    /// Connects, negotiates the API version, and checks the engine's platform.
+    pub async fn connect(platform: &str) -> Result<Engine, EngineError> {
+        let endpoint = endpoint();
+        let unreachable = |message: String| EngineError::Unreachable {
+            endpoint: endpoint.clone(),
+            message,
+        };
+        let docker = Docker::connect_with_defaults()
+            .map_err(|e| unreachable(e.to_string()))?
+            // Builds can be long; hier applies its own time limits to builds and tests.
+            .with_timeout(Duration::from_secs(24 * 3600));
+        let docker = docker
+            .negotiate_version()
+            .await
+            .map_err(|e| unreachable(message(&e)))?;
+        let version = docker
+            .version()
+            .await
+            .map_err(|e| unreachable(message(&e)))?;
+        let engine_platform = format!(
+            "{}/{}",
+            version.os.as_deref().unwrap_or("?"),
+            version.arch.as_deref().unwrap_or("?")
+        );
+        if engine_platform != platform {
+            return Err(EngineError::Failed(format!(
+                "the Docker Engine at {endpoint} is {engine_platform}, and the catalog's platform is {platform}"
+            )));
+        }
+        let api_version = version.api_version.unwrap_or_default();
+        Ok(Engine {
+            docker,
+            endpoint,
+            api_version,
+        })
+    }
+
+    fn failed(&self, e: BollardError) -> EngineError {
+        if is_connection(&e) {
+            EngineError::Unreachable {
+                endpoint: self.endpoint.clone(),
+                message: message(&e),
+            }
+        } else {
+            EngineError::Failed(message(&e))
+        }
+    }
+
+    /// Builds an image from a context stream. `on_line` gets each line of output (step
+    /// headers, the steps' stdout and stderr). Returns the image id.
+    pub async fn build<S>(
+        &self,
+        request: &BuildRequest,
+        context: S,
+        mut on_line: impl FnMut(&str),
+    ) -> Result<String, BuildFailure>
+    where
+        S: Stream<Item = std::io::Result<Bytes>> + Send + 'static,
+    {
+        let options = BuildImageOptions {
+            dockerfile: request.dockerfile.clone(),
+            rm: true,
+            forcerm: true,
+            nocache: request.no_cache,
+            pull: request.pull.then(|| "1".to_string()),
+            buildargs: Some(request.build_args.clone()),
+            ..Default::default()
+        };
+        let mut stream =
+            self.docker
+                .build_image(options, None, Some(bollard::body_try_stream(context)));
+        let mut image_id = None;
+        let mut pending = String::new();
+        while let Some(item) = stream.next().await {
+            match item {
+                Ok(info) => {
+                    if let Some(text) = info.stream.as_deref().or(info.status.as_deref()) {
+                        pending.push_str(text);
+                        if info.status.is_some() && !text.ends_with('\n') {
+                            pending.push('\n');
+                        }
+                        while let Some(end) = pending.find('\n') {
+                            let line: String = pending.drain(..=end).collect();
+                            on_line(line.trim_end_matches(['\n', '\r']));
+                        }
+                    }
+                    if let Some(aux) = &info.aux
+                        && let Some(id) = &aux.id
+                    {
+                        image_id = Some(id.clone());
+                    }
+                    if let Some(detail) = info.error_detail
+                        && let Some(m) = detail.message
+                    {
+                        return Err(BuildFailure::Step(m));
+                    }
+                }
+                Err(BollardError::DockerStreamError { error }) => {
+                    return Err(BuildFailure::Step(error.trim().to_string()));
+                }
+                Err(e @ BollardError::DockerResponseServerError { .. }) if !is_transient(&e) => {
+                    return Err(BuildFailure::Step(message(&e)));
+                }
+                Err(e) => return Err(BuildFailure::Engine(self.failed(e))),
+            }
+        }
+        if !pending.is_empty() {
+            on_line(pending.trim_end());
+        }
+        image_id.ok_or_else(|| {
+            BuildFailure::Step("the engine ended the build without naming an image".into())
+        })
+    }
+
+    /// Describes an image, or `None` when the engine does not have it.
+    pub async fn inspect(&self, reference: &str) -> Result<Option<ImageFacts>, EngineError> {
+        match retry(|| self.docker.inspect_image(reference)).await {
+            Ok(image) => Ok(Some(ImageFacts {
+                id: image.id.unwrap_or_default(),
+                layers: image.root_fs.and_then(|r| r.layers).unwrap_or_default(),
+                labels: image.config.and_then(|c| c.labels).unwrap_or_default(),
+                repo_tags: image.repo_tags.unwrap_or_default(),
+                repo_digests: image.repo_digests.unwrap_or_default(),
+            })),
+            Err(BollardError::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(None),
+            Err(e) => Err(self.failed(e)),
+        }
+    }
+
+    /// Every tagged image's id and tags, in one call.
+    pub async fn tags(&self) -> Result<HashMap<String, Vec<String>>, EngineError> {
+        let images = retry(|| {
+            self.docker.list_images(Some(ListImagesOptions {
+                all: false,
+                ..Default::default()
+            }))
+        })
+        .await
+        .map_err(|e| self.failed(e))?;
+        Ok(images.into_iter().map(|i| (i.id, i.repo_tags)).collect())
+    }
+
+    /// Tags an image: `repository:tag`.
+    pub async fn tag(
+        &self,
+        image_id: &str,
+        repository: &str,
+        tag: &str,
+    ) -> Result<(), EngineError> {
+        retry(|| {
+            self.docker.tag_image(
+                image_id,
+                Some(TagImageOptions {
+                    repo: Some(repository.to_string()),
+                    tag: Some(tag.to_string()),
+                }),
+            )
+        })
+        .await
+        .map_err(|e| self.failed(e))
+    }
+
+    /// Runs `/bin/sh -c command` in a throwaway container of the image (entrypoint cleared,
+    /// the image's user kept), within `limit`; the container is removed in every case.
+    pub async fn run_test(
+        &self,
+        image_id: &str,
+        command: &str,
+        limit: Duration,
+    ) -> Result<TestOutcome, EngineError> {
+        let config = ContainerCreateBody {
+            image: Some(image_id.to_string()),
+            entrypoint: Some(vec![String::new()]),
+            cmd: Some(vec!["/bin/sh".into(), "-c".into(), command.into()]),
+            labels: Some(HashMap::from([("io.hier.test".into(), "1".into())])),
+            host_config: Some(HostConfig {
+                auto_remove: Some(false),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let created = retry(|| {
+            self.docker
+                .create_container(None::<CreateContainerOptions>, config.clone())
+        })
+        .await
+        .map_err(|e| self.failed(e))?;
+        let id = created.id;
+        let outcome = self.run_container(&id, limit).await;
+        let _ = self
+            .docker
+            .remove_container(
+                &id,
+                Some(RemoveContainerOptions {
+                    force: true,
+                    v: true,
+                    ..Default::default()
+                }),
+            )
+            .await;
+        outcome
+    }
+
+    /// Removes every test container hier left (after an interrupted run).
+    pub async fn remove_test_containers(&self) -> Result<usize, EngineError> {
+        let containers = self
+            .docker
+            .list_containers(Some(ListContainersOptions {
+                all: true,
+                filters: Some(HashMap::from([(
+                    "label".to_string(),
+                    vec!["io.hier.test".to_string()],
+                )])),
+                ..Default::default()
+            }))
+            .await
+            .map_err(|e| self.failed(e))?;
+        let mut removed = 0;
+        for c in containers {
+            if let Some(id) = c.id {
+                let _ = self
+                    .docker
+                    .remove_container(
+                        &id,
+                        Some(RemoveContainerOptions {
+                            force: true,
+                            v: true,
+                            ..Default::default()
+                        }),
+                    )
+                    .await;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
+    async fn run_container(&self, id: &str, limit: Duration) -> Result<TestOutcome, EngineError> {
+        self.docker
+            .start_container(id, None)
+            .await
+            .map_err(|e| self.failed(e))?;
+        let wait = async {
+            let mut wait = self.docker.wait_container(id, None::<WaitContainerOptions>);
+            match wait.next().await {
+                Some(Ok(r)) => Ok(r.status_code),
+                Some(Err(BollardError::DockerContainerWaitError { code, .. })) => Ok(code),
+                Some(Err(e)) => Err(self.failed(e)),
+                None => Ok(-1),
+            }
+        };
+        let (exit_code, timed_out) = match tokio::time::timeout(limit, wait).await {
+            Ok(code) => (code?, false),
+            Err(_) => (-1, true),
+        };
+        let mut output = String::new();
+        let mut logs = self.docker.logs(
+            id,
+            Some(LogsOptions {
+                stdout: true,
+                stderr: true,
+                tail: "200".into(),
+                ..Default::default()
+            }),
+        );
+        while let Some(Ok(chunk)) = logs.next().await {
+            output.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
+        }
+        Ok(TestOutcome {
+            exit_code,
+            output,
+            timed_out,
+        })
+    }
+}

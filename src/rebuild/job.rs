@@ -1,0 +1,231 @@
+//! One image's build: stream its context to the engine, build with the Dockerfile rendered for
+//! exact parents, run its tests in throwaway containers, and only then tag it. Everything it
+//! needs is prepared by the run beforehand, so a job owns its data and runs on its own task.
+
+use std::collections::HashMap;
+use std::fs;
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use tokio::sync::mpsc;
+
+use super::report::Event;
+use crate::context::archive::{Archive, ChunkWriter};
+use crate::context::{self, Entry};
+use crate::engine::{BuildFailure, BuildRequest, Engine, EngineError};
+use crate::inputs;
+
+/// Everything one build needs.
+pub struct Job {
+    pub name: String,
+    pub context_root: PathBuf,
+    /// The Dockerfile's path inside the context (kept even when ignored, like the CLI).
+    pub dockerfile_in_context: Option<String>,
+    /// Where the build's Dockerfile goes in the archive.
+    pub dockerfile_path: String,
+    pub dockerfile: String,
+    /// The committed rendering left out of the context digest (templated images).
+    pub skip: Option<String>,
+    /// The planned context digest: the streamed files must match it.
+    pub planned_context: String,
+    pub build_args: HashMap<String, String>,
+    pub no_cache: bool,
+    pub tests: Vec<String>,
+    pub test_timeout: Duration,
+    pub build_timeout: Duration,
+    pub repository: String,
+    /// Tags without the immutable one (which needs the image id).
+    pub tags: Vec<String>,
+    pub immutable_tag: Box<dyn Fn(&str) -> String + Send + Sync>,
+    pub log: PathBuf,
+}
+
+/// How a job ended.
+pub enum Outcome {
+    Built {
+        image_id: String,
+        tags: Vec<String>,
+    },
+    Failed(String),
+    /// The engine went away: the run stops.
+    Unreachable(EngineError),
+}
+
+pub struct Finished {
+    pub name: String,
+    pub outcome: Outcome,
+    pub duration: Duration,
+}
+
+/// Lines of a build's log, written as they come.
+struct Log {
+    file: Option<fs::File>,
+}
+
+impl Log {
+    fn line(&mut self, line: &str) {
+        if let Some(f) = self.file.as_mut() {
+            let _ = writeln!(f, "{line}");
+        }
+    }
+}
+
+pub async fn run(engine: Engine, job: Job, events: mpsc::UnboundedSender<Event>) -> Finished {
+    let start = Instant::now();
+    let name = job.name.clone();
+    let _ = events.send(Event::Started { name: name.clone() });
+    let mut log = Log {
+        file: fs::File::create(&job.log).ok(),
+    };
+    let outcome = build_and_test(&engine, &job, &events, &mut log).await;
+    if let Outcome::Failed(reason) = &outcome {
+        log.line(&format!("hier: {reason}"));
+    }
+    Finished {
+        name,
+        outcome,
+        duration: start.elapsed(),
+    }
+}
+
+async fn build_and_test(
+    engine: &Engine,
+    job: &Job,
+    events: &mpsc::UnboundedSender<Event>,
+    log: &mut Log,
+) -> Outcome {
+    // The context is written by a blocking thread into a bounded channel: at most 8 chunks of
+    // 256 KiB are in memory, whatever the context's size.
+    let (tx, mut rx) = mpsc::channel::<std::io::Result<Bytes>>(8);
+    let root = job.context_root.clone();
+    let in_context = job.dockerfile_in_context.clone();
+    let dockerfile_path = job.dockerfile_path.clone();
+    let dockerfile = job.dockerfile.clone().into_bytes();
+    let skip = job.skip.clone();
+    let planned = job.planned_context.clone();
+    let writer = tokio::task::spawn_blocking(move || -> Result<(), String> {
+        let entries: Vec<Entry> = context::walk(&root, in_context.as_deref())
+            .map_err(|e| format!("cannot read the context: {e}"))?;
+        let archive = Archive {
+            root: root.clone(),
+            entries,
+            dockerfile_path,
+            dockerfile,
+        };
+        let sender = tx.clone();
+        let out = ChunkWriter::new(256 * 1024, move |chunk| {
+            sender
+                .blocking_send(Ok(Bytes::from(chunk)))
+                .map_err(|_| std::io::Error::other("the engine stopped reading the context"))
+        });
+        let result = archive
+            .write(out)
+            .map_err(|e| e.to_string())
+            .and_then(|streamed| {
+                let sent = inputs::context_digest_with(&archive.entries, skip.as_deref(), |e| {
+                    streamed
+                        .get(&e.path)
+                        .cloned()
+                        .ok_or_else(|| std::io::Error::other("not streamed"))
+                })
+                .map_err(|e| e.to_string())?;
+                if sent == planned {
+                    Ok(())
+                } else {
+                    Err("the context changed since the plan was made; run again".to_string())
+                }
+            });
+        if let Err(e) = &result {
+            // Make the upload fail rather than end cleanly with a partial context.
+            let _ = tx.blocking_send(Err(std::io::Error::other(e.clone())));
+        }
+        result
+    });
+    let stream = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
+    let request = BuildRequest {
+        dockerfile: job.dockerfile_path.clone(),
+        build_args: job.build_args.clone(),
+        no_cache: job.no_cache,
+        pull: false,
+    };
+    let built = tokio::time::timeout(
+        job.build_timeout,
+        engine.build(&request, stream, |line| {
+            log.line(line);
+            let _ = events.send(Event::Step {
+                name: job.name.clone(),
+                line: line.to_string(),
+            });
+        }),
+    )
+    .await;
+    let context_check = writer.await.unwrap_or_else(|e| Err(e.to_string()));
+    let image_id = match built {
+        Err(_) => {
+            return Outcome::Failed(format!(
+                "the build took longer than {}",
+                humantime::format_duration(job.build_timeout)
+            ));
+        }
+        Ok(Err(BuildFailure::Engine(e @ EngineError::Unreachable { .. }))) => {
+            return Outcome::Unreachable(e);
+        }
+        Ok(Err(failure)) => {
+            if let Err(e) = context_check {
+                return Outcome::Failed(e);
+            }
+            return Outcome::Failed(match failure {
+                BuildFailure::Step(m) => m,
+                BuildFailure::Engine(e) => e.to_string(),
+            });
+        }
+        Ok(Ok(id)) => id,
+    };
+    if let Err(e) = context_check {
+        return Outcome::Failed(e);
+    }
+    for command in &job.tests {
+        let _ = events.send(Event::Testing {
+            name: job.name.clone(),
+            command: command.clone(),
+        });
+        log.line(&format!("hier: test `{command}`"));
+        match engine.run_test(&image_id, command, job.test_timeout).await {
+            Ok(result) => {
+                for line in result.output.lines() {
+                    log.line(line);
+                }
+                if result.timed_out {
+                    return Outcome::Failed(format!(
+                        "test `{command}` took longer than {}",
+                        humantime::format_duration(job.test_timeout)
+                    ));
+                }
+                if result.exit_code != 0 {
+                    return Outcome::Failed(format!(
+                        "test `{command}` exited with {}",
+                        result.exit_code
+                    ));
+                }
+            }
+            Err(e @ EngineError::Unreachable { .. }) => return Outcome::Unreachable(e),
+            Err(e) => return Outcome::Failed(format!("test `{command}`: {e}")),
+        }
+    }
+    let mut tags = job.tags.clone();
+    tags.push((job.immutable_tag)(&image_id));
+    for tag in &tags {
+        match engine.tag(&image_id, &job.repository, tag).await {
+            Ok(()) => {}
+            Err(e @ EngineError::Unreachable { .. }) => return Outcome::Unreachable(e),
+            Err(e) => return Outcome::Failed(format!("cannot tag {}:{tag}: {e}", job.repository)),
+        }
+    }
+    log.line(&format!(
+        "hier: built {image_id}, tagged {}",
+        tags.join(", ")
+    ));
+    Outcome::Built { image_id, tags }
+}

@@ -1,0 +1,149 @@
+//! The labels hier sets on every image it builds, and the one `LABEL` instruction that carries
+//! them: provenance from git (`revision`, `created` = the commit time or `SOURCE_DATE_EPOCH`, so
+//! equal inputs give equal images, `source`), the fingerprint, and the exact parent.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+/// What the repository says about where a build comes from.
+#[derive(Debug, Clone, Default)]
+pub struct Provenance {
+    pub revision: Option<String>,
+    pub created: Option<String>,
+    pub source: Option<String>,
+}
+
+fn git(root: &Path, args: &[&str]) -> Option<String> {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(root)
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let text = String::from_utf8(out.stdout).ok()?.trim().to_string();
+    (out.status.success() && !text.is_empty()).then_some(text)
+}
+
+impl Provenance {
+    pub fn of(root: &Path) -> Provenance {
+        let revision = git(root, &["rev-parse", "HEAD"]);
+        let epoch = std::env::var("SOURCE_DATE_EPOCH")
+            .ok()
+            .and_then(|s| s.trim().parse::<u64>().ok())
+            .or_else(|| {
+                revision.as_ref()?;
+                git(root, &["show", "-s", "--format=%ct", "HEAD"])?
+                    .parse()
+                    .ok()
+            });
+        let created = epoch.map(|secs| {
+            humantime::format_rfc3339_seconds(
+                std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs),
+            )
+            .to_string()
+        });
+        let source = git(root, &["remote", "get-url", "origin"]).map(|url| strip_credentials(&url));
+        Provenance {
+            revision,
+            created,
+            source,
+        }
+    }
+}
+
+/// `https://user:token@host/x` → `https://host/x`: credentials never go into an image.
+fn strip_credentials(url: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://")
+        && let Some((_, host)) = rest.split_once('@')
+    {
+        return format!("{scheme}://{host}");
+    }
+    url.to_string()
+}
+
+/// The facts of one build that go into its labels.
+pub struct BuildFacts<'a> {
+    pub name: &'a str,
+    pub version: &'a str,
+    pub fingerprint: &'a str,
+    pub parent_id: &'a str,
+    pub base_name: &'a str,
+    pub base_digest: Option<&'a str>,
+}
+
+/// Every label of a build: the catalog's and the image's, then hier's own (which win).
+pub fn labels(
+    declared: &BTreeMap<String, String>,
+    provenance: &Provenance,
+    facts: &BuildFacts,
+) -> BTreeMap<String, String> {
+    let mut out = declared.clone();
+    let oci = |k: &str| format!("org.opencontainers.image.{k}");
+    out.insert(oci("title"), facts.name.to_string());
+    out.insert(oci("version"), facts.version.to_string());
+    if let Some(created) = &provenance.created {
+        out.insert(oci("created"), created.clone());
+    }
+    if let Some(revision) = &provenance.revision {
+        out.insert(oci("revision"), revision.clone());
+    }
+    if let Some(source) = &provenance.source {
+        out.insert(oci("source"), source.clone());
+    }
+    out.insert(oci("base.name"), facts.base_name.to_string());
+    if let Some(digest) = facts.base_digest {
+        out.insert(oci("base.digest"), digest.to_string());
+    }
+    out.insert("io.hier.fingerprint".into(), facts.fingerprint.to_string());
+    out.insert("io.hier.parent.id".into(), facts.parent_id.to_string());
+    out
+}
+
+/// One `LABEL` instruction, a label per line, keys and values quoted and escaped (a `$` would
+/// otherwise be expanded by the builder).
+pub fn instruction(labels: &BTreeMap<String, String>) -> String {
+    let quote = |s: &str| {
+        let mut q = String::with_capacity(s.len() + 2);
+        q.push('"');
+        for c in s.chars() {
+            if matches!(c, '"' | '\\' | '$') {
+                q.push('\\');
+            }
+            q.push(c);
+        }
+        q.push('"');
+        q
+    };
+    let items: Vec<String> = labels
+        .iter()
+        .map(|(k, v)| format!("{}={}", quote(k), quote(v)))
+        .collect();
+    format!("\nLABEL {}\n", items.join(" \\\n      "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instruction_quotes_and_escapes() {
+        let labels = BTreeMap::from([
+            ("a".to_string(), "x \"y\" $HOME \\".to_string()),
+            ("b.c".to_string(), "2".to_string()),
+        ]);
+        assert_eq!(
+            instruction(&labels),
+            "\nLABEL \"a\"=\"x \\\"y\\\" \\$HOME \\\\\" \\\n      \"b.c\"=\"2\"\n"
+        );
+    }
+
+    #[test]
+    fn credentials_are_stripped_from_the_source() {
+        assert_eq!(
+            strip_credentials("https://bot:s3cret@git.example/acme/images.git"),
+            "https://git.example/acme/images.git"
+        );
+        assert_eq!(strip_credentials("git@host:x.git"), "git@host:x.git");
+    }
+}

@@ -1,0 +1,700 @@
+//! `hier rebuild`: runs a plan against the engine. The scheduler decides what starts; this
+//! module prepares each job (exact parents, labels, build args), runs up to `-j N` at once on
+//! tokio, records every finished image in the lock at once (atomically), and writes the logs
+//! and the report under `.hier/`. Ctrl-C and SIGTERM stop it cleanly.
+
+mod job;
+pub mod labels;
+pub mod report;
+mod runlock;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+
+use crate::catalog::{Catalog, Image, Origin, Recipe};
+use crate::dockerfile::{self, Refs};
+use crate::engine::{Engine, EngineError};
+use crate::error::{Error, Exit};
+use crate::inputs::{self, Inputs};
+use crate::lock::LockEntry;
+use crate::name::ImageName;
+use crate::plan::Plan;
+use crate::reference::Reference;
+use crate::repo::Repository;
+use crate::schedule::{self, Scheduler};
+use crate::tags;
+use job::{Finished, Job, Outcome};
+use labels::{BuildFacts, Provenance};
+use report::{Event, ImageReport, Report, Reporter, Status};
+
+pub use runlock::RunLock;
+
+/// How to run.
+pub struct Options {
+    pub jobs: usize,
+    pub fail_fast: bool,
+    pub no_cache: bool,
+    pub quiet: bool,
+}
+
+/// What a run did, and how it ends.
+pub struct Outcome2 {
+    pub report: Report,
+    pub exit: Exit,
+    /// Notes for people (failing logs' tails).
+    pub notes: String,
+}
+
+/// A run's identity: its start time (UTC), used for the log folder and the report's name.
+pub fn run_id() -> String {
+    let now = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
+    now.replace([':', '-'], "")
+}
+
+/// The exact images of this run: what was built, else what the lock records.
+struct ExactRefs<'a> {
+    ids: &'a HashMap<ImageName, String>,
+    from_ids: &'a HashMap<ImageName, String>,
+}
+
+impl Refs for ExactRefs<'_> {
+    fn image(&self, _catalog: &Catalog, name: &ImageName) -> String {
+        self.ids.get(name).cloned().unwrap_or_default()
+    }
+
+    fn from(&self, image: &Image, from: &str) -> String {
+        self.from_ids
+            .get(&image.name)
+            .cloned()
+            .unwrap_or_else(|| from.to_string())
+    }
+}
+
+/// The identity of a base's `from`: the local image it builds on, and what the lock records
+/// (a manifest digest when it came from a registry, else the local image id).
+struct Upstream {
+    local_id: String,
+    recorded: String,
+    manifest_digest: Option<String>,
+}
+
+async fn resolve_from(
+    engine: &Engine,
+    image: &Image,
+    from: &str,
+    recorded: Option<&str>,
+) -> Result<Upstream, String> {
+    let reference = Reference::parse(from).map_err(|e| e.to_string())?;
+    let repository = reference.repository.clone();
+    let lookup = match recorded {
+        Some(id) if !id.is_empty() => {
+            // A local id is found as itself; a manifest digest through the repository.
+            match engine.inspect(id).await.map_err(|e| e.to_string())? {
+                Some(facts) => Some(facts),
+                None => engine
+                    .inspect(&format!("{repository}@{id}"))
+                    .await
+                    .map_err(|e| e.to_string())?,
+            }
+        }
+        _ => engine.inspect(from).await.map_err(|e| e.to_string())?,
+    };
+    let Some(facts) = lookup else {
+        return Err(match recorded {
+            Some(id) => format!(
+                "the engine lacks {from} as the lock records it ({id}) for base `{}`; pull or import it, or run `hier refresh {}` to move the base",
+                image.name, image.name
+            ),
+            None => format!(
+                "the engine has no image {from} (the `from` of base `{}`); pull or import it",
+                image.name
+            ),
+        });
+    };
+    let prefix = format!("{repository}@");
+    let manifest_digest = facts
+        .repo_digests
+        .iter()
+        .find_map(|d| d.strip_prefix(&prefix).map(str::to_string));
+    let recorded = match recorded {
+        Some(id) if !id.is_empty() => id.to_string(),
+        _ => manifest_digest.clone().unwrap_or_else(|| facts.id.clone()),
+    };
+    Ok(Upstream {
+        local_id: facts.id,
+        recorded,
+        manifest_digest,
+    })
+}
+
+/// Runs the plan. `inputs` are the planned inputs of every image.
+pub async fn execute(
+    repo: Repository,
+    inputs: BTreeMap<ImageName, Inputs>,
+    plan: Plan,
+    options: Options,
+) -> Result<Outcome2, Error> {
+    let engine = Engine::connect(&repo.catalog.platform)
+        .await
+        .map_err(engine_error)?;
+    let run = run_id();
+    let state = repo.root.join(".hier");
+    let log_dir = state.join("logs").join(&run);
+    let report_dir = state.join("reports");
+    let mut lock = repo.lock.clone();
+    let lock_path = repo.lock_path();
+    let catalog = &repo.catalog;
+    let planned: Vec<ImageName> = plan.builds().map(|i| i.name.clone()).collect();
+    let in_plan = |n: &ImageName| planned.contains(n);
+
+    // One call: what the engine has. Recorded images the plan builds on must be there;
+    // up-to-date images that lost a tag are retagged.
+    let engine_tags = engine.tags().await.map_err(engine_error)?;
+    let mut ids: HashMap<ImageName, String> = HashMap::new();
+    let mut problems = Vec::new();
+    for item in plan.builds() {
+        for dep in catalog.image(&item.name).dependencies() {
+            if in_plan(&dep.name) || ids.contains_key(&dep.name) {
+                continue;
+            }
+            match lock.images.get(dep.name.as_str()) {
+                Some(entry) if engine_tags.contains_key(&entry.image_id) => {
+                    ids.insert(dep.name.clone(), entry.image_id.clone());
+                }
+                Some(entry) => problems.push(format!(
+                    "`{}` builds on `{}` as the lock records it ({}), and the engine lacks that image; run `hier rebuild {}` to rebuild it",
+                    item.name, dep.name, entry.image_id, dep.name
+                )),
+                None => problems.push(format!(
+                    "`{}` builds on `{}`, which was never built; run `hier rebuild {}`",
+                    item.name, dep.name, dep.name
+                )),
+            }
+        }
+    }
+    let mut report_images = Vec::new();
+    for (name, entry) in &lock.images {
+        let Ok(image_name) = ImageName::parse(name) else {
+            continue;
+        };
+        if in_plan(&image_name) || catalog.get(name).is_none() {
+            continue;
+        }
+        let Some(present) = engine_tags.get(&entry.image_id) else {
+            continue;
+        };
+        let repository = catalog.repository(&image_name);
+        let mut retagged = Vec::new();
+        for tag in &entry.tags {
+            if !present.contains(&format!("{repository}:{tag}")) {
+                engine
+                    .tag(&entry.image_id, &repository, tag)
+                    .await
+                    .map_err(engine_error)?;
+                retagged.push(tag.clone());
+            }
+        }
+        if !retagged.is_empty() {
+            report_images.push(ImageReport {
+                name: name.clone(),
+                status: Status::Unchanged,
+                image_id: Some(entry.image_id.clone()),
+                duration_s: 0.0,
+                reason: format!("retagged: {}", retagged.join(", ")),
+                log: None,
+                error: None,
+            });
+        }
+    }
+
+    // Bases build on the identity of `from` the lock records (or, the first time, on what the
+    // engine has under that name).
+    let mut from_ids: HashMap<ImageName, String> = HashMap::new();
+    let mut upstreams: HashMap<ImageName, Upstream> = HashMap::new();
+    for name in &planned {
+        let image = catalog.image(name);
+        if let Origin::Base { from, .. } = &image.origin {
+            let recorded = lock
+                .images
+                .get(name.as_str())
+                .and_then(|e| e.upstream_digest.as_deref());
+            match resolve_from(&engine, image, from, recorded).await {
+                Ok(upstream) => {
+                    from_ids.insert(name.clone(), upstream.local_id.clone());
+                    upstreams.insert(name.clone(), upstream);
+                }
+                Err(e) => problems.push(e),
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Error::Failed(problems.join("\n")));
+    }
+
+    let provenance = Provenance::of(&repo.root);
+    let jobs: Vec<schedule::Job> = planned
+        .iter()
+        .map(|name| schedule::Job {
+            deps: catalog
+                .image(name)
+                .dependencies()
+                .filter_map(|d| planned.iter().position(|p| *p == d.name))
+                .collect(),
+        })
+        .collect();
+    let mut scheduler = Scheduler::new(&jobs, options.fail_fast);
+    if !planned.is_empty() {
+        std::fs::create_dir_all(&log_dir).map_err(|e| Error::io("create", log_dir.display(), e))?;
+        let _ = std::fs::write(state.join(".gitignore"), "*\n");
+    }
+    let mut reporter: Box<dyn Reporter> = report::reporter(planned.len() as u64, options.quiet);
+    let (events_tx, mut events_rx) = mpsc::unbounded_channel::<Event>();
+    let mut tasks: JoinSet<Finished> = JoinSet::new();
+    let mut task_names: HashMap<tokio::task::Id, String> = HashMap::new();
+    let mut results: HashMap<String, ImageReport> = HashMap::new();
+    let mut effective: HashMap<ImageName, Inputs> = HashMap::new();
+    let mut fingerprints: HashMap<ImageName, String> = HashMap::new();
+    let mut exit = Exit::Success;
+    let mut notes = String::new();
+    let mut interrupted = false;
+    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| Error::Failed(format!("cannot handle SIGTERM: {e}")))?;
+    let reason_of = |name: &ImageName| {
+        plan.items
+            .iter()
+            .find(|i| i.name == *name)
+            .map(|i| i.reason.to_string())
+            .unwrap_or_default()
+    };
+
+    loop {
+        while !interrupted && tasks.len() < options.jobs.max(1) {
+            let Some(index) = scheduler.start_next() else {
+                break;
+            };
+            let name = planned[index].clone();
+            match prepare(
+                &repo,
+                &name,
+                &inputs,
+                &ids,
+                &from_ids,
+                &upstreams,
+                &provenance,
+                &log_dir,
+                options.no_cache,
+            ) {
+                Ok((job, eff, fingerprint)) => {
+                    effective.insert(name.clone(), eff);
+                    fingerprints.insert(name.clone(), fingerprint);
+                    let handle = tasks.spawn(job::run(engine.clone(), job, events_tx.clone()));
+                    task_names.insert(handle.id(), name.to_string());
+                }
+                Err(message) => {
+                    let skipped = scheduler.finish(index, false);
+                    exit = exit.worst(Exit::Failed);
+                    reporter.event(&Event::Finished {
+                        name: name.to_string(),
+                        status: Status::Failed,
+                        detail: message.clone(),
+                    });
+                    results.insert(
+                        name.to_string(),
+                        failed_report(&name, reason_of(&name), message, 0.0, None),
+                    );
+                    record_skipped(
+                        &planned,
+                        &skipped,
+                        &mut results,
+                        &name,
+                        &reason_of,
+                        &mut *reporter,
+                    );
+                }
+            }
+        }
+        if tasks.is_empty() && scheduler.is_done() {
+            break;
+        }
+        if tasks.is_empty() && interrupted {
+            break;
+        }
+        tokio::select! {
+            Some(event) = events_rx.recv() => reporter.event(&event),
+            joined = tasks.join_next_with_id() => {
+                let Some(joined) = joined else { continue };
+                let (finished, _) = match joined {
+                    Ok((id, finished)) => (finished, id),
+                    Err(e) => {
+                        // Aborted on interrupt.
+                        let name = task_names.get(&e.id()).cloned().unwrap_or_default();
+                        results.insert(name.clone(), ImageReport {
+                            name: name.clone(),
+                            status: Status::Skipped,
+                            image_id: None,
+                            duration_s: 0.0,
+                            reason: String::new(),
+                            log: None,
+                            error: Some("interrupted".into()),
+                        });
+                        continue;
+                    }
+                };
+                while let Ok(event) = events_rx.try_recv() {
+                    reporter.event(&event);
+                }
+                let name = ImageName::parse(&finished.name).expect("a planned name");
+                let index = planned.iter().position(|p| *p == name).expect("planned");
+                let log = log_dir.join(format!("{name}.log"));
+                let log_display = crate::source::display_path(&log).display().to_string();
+                match finished.outcome {
+                    Outcome::Built { image_id, tags } => {
+                        let image = catalog.image(&name);
+                        let eff = &effective[&name];
+                        let entry = LockEntry {
+                            inputs: eff.digest.clone(),
+                            fingerprint: fingerprints[&name].clone(),
+                            image_id: image_id.clone(),
+                            parent_image_id: Some(parent_id(image, &ids, &from_ids)),
+                            upstream_digest: upstreams.get(&name).map(|u| u.recorded.clone()),
+                            packages: None,
+                            built_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+                            tags,
+                            components: eff.components.clone(),
+                            uses_image_ids: image
+                                .uses
+                                .iter()
+                                .map(|u| (u.name.to_string(), ids[&u.name].clone()))
+                                .collect(),
+                            pushed: BTreeMap::new(),
+                        };
+                        lock.images.insert(name.to_string(), entry);
+                        lock.write_atomic(&lock_path)
+                            .map_err(|e| Error::io("write", lock_path.display(), e))?;
+                        ids.insert(name.clone(), image_id.clone());
+                        scheduler.finish(index, true);
+                        reporter.event(&Event::Finished {
+                            name: name.to_string(),
+                            status: Status::Built,
+                            detail: format!("{:.1}s", finished.duration.as_secs_f64()),
+                        });
+                        results.insert(name.to_string(), ImageReport {
+                            name: name.to_string(),
+                            status: Status::Built,
+                            image_id: Some(image_id),
+                            duration_s: round(finished.duration),
+                            reason: reason_of(&name),
+                            log: Some(log_display),
+                            error: None,
+                        });
+                    }
+                    Outcome::Failed(message) | Outcome::Unreachable(EngineError::Failed(message)) => {
+                        exit = exit.worst(Exit::Failed);
+                        let skipped = scheduler.finish(index, false);
+                        notes.push_str(&failure_note(&name, &message, &log));
+                        reporter.event(&Event::Finished {
+                            name: name.to_string(),
+                            status: Status::Failed,
+                            detail: message.clone(),
+                        });
+                        results.insert(
+                            name.to_string(),
+                            failed_report(&name, reason_of(&name), message, round(finished.duration), Some(log_display)),
+                        );
+                        record_skipped(&planned, &skipped, &mut results, &name, &reason_of, &mut *reporter);
+                    }
+                    Outcome::Unreachable(e) => {
+                        exit = exit.worst(Exit::Unreachable);
+                        scheduler.finish(index, false);
+                        scheduler.stop();
+                        results.insert(
+                            name.to_string(),
+                            failed_report(&name, reason_of(&name), e.to_string(), round(finished.duration), Some(log_display)),
+                        );
+                    }
+                }
+            }
+            _ = tokio::signal::ctrl_c(), if !interrupted => {
+                interrupted = true;
+                scheduler.stop();
+                tasks.abort_all();
+            }
+            _ = sigterm.recv(), if !interrupted => {
+                interrupted = true;
+                scheduler.stop();
+                tasks.abort_all();
+            }
+        }
+    }
+    while let Ok(event) = events_rx.try_recv() {
+        reporter.event(&event);
+    }
+    if interrupted {
+        exit = exit.worst(Exit::Interrupted);
+        // Test containers of aborted jobs.
+        let _ = engine.remove_test_containers().await;
+    }
+    for index in scheduler.skip_remaining() {
+        let name = &planned[index];
+        results
+            .entry(name.to_string())
+            .or_insert_with(|| ImageReport {
+                name: name.to_string(),
+                status: Status::Skipped,
+                image_id: None,
+                duration_s: 0.0,
+                reason: reason_of(name),
+                log: None,
+                error: Some(
+                    if interrupted {
+                        "interrupted"
+                    } else {
+                        "not started"
+                    }
+                    .into(),
+                ),
+            });
+    }
+    reporter.finish();
+    for name in &planned {
+        if let Some(r) = results.remove(name.as_str()) {
+            report_images.push(r);
+        }
+    }
+    let report = Report {
+        run: run.clone(),
+        interrupted,
+        images: report_images,
+    };
+    write_report(&report_dir, &report)?;
+    Ok(Outcome2 {
+        report,
+        exit,
+        notes,
+    })
+}
+
+fn round(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1000.0).round() / 1000.0
+}
+
+fn engine_error(e: EngineError) -> Error {
+    match e {
+        EngineError::Unreachable { .. } => Error::Unreachable(e.to_string()),
+        EngineError::Failed(m) => Error::Failed(m),
+    }
+}
+
+fn failed_report(
+    name: &ImageName,
+    reason: String,
+    message: String,
+    duration_s: f64,
+    log: Option<String>,
+) -> ImageReport {
+    ImageReport {
+        name: name.to_string(),
+        status: Status::Failed,
+        image_id: None,
+        duration_s,
+        reason,
+        log,
+        error: Some(message),
+    }
+}
+
+fn record_skipped(
+    planned: &[ImageName],
+    skipped: &[usize],
+    results: &mut HashMap<String, ImageReport>,
+    because: &ImageName,
+    reason_of: &dyn Fn(&ImageName) -> String,
+    reporter: &mut dyn Reporter,
+) {
+    for &s in skipped {
+        let name = &planned[s];
+        let why = format!("`{because}` failed");
+        reporter.event(&Event::Finished {
+            name: name.to_string(),
+            status: Status::Skipped,
+            detail: why.clone(),
+        });
+        results.insert(
+            name.to_string(),
+            ImageReport {
+                name: name.to_string(),
+                status: Status::Skipped,
+                image_id: None,
+                duration_s: 0.0,
+                reason: reason_of(name),
+                log: None,
+                error: Some(why),
+            },
+        );
+    }
+}
+
+/// The last lines of a failing build's log, for the terminal.
+fn failure_note(name: &ImageName, message: &str, log: &Path) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    let tail = &lines[lines.len().saturating_sub(20)..];
+    let mut note = format!(
+        "\n{name} failed: {message}\n--- last lines of {}\n",
+        crate::source::display_path(log).display()
+    );
+    for line in tail {
+        note.push_str("    ");
+        note.push_str(line);
+        note.push('\n');
+    }
+    note
+}
+
+fn write_report(dir: &Path, report: &Report) -> Result<(), Error> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir.display(), e))?;
+    let path = dir.join(format!("{}.json", report.run));
+    let mut text = serde_json::to_string_pretty(report).expect("the report serialises");
+    text.push('\n');
+    crate::lock::write_atomic(&path, text.as_bytes())
+        .map_err(|e| Error::io("write", path.display(), e))
+}
+
+fn parent_id(
+    image: &Image,
+    ids: &HashMap<ImageName, String>,
+    from_ids: &HashMap<ImageName, String>,
+) -> String {
+    match &image.origin {
+        Origin::Base { .. } => from_ids[&image.name].clone(),
+        Origin::Parent(dep) => ids[&dep.name].clone(),
+    }
+}
+
+/// `HIER_USES_<NAME>`: upper case, `-` and `.` as `_`.
+pub fn uses_arg(name: &ImageName) -> String {
+    format!(
+        "HIER_USES_{}",
+        name.as_str().to_uppercase().replace(['-', '.'], "_")
+    )
+}
+
+/// Everything one job needs, from the repository and the exact images known now.
+#[allow(clippy::too_many_arguments)]
+fn prepare(
+    repo: &Repository,
+    name: &ImageName,
+    inputs: &BTreeMap<ImageName, Inputs>,
+    ids: &HashMap<ImageName, String>,
+    from_ids: &HashMap<ImageName, String>,
+    upstreams: &HashMap<ImageName, Upstream>,
+    provenance: &Provenance,
+    log_dir: &Path,
+    no_cache: bool,
+) -> Result<(Job, Inputs, String), String> {
+    let catalog = &repo.catalog;
+    let image = catalog.image(name);
+    let parent = parent_id(image, ids, from_ids);
+    let uses: BTreeMap<String, String> = image
+        .uses
+        .iter()
+        .map(|u| (u.name.to_string(), ids[&u.name].clone()))
+        .collect();
+    let mut effective = inputs[name].clone();
+    let (base_name, base_digest) = match &image.origin {
+        Origin::Base { from, .. } => {
+            let upstream = &upstreams[name];
+            effective = inputs::with_upstream(&effective, from, &upstream.recorded);
+            (from.clone(), upstream.manifest_digest.clone())
+        }
+        Origin::Parent(dep) => {
+            let target = catalog.image(&dep.name);
+            let repository = catalog.repository(&dep.name);
+            let digest = repo
+                .lock
+                .images
+                .get(dep.name.as_str())
+                .filter(|e| e.image_id == parent)
+                .and_then(|e| e.pushed.get(&repository).cloned());
+            (catalog.stable_ref(target), digest)
+        }
+    };
+    let fingerprint = inputs::fingerprint(&effective, Some(&parent), &uses);
+    let mut text = match &image.recipe {
+        Recipe::Template { .. } => {
+            let refs = ExactRefs { ids, from_ids };
+            let vars = &repo.inherited.vars[name];
+            dockerfile::render(&repo.templates, catalog, image, vars, &refs)
+                .expect("a templated image")
+                .map_err(|d| d.message)?
+        }
+        Recipe::Dockerfile { path, .. } => std::fs::read_to_string(repo.root.join(path))
+            .map_err(|e| format!("cannot read {path}: {e}"))?,
+    };
+    let mut declared = catalog.labels.clone();
+    declared.extend(image.labels.clone());
+    let version = image.version.to_string();
+    let all = labels::labels(
+        &declared,
+        provenance,
+        &BuildFacts {
+            name: name.as_str(),
+            version: &version,
+            fingerprint: &fingerprint,
+            parent_id: &parent,
+            base_name: &base_name,
+            base_digest: base_digest.as_deref(),
+        },
+    );
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str(&labels::instruction(&all));
+
+    let mut build_args: HashMap<String, String> = image
+        .build_args
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    build_args.insert("HIER_PARENT".into(), parent.clone());
+    for dep in &image.uses {
+        build_args.insert(uses_arg(&dep.name), ids[&dep.name].clone());
+    }
+    let in_context = repo.dockerfile_in_context(image);
+    let dockerfile_path = in_context
+        .clone()
+        .unwrap_or_else(|| ".hier.Dockerfile".to_string());
+    let skip = match image.recipe {
+        Recipe::Template { .. } => in_context.clone(),
+        Recipe::Dockerfile { .. } => None,
+    };
+    let version_for_tag = image.version.clone();
+    let job = Job {
+        name: name.to_string(),
+        context_root: repo.root.join(&image.context),
+        dockerfile_in_context: in_context,
+        dockerfile_path,
+        dockerfile: text,
+        skip,
+        planned_context: effective.components["context"].clone(),
+        build_args,
+        no_cache,
+        tests: image.test.clone(),
+        test_timeout: image.test_timeout,
+        build_timeout: image.build_timeout,
+        repository: catalog.repository(name),
+        tags: tags::moving_tags(&image.version, &image.tags),
+        immutable_tag: Box::new(move |id| tags::immutable_tag(&version_for_tag, id)),
+        log: log_dir.join(format!("{name}.log")),
+    };
+    Ok((job, effective, fingerprint))
+}
+
+/// Where the run state lives for a repository.
+pub fn state_dir(root: &Path) -> PathBuf {
+    root.join(".hier")
+}

@@ -1,0 +1,283 @@
+//! The rebuild scheduler: a pure state machine over the plan's images (no I/O, no async).
+//! An executor asks it for the next image to start, tells it when one finished, and it answers
+//! which images became ready or were skipped. A ready image with the longest chain of
+//! dependents below it goes first, so the critical path starts as early as possible.
+
+use std::collections::BTreeSet;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// Waiting for dependencies in the plan.
+    Waiting,
+    Ready,
+    Running,
+    Succeeded,
+    Failed,
+    /// A dependency failed or was skipped, or the run stopped before it started.
+    Skipped,
+}
+
+/// One job of the plan: its index is its identity; `deps` are indices of jobs it needs.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub deps: Vec<usize>,
+}
+
+#[derive(Debug)]
+pub struct Scheduler {
+    state: Vec<State>,
+    deps: Vec<Vec<usize>>,
+    dependents: Vec<Vec<usize>>,
+    /// Length of the longest chain of dependents, the job included.
+    priority: Vec<usize>,
+    ready: BTreeSet<(std::cmp::Reverse<usize>, usize)>,
+    fail_fast: bool,
+    stopped: bool,
+}
+
+impl Scheduler {
+    /// `jobs` must be in a topological order (dependencies before dependents).
+    pub fn new(jobs: &[Job], fail_fast: bool) -> Scheduler {
+        let n = jobs.len();
+        let mut dependents = vec![Vec::new(); n];
+        for (i, job) in jobs.iter().enumerate() {
+            for &d in &job.deps {
+                assert!(d < i, "jobs are in topological order");
+                dependents[d].push(i);
+            }
+        }
+        let mut priority = vec![1; n];
+        for i in (0..n).rev() {
+            priority[i] = 1 + dependents[i]
+                .iter()
+                .map(|&c| priority[c])
+                .max()
+                .unwrap_or(0);
+        }
+        let mut scheduler = Scheduler {
+            state: vec![State::Waiting; n],
+            deps: jobs.iter().map(|j| j.deps.clone()).collect(),
+            dependents,
+            priority,
+            ready: BTreeSet::new(),
+            fail_fast,
+            stopped: false,
+        };
+        for i in 0..n {
+            scheduler.promote(i);
+        }
+        scheduler
+    }
+
+    fn promote(&mut self, i: usize) {
+        if self.state[i] == State::Waiting
+            && self.deps[i]
+                .iter()
+                .all(|&d| self.state[d] == State::Succeeded)
+        {
+            self.state[i] = State::Ready;
+            self.ready.insert((std::cmp::Reverse(self.priority[i]), i));
+        }
+    }
+
+    /// The next job to start (marked running), if one is ready and the run was not stopped.
+    pub fn start_next(&mut self) -> Option<usize> {
+        if self.stopped {
+            return None;
+        }
+        let first = *self.ready.iter().next()?;
+        self.ready.remove(&first);
+        self.state[first.1] = State::Running;
+        Some(first.1)
+    }
+
+    /// Records a running job's outcome. Returns the jobs skipped because of it.
+    pub fn finish(&mut self, i: usize, ok: bool) -> Vec<usize> {
+        assert_eq!(self.state[i], State::Running, "job {i} was not running");
+        if ok {
+            self.state[i] = State::Succeeded;
+            for c in self.dependents[i].clone() {
+                self.promote(c);
+            }
+            return Vec::new();
+        }
+        self.state[i] = State::Failed;
+        if self.fail_fast {
+            self.stop();
+        }
+        let mut skipped = Vec::new();
+        let mut stack = self.dependents[i].clone();
+        while let Some(c) = stack.pop() {
+            if matches!(self.state[c], State::Waiting | State::Ready) {
+                self.ready.remove(&(std::cmp::Reverse(self.priority[c]), c));
+                self.state[c] = State::Skipped;
+                skipped.push(c);
+                stack.extend(self.dependents[c].iter().copied());
+            }
+        }
+        skipped.sort_unstable();
+        skipped
+    }
+
+    /// Starts nothing more (Ctrl-C, `--fail-fast`); running jobs may still finish.
+    pub fn stop(&mut self) {
+        self.stopped = true;
+    }
+
+    /// Jobs that never ran because the run stopped: marks them skipped and returns them.
+    pub fn skip_remaining(&mut self) -> Vec<usize> {
+        let mut skipped = Vec::new();
+        for (i, s) in self.state.iter_mut().enumerate() {
+            if matches!(s, State::Waiting | State::Ready) {
+                *s = State::Skipped;
+                skipped.push(i);
+            }
+        }
+        self.ready.clear();
+        skipped
+    }
+
+    pub fn running(&self) -> usize {
+        self.state.iter().filter(|s| **s == State::Running).count()
+    }
+
+    /// Nothing is running and nothing more can start.
+    pub fn is_done(&self) -> bool {
+        self.running() == 0 && (self.stopped || self.ready.is_empty())
+    }
+
+    pub fn state(&self, i: usize) -> State {
+        self.state[i]
+    }
+
+    pub fn priority(&self, i: usize) -> usize {
+        self.priority[i]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jobs(deps: &[&[usize]]) -> Vec<Job> {
+        deps.iter().map(|d| Job { deps: d.to_vec() }).collect()
+    }
+
+    /// Runs to completion with at most `j` at once, finishing the oldest running job first;
+    /// returns the start order.
+    fn simulate(s: &mut Scheduler, j: usize, fails: &[usize]) -> Vec<usize> {
+        let mut order = Vec::new();
+        let mut running = std::collections::VecDeque::new();
+        loop {
+            while running.len() < j {
+                match s.start_next() {
+                    Some(i) => {
+                        order.push(i);
+                        running.push_back(i);
+                    }
+                    None => break,
+                }
+            }
+            let Some(i) = running.pop_front() else { break };
+            s.finish(i, !fails.contains(&i));
+        }
+        assert!(s.is_done());
+        order
+    }
+
+    #[test]
+    fn dependencies_finish_before_dependents_start() {
+        // 0 -> 1 -> 3, 0 -> 2, 3 uses 2
+        let mut s = Scheduler::new(&jobs(&[&[], &[0], &[0], &[1, 2]]), false);
+        assert_eq!(s.start_next(), Some(0));
+        assert_eq!(s.start_next(), None);
+        s.finish(0, true);
+        let a = s.start_next().unwrap();
+        let b = s.start_next().unwrap();
+        assert_eq!([a.min(b), a.max(b)], [1, 2]);
+        assert_eq!(s.start_next(), None);
+        s.finish(1, true);
+        assert_eq!(s.start_next(), None, "3 still waits for 2");
+        s.finish(2, true);
+        assert_eq!(s.start_next(), Some(3));
+        s.finish(3, true);
+        assert!(s.is_done());
+    }
+
+    #[test]
+    fn longest_chain_first() {
+        // 0 and 1 are roots; 1 has a chain of three below it, 0 none.
+        let mut s = Scheduler::new(&jobs(&[&[], &[], &[1], &[2], &[3]]), false);
+        assert_eq!(s.priority(1), 4);
+        assert_eq!(s.priority(0), 1);
+        assert_eq!(s.start_next(), Some(1));
+        assert_eq!(s.start_next(), Some(0));
+    }
+
+    #[test]
+    fn a_failure_skips_only_its_dependents() {
+        // 0 -> {1, 2}; 1 -> 3; 2 -> 4; 3 and 2 -> 5
+        let mut s = Scheduler::new(&jobs(&[&[], &[0], &[0], &[1], &[2], &[3, 2]]), false);
+        let order = simulate(&mut s, 2, &[1]);
+        assert_eq!(s.state(1), State::Failed);
+        assert_eq!(s.state(3), State::Skipped);
+        assert_eq!(s.state(5), State::Skipped, "5 needs 3, which was skipped");
+        assert_eq!(s.state(2), State::Succeeded);
+        assert_eq!(s.state(4), State::Succeeded);
+        assert!(!order.contains(&3) && !order.contains(&5));
+    }
+
+    #[test]
+    fn fail_fast_starts_nothing_more() {
+        let mut s = Scheduler::new(&jobs(&[&[], &[], &[0], &[1]]), true);
+        let a = s.start_next().unwrap();
+        let b = s.start_next().unwrap();
+        s.finish(a, false);
+        assert_eq!(s.start_next(), None);
+        assert!(!s.is_done(), "the other job still runs");
+        s.finish(b, true);
+        assert!(s.is_done());
+        let left = s.skip_remaining();
+        assert_eq!(
+            left.len(),
+            1,
+            "the dependent of the job that succeeded never started"
+        );
+    }
+
+    #[test]
+    fn stop_lets_running_jobs_finish() {
+        let mut s = Scheduler::new(&jobs(&[&[], &[0]]), false);
+        let a = s.start_next().unwrap();
+        s.stop();
+        s.finish(a, true);
+        assert_eq!(s.start_next(), None);
+        assert!(s.is_done());
+        assert_eq!(s.skip_remaining(), vec![1]);
+    }
+
+    #[test]
+    fn parallelism_is_bounded_and_every_job_runs_once() {
+        // A wide, deep DAG: job i depends on i/2 (a binary tree, 31 jobs).
+        let deps: Vec<Vec<usize>> = (0..31)
+            .map(|i| if i == 0 { vec![] } else { vec![(i - 1) / 2] })
+            .collect();
+        let js: Vec<Job> = deps.iter().map(|d| Job { deps: d.clone() }).collect();
+        let mut s = Scheduler::new(&js, false);
+        let mut running = Vec::new();
+        let mut started = Vec::new();
+        loop {
+            while running.len() < 3 {
+                let Some(i) = s.start_next() else { break };
+                assert!(js[i].deps.iter().all(|d| s.state(*d) == State::Succeeded));
+                running.push(i);
+                started.push(i);
+            }
+            assert!(s.running() <= 3);
+            let Some(i) = running.pop() else { break };
+            s.finish(i, true);
+        }
+        started.sort_unstable();
+        assert_eq!(started, (0..31).collect::<Vec<_>>());
+    }
+}
