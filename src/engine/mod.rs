@@ -292,9 +292,11 @@ impl Engine {
     }
 
     /// Runs `/bin/sh -c command` in a throwaway container of the image (entrypoint cleared,
-    /// the image's user kept), within `limit`; the container is removed in every case.
+    /// the image's user kept), within `limit`; the container is removed in every case. It is
+    /// labelled `io.hier.test=<owner>` (the image's repository).
     pub async fn run_test(
         &self,
+        owner: &str,
         image_id: &str,
         command: &str,
         limit: Duration,
@@ -303,7 +305,7 @@ impl Engine {
             image: Some(image_id.to_string()),
             entrypoint: Some(vec![String::new()]),
             cmd: Some(vec!["/bin/sh".into(), "-c".into(), command.into()]),
-            labels: Some(HashMap::from([("io.hier.test".into(), "1".into())])),
+            labels: Some(HashMap::from([("io.hier.test".into(), owner.into())])),
             host_config: Some(HostConfig {
                 auto_remove: Some(false),
                 ..Default::default()
@@ -332,15 +334,15 @@ impl Engine {
         outcome
     }
 
-    /// Removes every test container hier left (after an interrupted run).
-    pub async fn remove_test_containers(&self) -> Result<usize, EngineError> {
+    /// Removes the test containers of these repositories' images (after an interrupted run).
+    pub async fn remove_test_containers(&self, owners: &[String]) -> Result<usize, EngineError> {
         let containers = self
             .docker
             .list_containers(Some(ListContainersOptions {
                 all: true,
                 filters: Some(HashMap::from([(
                     "label".to_string(),
-                    vec!["io.hier.test".to_string()],
+                    owners.iter().map(|o| format!("io.hier.test={o}")).collect(),
                 )])),
                 ..Default::default()
             }))

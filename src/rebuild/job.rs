@@ -192,7 +192,10 @@ async fn build_and_test(
             command: command.clone(),
         });
         log.line(&format!("hier: test `{command}`"));
-        match engine.run_test(&image_id, command, job.test_timeout).await {
+        match engine
+            .run_test(&job.repository, &image_id, command, job.test_timeout)
+            .await
+        {
             Ok(result) => {
                 for line in result.output.lines() {
                     log.line(line);

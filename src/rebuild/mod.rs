@@ -436,7 +436,10 @@ pub async fn execute(
     if interrupted {
         exit = exit.worst(Exit::Interrupted);
         // Test containers of aborted jobs.
-        let _ = engine.remove_test_containers().await;
+        let owners: Vec<String> = planned.iter().map(|n| catalog.repository(n)).collect();
+        for owner in owners.chunks(1) {
+            let _ = engine.remove_test_containers(owner).await;
+        }
     }
     for index in scheduler.skip_remaining() {
         let name = &planned[index];
@@ -650,6 +653,7 @@ fn prepare(
             base_digest: base_digest.as_deref(),
         },
     );
+
     if !text.ends_with('\n') {
         text.push('\n');
     }

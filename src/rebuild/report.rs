@@ -129,11 +129,9 @@ impl Reporter for Lines {
                 name,
                 status,
                 detail,
-            } => {
-                if !self.quiet || *status == Status::Failed {
-                    let sep = if detail.is_empty() { "" } else { ": " };
-                    eprintln!("[{t:7.1}s] {name}: {}{sep}{detail}", status.as_str());
-                }
+            } if !self.quiet || *status == Status::Failed => {
+                let sep = if detail.is_empty() { "" } else { ": " };
+                eprintln!("[{t:7.1}s] {name}: {}{sep}{detail}", status.as_str());
             }
             _ => {}
         }

@@ -1,0 +1,737 @@
+//! `hier rebuild` against the real Docker Engine (started by `scripts/engine-up`, shared by the
+//! whole suite), on the tiny busybox base `hier-test/busybox:1`. Each test tags its images
+//! under a registry prefix of its own and removes them when it ends.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Repo, Run};
+use serde_json::Value;
+
+const BASE: &str = "hier-test/busybox:1";
+
+/// Fails (never skips) when no engine answers: CI must have one.
+fn require_engine() {
+    let ok = Command::new("docker")
+        .args(["image", "inspect", BASE])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    assert!(
+        ok,
+        "these tests need a Docker Engine with {BASE}: run scripts/engine-up first"
+    );
+}
+
+fn docker(args: &[&str]) -> String {
+    let out = Command::new("docker")
+        .args(args)
+        .output()
+        .expect("docker runs");
+    assert!(
+        out.status.success(),
+        "docker {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// A repository whose images live under a prefix of their own, removed on drop.
+struct Hierarchy {
+    repo: Repo,
+    prefix: String,
+}
+
+impl Drop for Hierarchy {
+    fn drop(&mut self) {
+        if std::env::var_os("HIER_TEST_KEEP").is_some() {
+            eprintln!("kept {} ({})", self.repo.path().display(), self.prefix);
+            std::mem::forget(std::mem::replace(&mut self.repo, Repo::new()).dir.keep());
+            return;
+        }
+        let listed = Command::new("docker")
+            .args(["images", "--format", "{{.Repository}}:{{.Tag}}"])
+            .output();
+        if let Ok(out) = listed {
+            let refs: Vec<String> = String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .filter(|l| l.starts_with(&format!("{}/", self.prefix)))
+                .map(str::to_string)
+                .collect();
+            if !refs.is_empty() {
+                let _ = Command::new("docker")
+                    .arg("rmi")
+                    .arg("-f")
+                    .args(&refs)
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .status();
+            }
+        }
+    }
+}
+
+impl Hierarchy {
+    /// `images` is the `[images.*]` part of the catalog; templates `layer.hbs` (a file per
+    /// image, from a var) and `copy.hbs` (copies the context) are there.
+    fn new(test: &str, images: &str) -> Hierarchy {
+        require_engine();
+        let prefix = format!("hier-test-{test}-{}", std::process::id());
+        let catalog = format!(
+            "[catalog]\nname = \"t\"\nregistry = \"{prefix}\"\n\n[catalog.vars]\nmark = \"one\"\n\n{images}"
+        );
+        let repo = Repo::with(&[
+            ("catalog.toml", &catalog),
+            (
+                "templates/layer.hbs",
+                "FROM {{parent.ref}}\nRUN echo {{image.name}} {{vars.mark}} > /etc/{{image.name}}\n",
+            ),
+            (
+                "templates/copy.hbs",
+                "FROM {{parent.ref}}\nCOPY . /ctx/{{image.name}}/\n",
+            ),
+        ]);
+        let h = Hierarchy { repo, prefix };
+        h.git(&["init", "-q"]);
+        h.commit();
+        h
+    }
+
+    fn git(&self, args: &[&str]) {
+        let ok = Command::new("git")
+            .args(args)
+            .current_dir(self.repo.path())
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "git {args:?}");
+    }
+
+    fn commit(&self) {
+        self.git(&["add", "-A"]);
+        self.git(&["commit", "-q", "--allow-empty", "-m", "change"]);
+    }
+
+    fn hier(&self, args: &[&str]) -> Run {
+        self.repo.hier(args)
+    }
+
+    fn rebuild(&self, args: &[&str]) -> (Run, Value) {
+        let mut all = vec!["rebuild", "--format", "json"];
+        all.extend_from_slice(args);
+        let run = self.hier(&all);
+        let report: Value = serde_json::from_str(&run.stdout)
+            .unwrap_or_else(|e| panic!("{e}: stdout {} stderr {}", run.stdout, run.stderr));
+        (run, report)
+    }
+
+    fn lock(&self) -> toml::Table {
+        toml::from_str(&self.repo.read("hier.lock")).unwrap()
+    }
+
+    fn entry(&self, image: &str) -> toml::Table {
+        self.lock()["images"][image].as_table().unwrap().clone()
+    }
+
+    fn reference(&self, image: &str, tag: &str) -> String {
+        format!("{}/{image}:{tag}", self.prefix)
+    }
+
+    fn inspect(&self, reference: &str, format: &str) -> String {
+        docker(&["image", "inspect", reference, "--format", format])
+    }
+
+    /// No test container of this hierarchy's images is left behind.
+    fn assert_no_test_containers(&self) {
+        let owners = docker(&[
+            "ps",
+            "-a",
+            "--filter",
+            "label=io.hier.test",
+            "--format",
+            "{{.Label \"io.hier.test\"}}",
+        ]);
+        let mine: Vec<&str> = owners
+            .lines()
+            .filter(|o| o.starts_with(&format!("{}/", self.prefix)))
+            .collect();
+        assert!(mine.is_empty(), "test containers left: {mine:?}");
+    }
+
+    /// Names planned by `hier plan --changed`.
+    fn planned(&self) -> Vec<String> {
+        let run = self.hier(&["plan", "--format", "json"]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let plan: Value = serde_json::from_str(&run.stdout).unwrap();
+        plan["images"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["name"].as_str().unwrap().to_string())
+            .collect()
+    }
+}
+
+/// Names and statuses of a report, in its order.
+fn statuses(report: &Value) -> Vec<(String, String)> {
+    report["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["name"].as_str().unwrap().to_string(),
+                i["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+    items
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
+
+const THREE_LEVELS: &str = r#"
+[images.base]
+from = "hier-test/busybox:1"
+version = "1.2.0"
+template = "layer.hbs"
+tags = ["stable"]
+test = ["test -f /etc/base"]
+
+[images.mid]
+parent = "base@^1"
+version = "2.0.1"
+template = "layer.hbs"
+test = ["test -f /etc/mid", "test -f /etc/base"]
+
+[images.other]
+parent = "base"
+version = "0.1.0"
+template = "copy.hbs"
+
+[images.app]
+parent = "mid"
+uses = ["other"]
+version = "3.0.0-rc.1"
+kind = "app"
+dockerfile = "images/app/Dockerfile"
+test = ["cat /app.txt", "test -d /from-other"]
+"#;
+
+const APP_DOCKERFILE: &str = "ARG HIER_PARENT\nARG HIER_USES_OTHER\nFROM ${HIER_USES_OTHER} AS other\nFROM ${HIER_PARENT}\nCOPY --from=other /ctx/other /from-other\nCOPY app.txt /app.txt\n";
+
+fn three_levels(test: &str) -> Hierarchy {
+    let h = Hierarchy::new(test, THREE_LEVELS);
+    h.repo.write("images/app/Dockerfile", APP_DOCKERFILE);
+    h.repo.write("images/app/app.txt", "hello\n");
+    h.repo.write("images/other/data.txt", "data\n");
+    h.repo.write("images/other/.dockerignore", "*.log\n");
+    h.repo.write("images/other/debug.log", "ignored\n");
+    h.commit();
+    h
+}
+
+#[test]
+fn a_hierarchy_builds_in_order_on_exact_parents_with_tags_labels_and_lock() {
+    let h = three_levels("build");
+    let (run, report) = h.rebuild(&["-j", "2"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        statuses(&report),
+        pairs(&[
+            ("base", "built"),
+            ("mid", "built"),
+            ("other", "built"),
+            ("app", "built")
+        ])
+    );
+    let lock = h.lock();
+    assert_eq!(lock["version"].as_integer(), Some(1));
+    let id = |name: &str| h.entry(name)["image_id"].as_str().unwrap().to_string();
+
+    // Tags: version, minor, major, extra, immutable; a pre-release only version + immutable.
+    let base_id = id("base");
+    let short = &base_id["sha256:".len().."sha256:".len() + 12];
+    for tag in ["1.2.0", "1.2", "1", "stable", &format!("1.2.0-{short}")] {
+        assert_eq!(
+            h.inspect(&h.reference("base", tag), "{{.Id}}"),
+            base_id,
+            "{tag}"
+        );
+    }
+    let app_tags: Vec<String> = h.entry("app")["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(app_tags.len(), 2, "{app_tags:?}");
+    assert_eq!(app_tags[0], "3.0.0-rc.1");
+    let latest = Command::new("docker")
+        .args(["image", "inspect", &h.reference("base", "latest")])
+        .output()
+        .unwrap();
+    assert!(!latest.status.success(), "never `latest`");
+
+    // Exact parents: the parent's layers are a prefix of the child's, and the labels say so.
+    for (child, parent) in [("mid", "base"), ("app", "mid"), ("other", "base")] {
+        let child_ref = h.reference(child, h.entry(child)["tags"][0].as_str().unwrap());
+        let parent_ref = h.reference(parent, h.entry(parent)["tags"][0].as_str().unwrap());
+        let child_layers = h.inspect(&child_ref, "{{json .RootFS.Layers}}");
+        let parent_layers = h.inspect(&parent_ref, "{{json .RootFS.Layers}}");
+        let c: Vec<String> = serde_json::from_str(&child_layers).unwrap();
+        let p: Vec<String> = serde_json::from_str(&parent_layers).unwrap();
+        assert!(
+            c.len() > p.len() && c[..p.len()] == p[..],
+            "{child} on {parent}"
+        );
+        assert_eq!(
+            h.inspect(&child_ref, "{{index .Config.Labels \"io.hier.parent.id\"}}"),
+            id(parent)
+        );
+        assert_eq!(
+            h.entry(child)["parent_image_id"].as_str().unwrap(),
+            id(parent)
+        );
+    }
+    let app_ref = h.reference("app", "3.0.0-rc.1");
+    let labels: BTreeMap<String, String> =
+        serde_json::from_str(&h.inspect(&app_ref, "{{json .Config.Labels}}")).unwrap();
+    assert_eq!(labels["org.opencontainers.image.title"], "app");
+    assert_eq!(labels["org.opencontainers.image.version"], "3.0.0-rc.1");
+    assert_eq!(
+        labels["org.opencontainers.image.base.name"],
+        format!("{}/mid:2.0.1", h.prefix)
+    );
+    assert_eq!(
+        labels["io.hier.fingerprint"],
+        h.entry("app")["fingerprint"].as_str().unwrap()
+    );
+    assert!(labels.contains_key("org.opencontainers.image.revision"));
+    assert!(labels.contains_key("org.opencontainers.image.created"));
+    assert_eq!(
+        h.entry("app")["uses_image_ids"]["other"].as_str().unwrap(),
+        id("other")
+    );
+    // The base records the identity of `from` (a local image: its id).
+    let from_id = docker(&["image", "inspect", BASE, "--format", "{{.Id}}"]);
+    assert_eq!(
+        h.entry("base")["upstream_digest"].as_str().unwrap(),
+        from_id
+    );
+    assert_eq!(
+        h.entry("base")["parent_image_id"].as_str().unwrap(),
+        from_id
+    );
+    // The ignored file never reached the image; the context did.
+    let listing = docker(&[
+        "run",
+        "--rm",
+        "--entrypoint",
+        "",
+        &h.reference("other", "0.1.0"),
+        "ls",
+        "/ctx/other",
+    ]);
+    // (The Dockerfile is in the context, as the docker CLI would send it.)
+    assert_eq!(
+        listing.split_whitespace().collect::<Vec<_>>(),
+        ["Dockerfile", "data.txt"]
+    );
+
+    // The report is on disk too; the logs exist.
+    let reports = std::fs::read_dir(h.repo.path().join(".hier/reports"))
+        .unwrap()
+        .count();
+    assert_eq!(reports, 1);
+    let log = report["images"][0]["log"].as_str().unwrap();
+    assert!(h.repo.read(log).contains("Step 1/"), "{log}");
+
+    // Nothing changed: nothing planned, nothing built.
+    let (again, report) = h.rebuild(&[]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(statuses(&report), vec![]);
+    // No containers left behind by the tests.
+    h.assert_no_test_containers();
+}
+
+#[test]
+fn each_kind_of_change_selects_exactly_the_right_images() {
+    let h = three_levels("changes");
+    let (run, _) = h.rebuild(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(h.planned(), Vec::<String>::new());
+
+    // An ignored file: nothing.
+    h.repo.write("images/other/more.log", "x");
+    assert_eq!(h.planned(), Vec::<String>::new());
+    // A context file: that image and its dependents.
+    h.repo.write("images/other/data.txt", "changed\n");
+    assert_eq!(h.planned(), ["other", "app"]);
+    h.repo.write("images/other/data.txt", "data\n");
+    assert_eq!(h.planned(), Vec::<String>::new());
+    // A template: every image rendered from it, and their dependents.
+    let template = h.repo.read("templates/layer.hbs");
+    h.repo
+        .write("templates/layer.hbs", &format!("{template}# note\n"));
+    assert_eq!(h.planned(), ["base", "mid", "other", "app"]);
+    h.repo.write("templates/layer.hbs", &template);
+    // A var of one image.
+    let catalog = h.repo.read("catalog.toml");
+    h.repo.write(
+        "catalog.toml",
+        &catalog.replace(
+            "version = \"2.0.1\"",
+            "version = \"2.0.1\"\nvars = { mark = \"two\" }",
+        ),
+    );
+    assert_eq!(h.planned(), ["mid", "app"]);
+    let (run, report) = h.rebuild(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        statuses(&report),
+        pairs(&[("mid", "built"), ("app", "built")])
+    );
+    let content = docker(&[
+        "run",
+        "--rm",
+        "--entrypoint",
+        "",
+        &h.reference("mid", "2.0.1"),
+        "cat",
+        "/etc/mid",
+    ]);
+    assert_eq!(content, "mid two");
+}
+
+#[test]
+fn failures_skip_only_dependents_and_keep_old_tags() {
+    let h = three_levels("fail");
+    let (run, _) = h.rebuild(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let old_mid = h.entry("mid")["image_id"].as_str().unwrap().to_string();
+    let old_other = h.entry("other")["image_id"].as_str().unwrap().to_string();
+
+    // A change in `mid` whose test fails: `app` is skipped, `other` still builds, and `mid`'s
+    // tags and lock entry stay on the old image.
+    let catalog = h.repo.read("catalog.toml");
+    h.repo.write(
+        "catalog.toml",
+        &catalog.replace(
+            "test = [\"test -f /etc/mid\", \"test -f /etc/base\"]",
+            "vars = { mark = \"two\" }\ntest = [\"test -f /etc/missing\"]",
+        ),
+    );
+    h.repo.write("images/other/data.txt", "v2\n");
+    let (run, report) = h.rebuild(&[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(
+        statuses(&report),
+        pairs(&[("mid", "failed"), ("other", "built"), ("app", "skipped")])
+    );
+    assert!(
+        run.stderr
+            .contains("test `test -f /etc/missing` exited with 1"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        h.inspect(&h.reference("mid", "2.0.1"), "{{.Id}}"),
+        old_mid,
+        "old tag kept"
+    );
+    assert_eq!(h.entry("mid")["image_id"].as_str().unwrap(), old_mid);
+    assert_ne!(h.entry("other")["image_id"].as_str().unwrap(), old_other);
+
+    // A failing build step: the engine's message, the log's tail.
+    h.repo.write("catalog.toml", &catalog);
+    h.repo.write(
+        "images/app/Dockerfile",
+        &format!("{APP_DOCKERFILE}RUN echo about to fail && exit 7\n"),
+    );
+    let (run, report) = h.rebuild(&[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(statuses(&report), pairs(&[("app", "failed")]));
+    assert!(
+        run.stderr.contains("returned a non-zero code: 7"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("about to fail"),
+        "the log's tail: {}",
+        run.stderr
+    );
+    // Nothing left half-done: the rerun plans exactly the failed image.
+    assert_eq!(h.planned(), ["app"]);
+    h.assert_no_test_containers();
+}
+
+#[test]
+fn an_unreachable_engine_exits_3_naming_it() {
+    let h = three_levels("unreachable");
+    let out = Command::new(env!("CARGO_BIN_EXE_hier"))
+        .args(["rebuild", "--all"])
+        .current_dir(h.repo.path())
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("unix:///nonexistent/docker.sock"),
+        "{stderr}"
+    );
+    assert!(!h.repo.path().join("hier.lock").exists());
+}
+
+const SLOW_CHAIN: &str = r#"
+[images.s1]
+from = "hier-test/busybox:1"
+version = "1.0.0"
+template = "slow.hbs"
+
+[images.s2]
+parent = "s1"
+version = "1.0.0"
+template = "slow.hbs"
+
+[images.s3]
+parent = "s2"
+version = "1.0.0"
+template = "slow.hbs"
+
+[images.s4]
+parent = "s3"
+version = "1.0.0"
+template = "slow.hbs"
+"#;
+
+fn slow_chain(test: &str) -> Hierarchy {
+    let h = Hierarchy::new(test, SLOW_CHAIN);
+    h.repo.write(
+        "templates/slow.hbs",
+        "FROM {{parent.ref}}\nRUN sleep 1 && echo {{image.name}} > /etc/{{image.name}}\n",
+    );
+    h.commit();
+    h
+}
+
+#[test]
+fn killed_mid_run_the_lock_parses_and_a_rerun_builds_what_is_left() {
+    let h = slow_chain("kill");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hier"))
+        .args(["rebuild"])
+        .current_dir(h.repo.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the first image is recorded, then kill -9.
+    let start = Instant::now();
+    loop {
+        let text = std::fs::read_to_string(h.repo.path().join("hier.lock")).unwrap_or_default();
+        if text.contains("[images.s1]") || start.elapsed() > Duration::from_secs(60) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let lock = h.lock();
+    let recorded: Vec<String> = lock["images"].as_table().unwrap().keys().cloned().collect();
+    assert!(!recorded.is_empty() && recorded.len() < 4, "{recorded:?}");
+    let left: Vec<String> = ["s1", "s2", "s3", "s4"]
+        .iter()
+        .filter(|n| !recorded.contains(&n.to_string()))
+        .map(|n| n.to_string())
+        .collect();
+    let (run, report) = h.rebuild(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let built: Vec<String> = statuses(&report).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(built, left);
+    assert_eq!(h.lock()["images"].as_table().unwrap().len(), 4);
+}
+
+#[test]
+fn two_concurrent_runs_build_each_image_once() {
+    let h = slow_chain("concurrent");
+    let spawn = || {
+        Command::new(env!("CARGO_BIN_EXE_hier"))
+            .args(["rebuild", "--format", "json"])
+            .current_dir(h.repo.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let first = spawn();
+    std::thread::sleep(Duration::from_millis(300));
+    let second = spawn();
+    let a = first.wait_with_output().unwrap();
+    let b = second.wait_with_output().unwrap();
+    assert!(a.status.success() && b.status.success());
+    let count = |out: &std::process::Output| {
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["images"].as_array().unwrap().len()
+    };
+    assert_eq!(count(&a) + count(&b), 4, "every image built exactly once");
+    assert!(
+        String::from_utf8_lossy(&b.stderr).contains("waiting for another hier run"),
+        "{}",
+        String::from_utf8_lossy(&b.stderr)
+    );
+}
+
+#[test]
+fn sigterm_stops_cleanly_with_exit_130() {
+    let h = slow_chain("sigterm");
+    let child = Command::new(env!("CARGO_BIN_EXE_hier"))
+        .args(["rebuild", "--format", "json"])
+        .current_dir(h.repo.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    loop {
+        let text = std::fs::read_to_string(h.repo.path().join("hier.lock")).unwrap_or_default();
+        if text.contains("[images.s1]") || start.elapsed() > Duration::from_secs(60) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let ok = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["interrupted"], true);
+    assert_eq!(report["images"][0]["status"], "built");
+    let reports = std::fs::read_dir(h.repo.path().join(".hier/reports"))
+        .unwrap()
+        .count();
+    assert_eq!(reports, 1, "the report is written when interrupted");
+    // The lock parses and holds what finished.
+    assert!(h.lock()["images"].as_table().unwrap().contains_key("s1"));
+}
+
+#[test]
+fn the_same_context_hits_the_docker_clis_layer_cache() {
+    let h = Hierarchy::new(
+        "cache",
+        r#"
+[images.ctx]
+from = "hier-test/busybox:1"
+version = "1.0.0"
+dockerfile = "images/ctx/Dockerfile"
+"#,
+    );
+    let dockerfile = "ARG HIER_PARENT\nFROM ${HIER_PARENT}\nCOPY . /ctx/\n";
+    h.repo.write("images/ctx/Dockerfile", dockerfile);
+    h.repo.write("images/ctx/a/b/c.txt", "deep\n");
+    h.repo.write("images/ctx/run.sh", "#!/bin/sh\necho hi\n");
+    h.repo.write("images/ctx/skip.tmp", "ignored\n");
+    // The Dockerfile itself is ignored (good practice): hier sends its build version of it.
+    h.repo
+        .write("images/ctx/.dockerignore", "*.tmp\n!keep.tmp\nDockerfile\n");
+    h.repo.write("images/ctx/keep.tmp", "kept\n");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(
+        h.repo.path().join("images/ctx/run.sh"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("run.sh", h.repo.path().join("images/ctx/link")).unwrap();
+    h.commit();
+    let (run, _) = h.rebuild(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let id = h.entry("ctx")["image_id"].as_str().unwrap().to_string();
+    let parent = h.entry("ctx")["parent_image_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The docker CLI's legacy builder, same context and Dockerfile: every step from cache,
+    // and the same layers.
+    let out = Command::new("docker")
+        .args([
+            "build",
+            "--build-arg",
+            &format!("HIER_PARENT={parent}"),
+            ".",
+        ])
+        .current_dir(h.repo.path().join("images/ctx"))
+        .env("DOCKER_BUILDKIT", "0")
+        .output()
+        .unwrap();
+    let output = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        output.contains("COPY . /ctx/\n ---> Using cache"),
+        "the COPY step comes from hier's cache: {output}"
+    );
+    let cli_id = output
+        .lines()
+        .find_map(|l| l.strip_prefix("Successfully built "))
+        .unwrap()
+        .to_string();
+    let layers = |r: &str| docker(&["image", "inspect", r, "--format", "{{json .RootFS.Layers}}"]);
+    assert_eq!(layers(&cli_id), layers(&id));
+    let _ = Command::new("docker").args(["rmi", &cli_id]).output();
+}
+
+#[test]
+fn a_recorded_parent_the_engine_lacks_is_an_error_naming_the_rebuild() {
+    let h = three_levels("lacks");
+    let (run, _) = h.rebuild(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // Remove `app`, then `mid` (no child left, so it really goes).
+    for image in ["app", "mid"] {
+        let tags: Vec<String> = h.entry(image)["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| h.reference(image, t.as_str().unwrap()))
+            .collect();
+        let mut args = vec!["rmi", "-f"];
+        args.extend(tags.iter().map(String::as_str));
+        docker(&args);
+    }
+    h.repo.write("images/app/app.txt", "changed\n");
+    let before = h.repo.read("hier.lock");
+    let run = h.hier(&["rebuild"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("the engine lacks that image; run `hier rebuild mid`"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(h.repo.read("hier.lock"), before, "nothing rebuilt silently");
+}
