@@ -735,3 +735,107 @@ fn a_recorded_parent_the_engine_lacks_is_an_error_naming_the_rebuild() {
     );
     assert_eq!(h.repo.read("hier.lock"), before, "nothing rebuilt silently");
 }
+
+/// A unix-socket proxy in front of the engine that records the request line of each request.
+struct Proxy {
+    endpoint: String,
+    requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    _dir: tempfile::TempDir,
+}
+
+fn proxy() -> Proxy {
+    use std::io::{Read, Write};
+    use std::os::unix::net::{UnixListener, UnixStream};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("docker.sock");
+    let listener = UnixListener::bind(&path).unwrap();
+    let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = requests.clone();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(mut client) = client else { return };
+            let mut upstream = UnixStream::connect("/var/run/docker.sock").unwrap();
+            let (mut back_from, mut back_to) =
+                (upstream.try_clone().unwrap(), client.try_clone().unwrap());
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut back_from, &mut back_to);
+            });
+            let seen = seen.clone();
+            std::thread::spawn(move || {
+                let mut buf = vec![0u8; 64 * 1024];
+                loop {
+                    let n = match client.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => n,
+                    };
+                    for line in String::from_utf8_lossy(&buf[..n]).lines() {
+                        if ["GET ", "POST ", "HEAD ", "DELETE ", "PUT "]
+                            .iter()
+                            .any(|m| line.starts_with(m))
+                        {
+                            seen.lock().unwrap().push(line.to_string());
+                        }
+                    }
+                    if upstream.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+                let _ = upstream.shutdown(std::net::Shutdown::Write);
+            });
+        }
+    });
+    Proxy {
+        endpoint: format!("unix://{}", path.display()),
+        requests,
+        _dir: dir,
+    }
+}
+
+#[test]
+fn a_no_op_rebuild_makes_no_per_image_engine_calls() {
+    let h = three_levels("noop");
+    let (run, _) = h.rebuild(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let proxy = proxy();
+    let out = Command::new(env!("CARGO_BIN_EXE_hier"))
+        .args(["rebuild", "--changed"])
+        .current_dir(h.repo.path())
+        .env("DOCKER_HOST", &proxy.endpoint)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let requests = proxy.requests.lock().unwrap().clone();
+    assert!(!requests.is_empty(), "the run went through the proxy");
+    // Only engine-wide calls: version negotiation and one listing of the images.
+    for request in &requests {
+        let path = request.split_whitespace().nth(1).unwrap_or("");
+        let path = path.split('?').next().unwrap();
+        let generic = path == "/version"
+            || path.ends_with("/version")
+            || path.ends_with("/_ping")
+            || path.ends_with("/images/json");
+        assert!(
+            generic,
+            "a per-image call in a no-op run: {request} (all: {requests:?})"
+        );
+    }
+}
+
+#[test]
+fn an_up_to_date_image_missing_a_tag_is_retagged_not_rebuilt() {
+    let h = three_levels("retag");
+    let (run, _) = h.rebuild(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let mid = h.entry("mid")["image_id"].as_str().unwrap().to_string();
+    docker(&["rmi", &h.reference("mid", "2")]);
+    let (run, report) = h.rebuild(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(statuses(&report), pairs(&[("mid", "unchanged")]));
+    assert_eq!(report["images"][0]["reason"], "retagged: 2");
+    assert_eq!(h.inspect(&h.reference("mid", "2"), "{{.Id}}"), mid);
+    assert_eq!(h.entry("mid")["image_id"].as_str().unwrap(), mid);
+}

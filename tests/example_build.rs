@@ -1,0 +1,118 @@
+//! End to end: the Debian-based example hierarchy at the repository root, built for real on the
+//! engine `scripts/engine-up` starts (with the example's base imported as debian:bookworm-slim).
+//! The copy's images go under a registry prefix of the test's own and are removed afterwards.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use common::{copy_tree, hier_in};
+use serde_json::Value;
+
+fn docker(args: &[&str]) -> (bool, String) {
+    let out = Command::new("docker")
+        .args(args)
+        .output()
+        .expect("docker runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).trim().to_string(),
+    )
+}
+
+struct Cleanup(String);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let (_, listed) = docker(&["images", "--format", "{{.Repository}}:{{.Tag}}"]);
+        let refs: Vec<&str> = listed
+            .lines()
+            .filter(|l| l.starts_with(&format!("{}/", self.0)))
+            .collect();
+        if !refs.is_empty() {
+            let _ = Command::new("docker")
+                .arg("rmi")
+                .arg("-f")
+                .args(&refs)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
+}
+
+#[test]
+fn the_debian_example_builds_and_its_apps_run_as_the_app_user() {
+    let (ok, _) = docker(&["image", "inspect", "debian:bookworm-slim"]);
+    assert!(
+        ok,
+        "the example needs debian:bookworm-slim: run scripts/engine-up first"
+    );
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let work = tempfile::tempdir().unwrap();
+    copy_tree(&root.join("templates"), &work.path().join("templates"));
+    copy_tree(&root.join("images"), &work.path().join("images"));
+    let prefix = format!("hier-test-example-{}", std::process::id());
+    let catalog = std::fs::read_to_string(root.join("catalog.toml")).unwrap();
+    let registry_line = catalog
+        .lines()
+        .find(|l| l.starts_with("registry"))
+        .expect("a registry line");
+    std::fs::write(
+        work.path().join("catalog.toml"),
+        catalog.replace(registry_line, &format!("registry = \"{prefix}\"")),
+    )
+    .unwrap();
+    let _cleanup = Cleanup(prefix.clone());
+
+    let run = hier_in(
+        work.path(),
+        &["rebuild", "--all", "-j", "2", "--format", "json"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    let statuses: Vec<(&str, &str)> = report["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["name"].as_str().unwrap(), i["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(statuses.len(), 10, "{statuses:?}");
+    assert!(statuses.iter().all(|(_, s)| *s == "built"), "{statuses:?}");
+    assert_eq!(statuses[0].0, "base");
+
+    // The base's init is the entrypoint; apps run as the unprivileged user.
+    let (_, entrypoint) = docker(&[
+        "image",
+        "inspect",
+        &format!("{prefix}/base:1"),
+        "--format",
+        "{{json .Config.Entrypoint}}",
+    ]);
+    assert!(entrypoint.contains("dumb-init"), "{entrypoint}");
+    for app in ["billing-api", "storefront"] {
+        let (_, user) = docker(&[
+            "image",
+            "inspect",
+            &format!("{prefix}/{app}:{}", version_tag(work.path(), app)),
+            "--format",
+            "{{.Config.User}}",
+        ]);
+        assert_eq!(user, "app", "{app}");
+    }
+    // Nothing left to do.
+    let again = hier_in(work.path(), &["plan", "--format", "json"]);
+    let plan: Value = serde_json::from_str(&again.stdout).unwrap();
+    assert_eq!(plan["images"].as_array().unwrap().len(), 0);
+}
+
+/// The image's version tag, from the lock.
+fn version_tag(dir: &Path, image: &str) -> String {
+    let lock: toml::Table =
+        toml::from_str(&std::fs::read_to_string(dir.join("hier.lock")).unwrap()).unwrap();
+    lock["images"][image]["tags"][0]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
