@@ -102,6 +102,11 @@ pub enum Command {
     },
     /// The build plan: waves in order and why each image is in it
     Plan(Selection),
+    /// Push the built images (every tag) to the registry and every mirror; record the digests
+    Push {
+        /// Images to push [default: every image the lock records]
+        images: Vec<String>,
+    },
     /// Build the plan against the Docker Engine: test, tag and record each image
     Rebuild {
         #[command(flatten)]
@@ -113,6 +118,9 @@ pub enum Command {
         /// Start nothing more after the first failure
         #[arg(long)]
         fail_fast: bool,
+        /// Push every tag of each built image to the registry and every mirror
+        #[arg(long)]
+        push: bool,
         /// Build without the engine's layer cache
         #[arg(long)]
         no_cache: bool,

@@ -728,8 +728,9 @@ fn a_recorded_parent_the_engine_lacks_is_an_error_naming_the_rebuild() {
     let run = h.hier(&["rebuild"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(
-        run.stderr
-            .contains("the engine lacks that image; run `hier rebuild mid`"),
+        run.stderr.contains(
+            "the engine lacks that image, which was never pushed; run `hier rebuild mid`"
+        ),
         "{}",
         run.stderr
     );
@@ -826,16 +827,76 @@ fn a_no_op_rebuild_makes_no_per_image_engine_calls() {
 }
 
 #[test]
-fn an_up_to_date_image_missing_a_tag_is_retagged_not_rebuilt() {
+fn an_up_to_date_image_missing_a_tag_is_retagged_not_rebuilt_by_the_next_build() {
     let h = three_levels("retag");
     let (run, _) = h.rebuild(&[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let mid = h.entry("mid")["image_id"].as_str().unwrap().to_string();
     docker(&["rmi", &h.reference("mid", "2")]);
+    // A run that builds something (here `other` and its dependent) restores it.
+    h.repo.write("images/other/data.txt", "v2\n");
     let (run, report) = h.rebuild(&[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(statuses(&report), pairs(&[("mid", "unchanged")]));
+    assert_eq!(
+        statuses(&report),
+        pairs(&[("mid", "unchanged"), ("other", "built"), ("app", "built")])
+    );
     assert_eq!(report["images"][0]["reason"], "retagged: 2");
     assert_eq!(h.inspect(&h.reference("mid", "2"), "{{.Id}}"), mid);
     assert_eq!(h.entry("mid")["image_id"].as_str().unwrap(), mid);
+}
+
+#[test]
+fn a_test_over_its_time_limit_fails_the_image() {
+    let h = Hierarchy::new(
+        "timeout",
+        r#"
+[images.slow]
+from = "hier-test/busybox:1"
+version = "1.0.0"
+template = "layer.hbs"
+test = ["sleep 30"]
+test_timeout = "1s"
+"#,
+    );
+    let start = Instant::now();
+    let (run, report) = h.rebuild(&[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        start.elapsed() < Duration::from_secs(25),
+        "the test was stopped"
+    );
+    assert_eq!(statuses(&report), pairs(&[("slow", "failed")]));
+    assert!(
+        run.stderr.contains("test `sleep 30` took longer than 1s"),
+        "{}",
+        run.stderr
+    );
+    h.assert_no_test_containers();
+}
+
+#[test]
+fn dry_run_prints_the_plan_and_needs_no_engine() {
+    let h = three_levels("dryrun");
+    let out = Command::new(env!("CARGO_BIN_EXE_hier"))
+        .args(["rebuild", "--dry-run", "--format", "json"])
+        .current_dir(h.repo.path())
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> = plan["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["base", "mid", "other", "app"]);
+    assert!(!h.repo.path().join("hier.lock").exists());
+    assert!(!h.repo.path().join(".hier").exists());
 }

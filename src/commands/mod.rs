@@ -5,6 +5,7 @@ mod graph;
 mod list;
 mod pick;
 mod plan;
+mod push;
 mod rebuild;
 mod relations;
 mod render;
@@ -82,10 +83,12 @@ pub fn dispatch(command: &Command, cx: &Context) -> Result<Output, Error> {
         Command::Impact { images } => relations::impact(cx, images),
         Command::Pick { needs } => pick::run(cx, needs),
         Command::Plan(selection) => plan::run(cx, selection),
+        Command::Push { images } => push::run(cx, images),
         Command::Rebuild {
             selection,
             jobs,
             fail_fast,
+            push,
             no_cache,
             dry_run,
         } => rebuild::run(
@@ -94,6 +97,7 @@ pub fn dispatch(command: &Command, cx: &Context) -> Result<Output, Error> {
             &crate::rebuild::Options {
                 jobs: usize::from(*jobs),
                 fail_fast: *fail_fast,
+                push: *push,
                 no_cache: *no_cache,
                 quiet: cx.quiet,
             },

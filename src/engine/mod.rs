@@ -18,6 +18,9 @@ use bollard::query_parameters::{
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 
+mod registry;
+pub use registry::redact_userinfo;
+
 /// Where hier looks for the engine, as the docker CLI does.
 pub fn endpoint() -> String {
     std::env::var("DOCKER_HOST")
@@ -30,6 +33,8 @@ pub fn endpoint() -> String {
 pub enum EngineError {
     #[error("cannot reach the Docker Engine at {endpoint}: {message}")]
     Unreachable { endpoint: String, message: String },
+    #[error("cannot reach the registry {registry}: {message}")]
+    RegistryUnreachable { registry: String, message: String },
     #[error("{0}")]
     Failed(String),
 }
@@ -138,14 +143,12 @@ impl Engine {
             .map_err(|e| unreachable(e.to_string()))?
             // Builds can be long; hier applies its own time limits to builds and tests.
             .with_timeout(Duration::from_secs(24 * 3600));
-        let docker = docker
-            .negotiate_version()
-            .await
-            .map_err(|e| unreachable(message(&e)))?;
-        let version = docker
-            .version()
-            .await
-            .map_err(|e| unreachable(message(&e)))?;
+        // Negotiation and the platform check are both answered by `/version`: ask side by
+        // side (the clone shares the negotiated version).
+        let (negotiated, version) =
+            tokio::join!(docker.clone().negotiate_version(), docker.version());
+        let docker = negotiated.map_err(|e| unreachable(message(&e)))?;
+        let version = version.map_err(|e| unreachable(message(&e)))?;
         let engine_platform = format!(
             "{}/{}",
             version.os.as_deref().unwrap_or("?"),
@@ -258,11 +261,20 @@ impl Engine {
         }
     }
 
-    /// Every tagged image's id and tags, in one call.
-    pub async fn tags(&self) -> Result<HashMap<String, Vec<String>>, EngineError> {
+    /// The id and tags of every image under `repository_prefix/` (one level), in one call
+    /// (the engine filters: a busy engine lists thousands of images slowly).
+    pub async fn tags(
+        &self,
+        repository_prefix: &str,
+    ) -> Result<HashMap<String, Vec<String>>, EngineError> {
+        let filters = HashMap::from([(
+            "reference".to_string(),
+            vec![format!("{repository_prefix}/*")],
+        )]);
         let images = retry(|| {
             self.docker.list_images(Some(ListImagesOptions {
                 all: false,
+                filters: Some(filters.clone()),
                 ..Default::default()
             }))
         })

@@ -2,7 +2,7 @@
 //! exact parents, run its tests in throwaway containers, and only then tag it. Everything it
 //! needs is prepared by the run beforehand, so a job owns its data and runs on its own task.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::io::Write;
 use std::path::PathBuf;
@@ -40,13 +40,20 @@ pub struct Job {
     pub tags: Vec<String>,
     pub immutable_tag: Box<dyn Fn(&str) -> String + Send + Sync>,
     pub log: PathBuf,
+    /// Repositories to push every tag to once the tests passed (`--push`): the catalog's
+    /// registry first, then each mirror.
+    pub push_to: Vec<String>,
 }
 
 /// How a job ended.
 pub enum Outcome {
+    /// Built, tested and tagged; pushed to these repositories (repository → manifest digest),
+    /// or the push failed (the image itself is good and recorded).
     Built {
         image_id: String,
         tags: Vec<String>,
+        pushed: BTreeMap<String, String>,
+        push_error: Option<String>,
     },
     Failed(String),
     /// The engine went away: the run stops.
@@ -219,8 +226,13 @@ async fn build_and_test(
     }
     let mut tags = job.tags.clone();
     tags.push((job.immutable_tag)(&image_id));
-    for tag in &tags {
-        match engine.tag(&image_id, &job.repository, tag).await {
+    let tagged = futures_util::future::join_all(
+        tags.iter()
+            .map(|tag| engine.tag(&image_id, &job.repository, tag)),
+    )
+    .await;
+    for (tag, result) in tags.iter().zip(tagged) {
+        match result {
             Ok(()) => {}
             Err(e @ EngineError::Unreachable { .. }) => return Outcome::Unreachable(e),
             Err(e) => return Outcome::Failed(format!("cannot tag {}:{tag}: {e}", job.repository)),
@@ -230,5 +242,50 @@ async fn build_and_test(
         "hier: built {image_id}, tagged {}",
         tags.join(", ")
     ));
-    Outcome::Built { image_id, tags }
+    let pushed = push_tags(
+        engine,
+        &job.repository,
+        &job.push_to,
+        &image_id,
+        &tags,
+        |line| log.line(line),
+    )
+    .await;
+    let (pushed, push_error) = match pushed {
+        Ok(pushed) => (pushed, None),
+        Err(e @ EngineError::Unreachable { .. }) => return Outcome::Unreachable(e),
+        Err(e @ EngineError::RegistryUnreachable { .. }) => return Outcome::Unreachable(e),
+        Err(e) => (BTreeMap::new(), Some(e.to_string())),
+    };
+    Outcome::Built {
+        image_id,
+        tags,
+        pushed,
+        push_error,
+    }
+}
+
+/// Pushes every tag to every repository of `push_to` (tagging the image for the mirrors
+/// first); returns each repository's manifest digest (all tags of one image share it).
+pub async fn push_tags(
+    engine: &Engine,
+    primary: &str,
+    push_to: &[String],
+    image_id: &str,
+    tags: &[String],
+    mut log_line: impl FnMut(&str),
+) -> Result<BTreeMap<String, String>, EngineError> {
+    let mut pushed = BTreeMap::new();
+    for repository in push_to {
+        let mut digest = String::new();
+        for tag in tags {
+            if repository != primary {
+                engine.tag(image_id, repository, tag).await?;
+            }
+            digest = engine.push(repository, tag).await?;
+            log_line(&format!("hier: pushed {repository}:{tag} ({digest})"));
+        }
+        pushed.insert(repository.clone(), digest);
+    }
+    Ok(pushed)
 }

@@ -27,27 +27,30 @@ fn git(root: &Path, args: &[&str]) -> Option<String> {
 
 impl Provenance {
     pub fn of(root: &Path) -> Provenance {
-        let revision = git(root, &["rev-parse", "HEAD"]);
+        // Two quick git calls, side by side.
+        let (head, origin) = std::thread::scope(|s| {
+            let head = s.spawn(|| git(root, &["log", "-1", "--format=%H %ct"]));
+            let origin = s.spawn(|| git(root, &["config", "--get", "remote.origin.url"]));
+            (head.join().ok().flatten(), origin.join().ok().flatten())
+        });
+        let (revision, commit_time) = match head.as_deref().and_then(|h| h.split_once(' ')) {
+            Some((sha, time)) => (Some(sha.to_string()), time.parse::<u64>().ok()),
+            None => (None, None),
+        };
         let epoch = std::env::var("SOURCE_DATE_EPOCH")
             .ok()
             .and_then(|s| s.trim().parse::<u64>().ok())
-            .or_else(|| {
-                revision.as_ref()?;
-                git(root, &["show", "-s", "--format=%ct", "HEAD"])?
-                    .parse()
-                    .ok()
-            });
+            .or(commit_time);
         let created = epoch.map(|secs| {
             humantime::format_rfc3339_seconds(
                 std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs),
             )
             .to_string()
         });
-        let source = git(root, &["remote", "get-url", "origin"]).map(|url| strip_credentials(&url));
         Provenance {
             revision,
             created,
-            source,
+            source: origin.map(|url| strip_credentials(&url)),
         }
     }
 }

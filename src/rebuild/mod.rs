@@ -3,7 +3,7 @@
 //! tokio, records every finished image in the lock at once (atomically), and writes the logs
 //! and the report under `.hier/`. Ctrl-C and SIGTERM stop it cleanly.
 
-mod job;
+pub mod job;
 pub mod labels;
 pub mod report;
 mod runlock;
@@ -36,6 +36,8 @@ pub use runlock::RunLock;
 /// How to run.
 pub struct Options {
     pub jobs: usize,
+    /// Push every built image to the registry and the mirrors.
+    pub push: bool,
     pub fail_fast: bool,
     pub no_cache: bool,
     pub quiet: bool,
@@ -138,6 +140,9 @@ pub async fn execute(
     plan: Plan,
     options: Options,
 ) -> Result<Outcome2, Error> {
+    // Provenance (git) is read while the engine connects.
+    let root = repo.root.clone();
+    let provenance = tokio::task::spawn_blocking(move || Provenance::of(&root));
     let engine = Engine::connect(&repo.catalog.platform)
         .await
         .map_err(engine_error)?;
@@ -153,8 +158,33 @@ pub async fn execute(
 
     // One call: what the engine has. Recorded images the plan builds on must be there;
     // up-to-date images that lost a tag are retagged.
-    let engine_tags = engine.tags().await.map_err(engine_error)?;
+    // Up-to-date images that lost a tag are retagged (one listing of the catalog's images,
+    // side by side with the builds). A run with nothing to build skips it: listing images
+    // costs the engine about 0.5 s per thousand, and a no-op run must stay cheap.
+    let unplanned: Vec<(String, String, String, Vec<String>)> = lock
+        .images
+        .iter()
+        .filter_map(|(name, entry)| {
+            let image = ImageName::parse(name).ok()?;
+            (!planned.is_empty() && !in_plan(&image) && catalog.get(name).is_some()).then(|| {
+                (
+                    name.clone(),
+                    catalog.repository(&image),
+                    entry.image_id.clone(),
+                    entry.tags.clone(),
+                )
+            })
+        })
+        .collect();
+    let retag = tokio::spawn(retag_unplanned(
+        engine.clone(),
+        catalog.registry.clone(),
+        unplanned,
+    ));
+
+    // The recorded images the plan builds on must be in the engine (or be fetched).
     let mut ids: HashMap<ImageName, String> = HashMap::new();
+    let mut fetched: Vec<ImageReport> = Vec::new();
     let mut problems = Vec::new();
     for item in plan.builds() {
         for dep in catalog.image(&item.name).dependencies() {
@@ -162,52 +192,54 @@ pub async fn execute(
                 continue;
             }
             match lock.images.get(dep.name.as_str()) {
-                Some(entry) if engine_tags.contains_key(&entry.image_id) => {
+                Some(entry)
+                    if engine
+                        .inspect(&entry.image_id)
+                        .await
+                        .map_err(engine_error)?
+                        .is_some() =>
+                {
                     ids.insert(dep.name.clone(), entry.image_id.clone());
                 }
-                Some(entry) => problems.push(format!(
-                    "`{}` builds on `{}` as the lock records it ({}), and the engine lacks that image; run `hier rebuild {}` to rebuild it",
-                    item.name, dep.name, entry.image_id, dep.name
-                )),
+                Some(entry) => {
+                    // A fresh engine: fetch the recorded image by the digest it was pushed as.
+                    let repository = catalog.repository(&dep.name);
+                    match entry.pushed.get(&repository) {
+                        Some(digest) => {
+                            let start = std::time::Instant::now();
+                            match fetch(&engine, &repository, digest, &entry.image_id).await {
+                                Ok(()) => {
+                                    ids.insert(dep.name.clone(), entry.image_id.clone());
+                                    fetched.push(ImageReport {
+                                        name: dep.name.to_string(),
+                                        status: Status::Fetched,
+                                        image_id: Some(entry.image_id.clone()),
+                                        duration_s: round(start.elapsed()),
+                                        reason: format!("{repository}@{digest}"),
+                                        log: None,
+                                        error: None,
+                                    });
+                                }
+                                Err(e @ (EngineError::Unreachable { .. } | EngineError::RegistryUnreachable { .. })) => {
+                                    return Err(engine_error(e));
+                                }
+                                Err(e) => problems.push(format!(
+                                    "`{}` builds on `{}` as the lock records it ({}); the engine lacks it and fetching {repository}@{digest} failed: {e}; run `hier rebuild {}` to rebuild it",
+                                    item.name, dep.name, entry.image_id, dep.name
+                                )),
+                            }
+                        }
+                        None => problems.push(format!(
+                            "`{}` builds on `{}` as the lock records it ({}), and the engine lacks that image, which was never pushed; run `hier rebuild {}` to rebuild it",
+                            item.name, dep.name, entry.image_id, dep.name
+                        )),
+                    }
+                }
                 None => problems.push(format!(
                     "`{}` builds on `{}`, which was never built; run `hier rebuild {}`",
                     item.name, dep.name, dep.name
                 )),
             }
-        }
-    }
-    let mut report_images = Vec::new();
-    for (name, entry) in &lock.images {
-        let Ok(image_name) = ImageName::parse(name) else {
-            continue;
-        };
-        if in_plan(&image_name) || catalog.get(name).is_none() {
-            continue;
-        }
-        let Some(present) = engine_tags.get(&entry.image_id) else {
-            continue;
-        };
-        let repository = catalog.repository(&image_name);
-        let mut retagged = Vec::new();
-        for tag in &entry.tags {
-            if !present.contains(&format!("{repository}:{tag}")) {
-                engine
-                    .tag(&entry.image_id, &repository, tag)
-                    .await
-                    .map_err(engine_error)?;
-                retagged.push(tag.clone());
-            }
-        }
-        if !retagged.is_empty() {
-            report_images.push(ImageReport {
-                name: name.clone(),
-                status: Status::Unchanged,
-                image_id: Some(entry.image_id.clone()),
-                duration_s: 0.0,
-                reason: format!("retagged: {}", retagged.join(", ")),
-                log: None,
-                error: None,
-            });
         }
     }
 
@@ -232,10 +264,11 @@ pub async fn execute(
         }
     }
     if !problems.is_empty() {
+        retag.abort();
         return Err(Error::Failed(problems.join("\n")));
     }
 
-    let provenance = Provenance::of(&repo.root);
+    let provenance = provenance.await.unwrap_or_default();
     let jobs: Vec<schedule::Job> = planned
         .iter()
         .map(|name| schedule::Job {
@@ -258,6 +291,7 @@ pub async fn execute(
     let mut results: HashMap<String, ImageReport> = HashMap::new();
     let mut effective: HashMap<ImageName, Inputs> = HashMap::new();
     let mut fingerprints: HashMap<ImageName, String> = HashMap::new();
+    let mut run_pushed: HashMap<ImageName, String> = HashMap::new();
     let mut exit = Exit::Success;
     let mut notes = String::new();
     let mut interrupted = false;
@@ -287,6 +321,8 @@ pub async fn execute(
                 &provenance,
                 &log_dir,
                 options.no_cache,
+                options.push,
+                &run_pushed,
             ) {
                 Ok((job, eff, fingerprint)) => {
                     effective.insert(name.clone(), eff);
@@ -352,7 +388,15 @@ pub async fn execute(
                 let log = log_dir.join(format!("{name}.log"));
                 let log_display = crate::source::display_path(&log).display().to_string();
                 match finished.outcome {
-                    Outcome::Built { image_id, tags } => {
+                    Outcome::Built { image_id, tags, pushed, push_error } => {
+                        if let Some(digest) = pushed.get(&catalog.repository(&name)) {
+                            run_pushed.insert(name.clone(), digest.clone());
+                        }
+                        let status = match (&push_error, pushed.is_empty()) {
+                            (Some(_), _) => Status::Failed,
+                            (None, false) => Status::Pushed,
+                            (None, true) => Status::Built,
+                        };
                         let image = catalog.image(&name);
                         let eff = &effective[&name];
                         let entry = LockEntry {
@@ -370,26 +414,31 @@ pub async fn execute(
                                 .iter()
                                 .map(|u| (u.name.to_string(), ids[&u.name].clone()))
                                 .collect(),
-                            pushed: BTreeMap::new(),
+                            pushed,
                         };
                         lock.images.insert(name.to_string(), entry);
                         lock.write_atomic(&lock_path)
                             .map_err(|e| Error::io("write", lock_path.display(), e))?;
                         ids.insert(name.clone(), image_id.clone());
                         scheduler.finish(index, true);
+                        let error = push_error.map(|e| format!("built and tagged, but the push failed: {e}"));
+                        if let Some(e) = &error {
+                            exit = exit.worst(Exit::Failed);
+                            notes.push_str(&format!("\n{name}: {e}\n"));
+                        }
                         reporter.event(&Event::Finished {
                             name: name.to_string(),
-                            status: Status::Built,
-                            detail: format!("{:.1}s", finished.duration.as_secs_f64()),
+                            status,
+                            detail: error.clone().unwrap_or_else(|| format!("{:.1}s", finished.duration.as_secs_f64())),
                         });
                         results.insert(name.to_string(), ImageReport {
                             name: name.to_string(),
-                            status: Status::Built,
+                            status,
                             image_id: Some(image_id),
                             duration_s: round(finished.duration),
                             reason: reason_of(&name),
                             log: Some(log_display),
-                            error: None,
+                            error,
                         });
                     }
                     Outcome::Failed(message) | Outcome::Unreachable(EngineError::Failed(message)) => {
@@ -463,6 +512,11 @@ pub async fn execute(
             });
     }
     reporter.finish();
+    let mut report_images = retag
+        .await
+        .map_err(|e| Error::Failed(e.to_string()))?
+        .map_err(engine_error)?;
+    report_images.extend(fetched);
     for name in &planned {
         if let Some(r) = results.remove(name.as_str()) {
             report_images.push(r);
@@ -481,13 +535,166 @@ pub async fn execute(
     })
 }
 
+/// `hier push`: pushes the recorded images (every tag, to the registry and every mirror) and
+/// records each repository's digest in the lock, image by image.
+pub async fn push_recorded(repo: Repository, names: Vec<ImageName>) -> Result<Outcome2, Error> {
+    let engine = Engine::connect(&repo.catalog.platform)
+        .await
+        .map_err(engine_error)?;
+    let catalog = &repo.catalog;
+    let mut lock = repo.lock.clone();
+    let lock_path = repo.lock_path();
+    let mut images = Vec::new();
+    let mut exit = Exit::Success;
+    let mut notes = String::new();
+    for name in names {
+        let start = std::time::Instant::now();
+        let mut report = ImageReport {
+            name: name.to_string(),
+            status: Status::Failed,
+            image_id: None,
+            duration_s: 0.0,
+            reason: String::new(),
+            log: None,
+            error: None,
+        };
+        let Some(entry) = lock.images.get(name.as_str()).cloned() else {
+            report.error = Some(format!("never built; run `hier rebuild {name}`"));
+            exit = exit.worst(Exit::Failed);
+            images.push(report);
+            continue;
+        };
+        report.image_id = Some(entry.image_id.clone());
+        if engine
+            .inspect(&entry.image_id)
+            .await
+            .map_err(engine_error)?
+            .is_none()
+        {
+            report.error = Some(format!(
+                "the engine lacks {} (the image the lock records); run `hier rebuild {name}`",
+                entry.image_id
+            ));
+            exit = exit.worst(Exit::Failed);
+            images.push(report);
+            continue;
+        }
+        let primary = catalog.repository(&name);
+        let push_to: Vec<String> = std::iter::once(primary.clone())
+            .chain(catalog.mirrors.iter().map(|m| format!("{m}/{name}")))
+            .collect();
+        match job::push_tags(
+            &engine,
+            &primary,
+            &push_to,
+            &entry.image_id,
+            &entry.tags,
+            |_| {},
+        )
+        .await
+        {
+            Ok(pushed) => {
+                let stored = lock.images.get_mut(name.as_str()).expect("recorded");
+                stored.pushed = pushed;
+                lock.write_atomic(&lock_path)
+                    .map_err(|e| Error::io("write", lock_path.display(), e))?;
+                report.status = Status::Pushed;
+                report.reason = push_to.join(", ");
+            }
+            Err(
+                e @ (EngineError::Unreachable { .. } | EngineError::RegistryUnreachable { .. }),
+            ) => {
+                return Err(engine_error(e));
+            }
+            Err(e) => {
+                notes.push_str(&format!("{name}: the push failed: {e}\n"));
+                report.error = Some(e.to_string());
+                exit = exit.worst(Exit::Failed);
+            }
+        }
+        report.duration_s = round(start.elapsed());
+        images.push(report);
+    }
+    let report = Report {
+        run: run_id(),
+        interrupted: false,
+        images,
+    };
+    write_report(&repo.root.join(".hier").join("reports"), &report)?;
+    Ok(Outcome2 {
+        report,
+        exit,
+        notes,
+    })
+}
+
+/// Pulls `repository@digest` and checks it is the recorded image.
+async fn fetch(
+    engine: &Engine,
+    repository: &str,
+    digest: &str,
+    image_id: &str,
+) -> Result<(), EngineError> {
+    let reference = format!("{repository}@{digest}");
+    engine.pull(&reference).await?;
+    match engine.inspect(&reference).await? {
+        Some(facts) if facts.id == image_id => Ok(()),
+        Some(facts) => Err(EngineError::Failed(format!(
+            "{reference} is image {}, not the recorded {image_id}",
+            facts.id
+        ))),
+        None => Err(EngineError::Failed(format!(
+            "{reference} was pulled and is not in the engine"
+        ))),
+    }
+}
+
+/// Retags images that are up to date but lost tags: (name, repository, image id, tags).
+async fn retag_unplanned(
+    engine: Engine,
+    registry: String,
+    images: Vec<(String, String, String, Vec<String>)>,
+) -> Result<Vec<ImageReport>, EngineError> {
+    if images.is_empty() {
+        return Ok(Vec::new());
+    }
+    let present = engine.tags(&registry).await?;
+    let mut reports = Vec::new();
+    for (name, repository, image_id, tags) in images {
+        let Some(have) = present.get(&image_id) else {
+            continue;
+        };
+        let mut retagged = Vec::new();
+        for tag in tags {
+            if !have.contains(&format!("{repository}:{tag}")) {
+                engine.tag(&image_id, &repository, &tag).await?;
+                retagged.push(tag);
+            }
+        }
+        if !retagged.is_empty() {
+            reports.push(ImageReport {
+                name,
+                status: Status::Unchanged,
+                image_id: Some(image_id),
+                duration_s: 0.0,
+                reason: format!("retagged: {}", retagged.join(", ")),
+                log: None,
+                error: None,
+            });
+        }
+    }
+    Ok(reports)
+}
+
 fn round(d: Duration) -> f64 {
     (d.as_secs_f64() * 1000.0).round() / 1000.0
 }
 
 fn engine_error(e: EngineError) -> Error {
     match e {
-        EngineError::Unreachable { .. } => Error::Unreachable(e.to_string()),
+        EngineError::Unreachable { .. } | EngineError::RegistryUnreachable { .. } => {
+            Error::Unreachable(e.to_string())
+        }
         EngineError::Failed(m) => Error::Failed(m),
     }
 }
@@ -598,6 +805,8 @@ fn prepare(
     provenance: &Provenance,
     log_dir: &Path,
     no_cache: bool,
+    push: bool,
+    run_pushed: &HashMap<ImageName, String>,
 ) -> Result<(Job, Inputs, String), String> {
     let catalog = &repo.catalog;
     let image = catalog.image(name);
@@ -617,12 +826,13 @@ fn prepare(
         Origin::Parent(dep) => {
             let target = catalog.image(&dep.name);
             let repository = catalog.repository(&dep.name);
-            let digest = repo
-                .lock
-                .images
-                .get(dep.name.as_str())
-                .filter(|e| e.image_id == parent)
-                .and_then(|e| e.pushed.get(&repository).cloned());
+            let digest = run_pushed.get(&dep.name).cloned().or_else(|| {
+                repo.lock
+                    .images
+                    .get(dep.name.as_str())
+                    .filter(|e| e.image_id == parent)
+                    .and_then(|e| e.pushed.get(&repository).cloned())
+            });
             (catalog.stable_ref(target), digest)
         }
     };
@@ -694,6 +904,13 @@ fn prepare(
         tags: tags::moving_tags(&image.version, &image.tags),
         immutable_tag: Box::new(move |id| tags::immutable_tag(&version_for_tag, id)),
         log: log_dir.join(format!("{name}.log")),
+        push_to: if push {
+            std::iter::once(catalog.repository(name))
+                .chain(catalog.mirrors.iter().map(|m| format!("{m}/{name}")))
+                .collect()
+        } else {
+            Vec::new()
+        },
     };
     Ok((job, effective, fingerprint))
 }

@@ -1,0 +1,341 @@
+//! Pushes and fetches against real registries (two distribution registries on 127.0.0.1:5000
+//! and :5001, started by `scripts/engine-up`) and the real engine, on the busybox base.
+
+mod common;
+
+use std::process::{Command, Stdio};
+
+use common::Repo;
+use serde_json::Value;
+
+const REGISTRY: &str = "127.0.0.1:5000";
+const MIRROR: &str = "127.0.0.1:5001";
+
+fn docker(args: &[&str]) -> String {
+    let out = Command::new("docker")
+        .args(args)
+        .output()
+        .expect("docker runs");
+    assert!(
+        out.status.success(),
+        "docker {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// The manifest digest a registry serves for `repository:tag` (HTTP API, v2 manifest).
+fn registry_digest(registry: &str, repository: &str, tag: &str) -> Option<String> {
+    let out = Command::new("curl")
+        .args([
+            "-fsSI",
+            "-H",
+            "Accept: application/vnd.docker.distribution.manifest.v2+json",
+            "-H",
+            "Accept: application/vnd.oci.image.manifest.v1+json",
+            &format!("http://{registry}/v2/{repository}/manifests/{tag}"),
+        ])
+        .output()
+        .unwrap();
+    if !out.status.success() {
+        return None;
+    }
+    String::from_utf8_lossy(&out.stdout).lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.eq_ignore_ascii_case("docker-content-digest")
+            .then(|| v.trim().to_string())
+    })
+}
+
+struct Setup {
+    repo: Repo,
+    /// `<test prefix>`: images are `REGISTRY/<prefix>/<name>`.
+    prefix: String,
+}
+
+impl Drop for Setup {
+    fn drop(&mut self) {
+        let listed = docker(&["images", "--format", "{{.Repository}}:{{.Tag}}"]);
+        let mine: Vec<&str> = listed
+            .lines()
+            .filter(|l| l.contains(&format!("/{}/", self.prefix)))
+            .collect();
+        if !mine.is_empty() {
+            let _ = Command::new("docker")
+                .arg("rmi")
+                .arg("-f")
+                .args(&mine)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
+}
+
+fn setup(test: &str, registry: &str) -> Setup {
+    let ok = Command::new("curl")
+        .args(["-fsS", &format!("http://{REGISTRY}/v2/")])
+        .stdout(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    assert!(
+        ok,
+        "these tests need the registries: run scripts/engine-up first"
+    );
+    let prefix = format!("hier-test-{test}-{}", std::process::id());
+    let catalog = format!(
+        r#"[catalog]
+name = "t"
+registry = "{registry}/{prefix}"
+mirrors = ["{MIRROR}/{prefix}"]
+
+[images.base]
+from = "hier-test/busybox:1"
+version = "1.0.0"
+template = "t.hbs"
+test = ["test -f /etc/base"]
+
+[images.child]
+parent = "base"
+version = "2.0.0"
+template = "t.hbs"
+
+[images.leaf]
+parent = "child"
+version = "3.1.0"
+template = "t.hbs"
+"#
+    );
+    let repo = Repo::with(&[
+        ("catalog.toml", &catalog),
+        (
+            "templates/t.hbs",
+            "FROM {{parent.ref}}\nRUN echo {{image.name}} > /etc/{{image.name}}\n",
+        ),
+    ]);
+    Setup { repo, prefix }
+}
+
+fn lock(s: &Setup) -> toml::Table {
+    toml::from_str(&s.repo.read("hier.lock")).unwrap()
+}
+
+#[test]
+fn rebuild_push_records_the_digests_the_registries_serve() {
+    let s = setup("push", REGISTRY);
+    let run = s.repo.hier(&["rebuild", "--push", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    for image in report["images"].as_array().unwrap() {
+        assert_eq!(image["status"], "pushed", "{image}");
+    }
+    let lock = lock(&s);
+    for (name, tags) in [
+        ("base", &["1.0.0", "1.0", "1"][..]),
+        ("child", &["2.0.0", "2.0", "2"][..]),
+        ("leaf", &["3.1.0", "3.1", "3"][..]),
+    ] {
+        let entry = &lock["images"][name];
+        for (registry, key) in [
+            (REGISTRY, format!("{REGISTRY}/{}/{name}", s.prefix)),
+            (MIRROR, format!("{MIRROR}/{}/{name}", s.prefix)),
+        ] {
+            let recorded = entry["pushed"][&key]
+                .as_str()
+                .unwrap_or_else(|| panic!("{key}"));
+            for tag in tags {
+                let served = registry_digest(registry, &format!("{}/{name}", s.prefix), tag);
+                assert_eq!(served.as_deref(), Some(recorded), "{registry} {name}:{tag}");
+            }
+        }
+    }
+    // The child's label names the parent's pushed digest.
+    let base_digest = lock["images"]["base"]["pushed"][&format!("{REGISTRY}/{}/base", s.prefix)]
+        .as_str()
+        .unwrap();
+    let label = docker(&[
+        "image",
+        "inspect",
+        &format!("{REGISTRY}/{}/child:2.0.0", s.prefix),
+        "--format",
+        "{{index .Config.Labels \"org.opencontainers.image.base.digest\"}}",
+    ]);
+    assert_eq!(label, base_digest);
+}
+
+#[test]
+fn a_fresh_engine_fetches_recorded_parents_by_digest_and_builds_only_what_changed() {
+    let s = setup("fresh", REGISTRY);
+    let run = s.repo.hier(&["rebuild", "--push"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let before = lock(&s);
+    // A fresh runner: the catalog's images are gone from the engine.
+    let listed = docker(&["images", "--format", "{{.Repository}}:{{.Tag}}"]);
+    let mine: Vec<&str> = listed
+        .lines()
+        .filter(|l| l.contains(&format!("/{}/", s.prefix)))
+        .collect();
+    let mut args = vec!["rmi", "-f"];
+    args.extend(mine.iter().copied());
+    docker(&args);
+    // `leaf` changes; `child` (and `base`) must come from the registry, not be rebuilt.
+    s.repo.write(
+        "catalog.toml",
+        &s.repo
+            .read("catalog.toml")
+            .replace("version = \"3.1.0\"", "version = \"3.1.1\""),
+    );
+    let run = s.repo.hier(&["rebuild", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    let statuses: Vec<(String, String)> = report["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["name"].as_str().unwrap().to_string(),
+                i["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        statuses,
+        vec![
+            ("child".to_string(), "fetched".to_string()),
+            ("leaf".to_string(), "built".to_string())
+        ]
+    );
+    let after = lock(&s);
+    assert_eq!(
+        after["images"]["child"]["image_id"], before["images"]["child"]["image_id"],
+        "child is the recorded image"
+    );
+    assert_eq!(
+        after["images"]["leaf"]["parent_image_id"],
+        before["images"]["child"]["image_id"]
+    );
+}
+
+#[test]
+fn a_never_pushed_parent_on_a_fresh_engine_names_the_rebuild() {
+    let s = setup("neverpushed", REGISTRY);
+    let run = s.repo.hier(&["rebuild"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for tag in ["3.1.0", "3.1", "3", "2.0.0", "2.0", "2"] {
+        let image = if tag.starts_with('3') {
+            "leaf"
+        } else {
+            "child"
+        };
+        let _ = Command::new("docker")
+            .args(["rmi", &format!("{REGISTRY}/{}/{image}:{tag}", s.prefix)])
+            .output();
+    }
+    for image in ["leaf", "child"] {
+        let id = lock(&s)["images"][image]["image_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let _ = Command::new("docker").args(["rmi", "-f", &id]).output();
+    }
+    s.repo.write(
+        "catalog.toml",
+        &s.repo
+            .read("catalog.toml")
+            .replace("version = \"3.1.0\"", "version = \"3.1.1\""),
+    );
+    let run = s.repo.hier(&["rebuild"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("was never pushed; run `hier rebuild child`"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn hier_push_pushes_recorded_images_and_an_unreachable_registry_is_exit_3() {
+    let s = setup("pushcmd", REGISTRY);
+    let run = s.repo.hier(&["rebuild"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = s.repo.hier(&["push", "child", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let entry = &lock(&s)["images"]["child"];
+    let digest = entry["pushed"][&format!("{REGISTRY}/{}/child", s.prefix)]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        registry_digest(REGISTRY, &format!("{}/child", s.prefix), "2.0.0").as_deref(),
+        Some(digest.as_str())
+    );
+    assert!(
+        lock(&s)["images"]["base"].get("pushed").is_none(),
+        "only child"
+    );
+
+    // A registry that does not answer: exit 3 naming it, the lock untouched.
+    let down = setup("down", "127.0.0.1:5999");
+    let run = down.repo.hier(&["rebuild"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let before = down.repo.read("hier.lock");
+    let run = down.repo.hier(&["push"]);
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("127.0.0.1:5999"), "{}", run.stderr);
+    assert_eq!(down.repo.read("hier.lock"), before);
+}
+
+#[test]
+fn registry_credentials_never_appear_in_output_logs_or_reports() {
+    let s = setup("secret", "127.0.0.1:5999");
+    let secret = "hunter2-s3cret-value";
+    let config_dir = tempfile::tempdir().unwrap();
+    let auth = base64_encode(&format!("bot:{secret}"));
+    std::fs::write(
+        config_dir.path().join("config.json"),
+        format!(r#"{{"auths": {{"127.0.0.1:5999": {{"auth": "{auth}"}}, "{MIRROR}": {{"auth": "{auth}"}}}}}}"#),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_hier"))
+        .args(["rebuild", "--push", "-v"])
+        .current_dir(s.repo.path())
+        .env("DOCKER_CONFIG", config_dir.path())
+        .output()
+        .unwrap();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(3), "{all}");
+    assert!(!all.contains(secret), "{all}");
+    for entry in walk(&s.repo.path().join(".hier")) {
+        let text = std::fs::read_to_string(&entry).unwrap_or_default();
+        assert!(!text.contains(secret), "{}", entry.display());
+    }
+    let lock = std::fs::read_to_string(s.repo.path().join("hier.lock")).unwrap_or_default();
+    assert!(!lock.contains(secret));
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+fn base64_encode(text: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(text)
+}
