@@ -107,6 +107,30 @@ pub enum Command {
         /// Images to push [default: every image the lock records]
         images: Vec<String>,
     },
+    /// The nightly job: rebuild due bases and images with OS updates pending, cascade what changed
+    Refresh {
+        /// Images to refresh [default: the bases due, see --schedule]
+        images: Vec<String>,
+        /// Refresh the bases whose `refresh` is this [default: every base]
+        #[arg(long, value_enum)]
+        schedule: Option<ScheduleArg>,
+        /// Push everything rebuilt to the registry and every mirror
+        #[arg(long)]
+        push: bool,
+        /// Tag and push nothing unless the whole cascade built and passed its tests
+        #[arg(long)]
+        atomic: bool,
+        /// Write a report: Markdown (.md) or JSON (.json)
+        #[arg(long, value_name = "PATH")]
+        report: Option<PathBuf>,
+        /// Resolve upstreams and pending updates, print what would be rebuilt, build nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Builds at once
+        #[arg(short = 'j', long = "jobs", value_name = "N", default_value_t = 2,
+              value_parser = clap::value_parser!(u16).range(1..))]
+        jobs: u16,
+    },
     /// Build the plan against the Docker Engine: test, tag and record each image
     Rebuild {
         #[command(flatten)]
@@ -128,6 +152,12 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScheduleArg {
+    Nightly,
+    Weekly,
 }
 
 /// Which images a plan (or a rebuild) covers. Without a selector: `--changed`.

@@ -23,6 +23,7 @@ pub mod name;
 pub mod plan;
 pub mod rebuild;
 pub mod reference;
+pub mod refresh;
 pub mod registry;
 pub mod repo;
 pub mod run;

@@ -32,6 +32,8 @@ pub enum Reason {
     Changed(Vec<&'static str>),
     ParentRebuilt(ImageName),
     Selected,
+    /// Why a refresh rebuilds it (upstream moved, updates pending, …).
+    Refresh(String),
 }
 
 impl fmt::Display for Reason {
@@ -41,6 +43,7 @@ impl fmt::Display for Reason {
             Reason::Changed(c) => write!(f, "changed: {}", c.join(", ")),
             Reason::ParentRebuilt(p) => write!(f, "parent rebuilt: {p}"),
             Reason::Selected => f.write_str("selected"),
+            Reason::Refresh(why) => f.write_str(why),
         }
     }
 }

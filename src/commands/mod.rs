@@ -7,6 +7,7 @@ mod pick;
 mod plan;
 mod push;
 mod rebuild;
+mod refresh;
 mod relations;
 mod render;
 mod show;
@@ -84,6 +85,26 @@ pub fn dispatch(command: &Command, cx: &Context) -> Result<Output, Error> {
         Command::Pick { needs } => pick::run(cx, needs),
         Command::Plan(selection) => plan::run(cx, selection),
         Command::Push { images } => push::run(cx, images),
+        Command::Refresh {
+            images,
+            schedule,
+            push,
+            atomic,
+            report,
+            dry_run,
+            jobs,
+        } => refresh::run(
+            cx,
+            &refresh::Args {
+                images,
+                schedule: *schedule,
+                push: *push,
+                atomic: *atomic,
+                report: report.as_deref(),
+                dry_run: *dry_run,
+                jobs: usize::from(*jobs),
+            },
+        ),
         Command::Rebuild {
             selection,
             jobs,

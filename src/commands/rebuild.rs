@@ -46,7 +46,14 @@ pub fn run(
         .build()
         .map_err(|e| Error::Failed(format!("cannot start the async runtime: {e}")))?;
     let options = Options { ..*options };
-    let outcome = runtime.block_on(rebuild::execute(repo, inputs, plan, options))?;
+    let outcome = runtime.block_on(rebuild::execute(
+        repo,
+        inputs,
+        plan,
+        options,
+        rebuild::Mode::Rebuild,
+        None,
+    ))?;
     let report = &outcome.report;
     let mut output = if cx.json() {
         Output::json(&serde_json::to_value(report).expect("the report serialises"))

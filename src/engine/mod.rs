@@ -12,8 +12,8 @@ use bollard::Docker;
 use bollard::errors::Error as BollardError;
 use bollard::models::{ContainerCreateBody, HostConfig};
 use bollard::query_parameters::{
-    BuildImageOptions, CreateContainerOptions, ListContainersOptions, ListImagesOptions,
-    LogsOptions, RemoveContainerOptions, TagImageOptions, WaitContainerOptions,
+    BuildImageOptions, CreateContainerOptions, DownloadFromContainerOptions, ListContainersOptions,
+    ListImagesOptions, LogsOptions, RemoveContainerOptions, TagImageOptions, WaitContainerOptions,
 };
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
@@ -313,8 +313,22 @@ impl Engine {
         command: &str,
         limit: Duration,
     ) -> Result<TestOutcome, EngineError> {
+        self.run_shell(owner, image_id, command, limit, None).await
+    }
+
+    /// Like [`run_test`](Self::run_test), as `user` when given (e.g. `0` to ask the package
+    /// manager about pending updates in an image that runs unprivileged).
+    pub async fn run_shell(
+        &self,
+        owner: &str,
+        image_id: &str,
+        command: &str,
+        limit: Duration,
+        user: Option<&str>,
+    ) -> Result<TestOutcome, EngineError> {
         let config = ContainerCreateBody {
             image: Some(image_id.to_string()),
+            user: user.map(str::to_string),
             entrypoint: Some(vec![String::new()]),
             cmd: Some(vec!["/bin/sh".into(), "-c".into(), command.into()]),
             labels: Some(HashMap::from([("io.hier.test".into(), owner.into())])),
@@ -344,6 +358,86 @@ impl Engine {
             )
             .await;
         outcome
+    }
+
+    /// The content of one file of an image, read from a container that is created and never
+    /// started (so images without a shell work too); `None` when the file does not exist.
+    pub async fn read_file(
+        &self,
+        image_id: &str,
+        path: &str,
+    ) -> Result<Option<Vec<u8>>, EngineError> {
+        let config = ContainerCreateBody {
+            image: Some(image_id.to_string()),
+            entrypoint: Some(vec!["/nonexistent-hier-reader".into()]),
+            cmd: Some(Vec::new()),
+            labels: Some(HashMap::from([("io.hier.test".into(), "reader".into())])),
+            ..Default::default()
+        };
+        let created = retry(|| {
+            self.docker
+                .create_container(None::<CreateContainerOptions>, config.clone())
+        })
+        .await
+        .map_err(|e| self.failed(e))?;
+        let id = created.id;
+        let mut stream = self.docker.download_from_container(
+            &id,
+            Some(DownloadFromContainerOptions {
+                path: path.to_string(),
+            }),
+        );
+        let mut archive = Vec::new();
+        let mut missing = false;
+        while let Some(chunk) = stream.next().await {
+            match chunk {
+                Ok(bytes) => archive.extend_from_slice(&bytes),
+                Err(BollardError::DockerResponseServerError {
+                    status_code: 404, ..
+                }) => {
+                    missing = true;
+                    break;
+                }
+                Err(e) => {
+                    let _ = self.remove_container(&id).await;
+                    return Err(self.failed(e));
+                }
+            }
+        }
+        let _ = self.remove_container(&id).await;
+        if missing {
+            return Ok(None);
+        }
+        let mut tar = tar::Archive::new(&archive[..]);
+        let entries = tar
+            .entries()
+            .map_err(|e| EngineError::Failed(format!("cannot read {path} from the image: {e}")))?;
+        for entry in entries {
+            let mut entry = entry.map_err(|e| {
+                EngineError::Failed(format!("cannot read {path} from the image: {e}"))
+            })?;
+            if entry.header().entry_type().is_file() {
+                let mut content = Vec::new();
+                std::io::Read::read_to_end(&mut entry, &mut content).map_err(|e| {
+                    EngineError::Failed(format!("cannot read {path} from the image: {e}"))
+                })?;
+                return Ok(Some(content));
+            }
+        }
+        Ok(None)
+    }
+
+    async fn remove_container(&self, id: &str) -> Result<(), BollardError> {
+        self.docker
+            .remove_container(
+                id,
+                Some(RemoveContainerOptions {
+                    force: true,
+                    v: true,
+                    ..Default::default()
+                }),
+            )
+            .await
     }
 
     /// Removes the test containers of these repositories' images (after an interrupted run).

@@ -16,6 +16,7 @@ use crate::context::archive::{Archive, ChunkWriter};
 use crate::context::{self, Entry};
 use crate::engine::{BuildFailure, BuildRequest, Engine, EngineError};
 use crate::inputs;
+use crate::refresh::packages::{self, Changes, Inventory};
 
 /// Everything one build needs.
 pub struct Job {
@@ -43,6 +44,26 @@ pub struct Job {
     /// Repositories to push every tag to once the tests passed (`--push`): the catalog's
     /// registry first, then each mirror.
     pub push_to: Vec<String>,
+    /// Tag (and push) as soon as the tests pass; `false` under `refresh --atomic`, where the
+    /// run promotes everything at the end or nothing.
+    pub promote_now: bool,
+    /// Under `refresh`: compare the new image's OS packages with the old image's.
+    pub refresh: Option<RefreshCheck>,
+}
+
+/// What a refresh compares a rebuilt image with.
+pub struct RefreshCheck {
+    /// The image the lock records (the one the new image would replace).
+    pub old_image: Option<String>,
+    /// Promote even when the packages did not change (the upstream moved, or a parent was
+    /// promoted).
+    pub promote: bool,
+}
+
+/// The packages of a rebuilt image under refresh.
+pub struct PackageFacts {
+    pub digest: Option<String>,
+    pub changes: Option<Changes>,
 }
 
 /// How a job ended.
@@ -54,7 +75,11 @@ pub enum Outcome {
         tags: Vec<String>,
         pushed: BTreeMap<String, String>,
         push_error: Option<String>,
+        packages: Option<PackageFacts>,
     },
+    /// Refresh: the new image is identical in what matters (same upstream, same packages);
+    /// the old image and its tags stay.
+    Unchanged,
     Failed(String),
     /// The engine went away: the run stops.
     Unreachable(EngineError),
@@ -224,6 +249,47 @@ async fn build_and_test(
             Err(e) => return Outcome::Failed(format!("test `{command}`: {e}")),
         }
     }
+    let mut package_facts = None;
+    if let Some(check) = &job.refresh {
+        let new = match inventory(engine, &image_id).await {
+            Ok(i) => i,
+            Err(e @ EngineError::Unreachable { .. }) => return Outcome::Unreachable(e),
+            Err(e) => return Outcome::Failed(format!("cannot read the OS packages: {e}")),
+        };
+        // The old image's packages; `None` inside when it has no package database, `None`
+        // outside when there is no old image to compare with.
+        let old = match &check.old_image {
+            Some(old) => inventory(engine, old).await.ok(),
+            None => None,
+        };
+        let changes = match (&old, &new) {
+            (Some(Some(o)), Some(n)) => Some(packages::diff(o, n)),
+            _ => None,
+        };
+        let same = old.as_ref() == Some(&new);
+        if same && !check.promote {
+            log.line(
+                "hier: same upstream and packages as the image it would replace: kept the old one",
+            );
+            return Outcome::Unchanged;
+        }
+        for line in changes.iter().flat_map(|c| c.lines()) {
+            log.line(&format!("hier: package {line}"));
+        }
+        package_facts = Some(PackageFacts {
+            digest: new.as_ref().map(packages::digest),
+            changes,
+        });
+    }
+    if !job.promote_now {
+        return Outcome::Built {
+            image_id,
+            tags: Vec::new(),
+            pushed: BTreeMap::new(),
+            push_error: None,
+            packages: package_facts,
+        };
+    }
     let mut tags = job.tags.clone();
     tags.push((job.immutable_tag)(&image_id));
     let tagged = futures_util::future::join_all(
@@ -262,7 +328,19 @@ async fn build_and_test(
         tags,
         pushed,
         push_error,
+        packages: package_facts,
     }
+}
+
+/// An image's OS packages (dpkg, else apk), read from its filesystem; `None` without either.
+pub async fn inventory(engine: &Engine, image_id: &str) -> Result<Option<Inventory>, EngineError> {
+    if let Some(bytes) = engine.read_file(image_id, packages::DPKG_STATUS).await? {
+        return Ok(Some(packages::parse_dpkg(&String::from_utf8_lossy(&bytes))));
+    }
+    if let Some(bytes) = engine.read_file(image_id, packages::APK_INSTALLED).await? {
+        return Ok(Some(packages::parse_apk(&String::from_utf8_lossy(&bytes))));
+    }
+    Ok(None)
 }
 
 /// Pushes every tag to every repository of `push_to` (tagging the image for the mirrors

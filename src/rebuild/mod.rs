@@ -43,6 +43,25 @@ pub struct Options {
     pub quiet: bool,
 }
 
+/// What kind of run: a rebuild of the plan, or a refresh (SPEC section 7).
+#[derive(Default)]
+pub enum Mode {
+    #[default]
+    Rebuild,
+    Refresh(RefreshPlan),
+}
+
+/// What a refresh decided before building.
+pub struct RefreshPlan {
+    /// The images rebuilt with no cache, and why (due bases, pending updates, named images).
+    pub candidates: BTreeMap<ImageName, String>,
+    /// Fresh identities of the due bases' `from`.
+    pub upstreams: HashMap<ImageName, Upstream>,
+    /// The identity each due base had before (from the lock).
+    pub old_upstreams: HashMap<ImageName, Option<String>>,
+    pub atomic: bool,
+}
+
 /// What a run did, and how it ends.
 pub struct Outcome2 {
     pub report: Report,
@@ -78,13 +97,13 @@ impl Refs for ExactRefs<'_> {
 
 /// The identity of a base's `from`: the local image it builds on, and what the lock records
 /// (a manifest digest when it came from a registry, else the local image id).
-struct Upstream {
-    local_id: String,
-    recorded: String,
-    manifest_digest: Option<String>,
+pub struct Upstream {
+    pub local_id: String,
+    pub recorded: String,
+    pub manifest_digest: Option<String>,
 }
 
-async fn resolve_from(
+pub async fn resolve_from(
     engine: &Engine,
     image: &Image,
     from: &str,
@@ -139,13 +158,23 @@ pub async fn execute(
     inputs: BTreeMap<ImageName, Inputs>,
     plan: Plan,
     options: Options,
+    mode: Mode,
+    engine: Option<Engine>,
 ) -> Result<Outcome2, Error> {
     // Provenance (git) is read while the engine connects.
     let root = repo.root.clone();
     let provenance = tokio::task::spawn_blocking(move || Provenance::of(&root));
-    let engine = Engine::connect(&repo.catalog.platform)
-        .await
-        .map_err(engine_error)?;
+    let engine = match engine {
+        Some(e) => e,
+        None => Engine::connect(&repo.catalog.platform)
+            .await
+            .map_err(engine_error)?,
+    };
+    let refresh = match &mode {
+        Mode::Refresh(r) => Some(r),
+        Mode::Rebuild => None,
+    };
+    let atomic = refresh.is_some_and(|r| r.atomic);
     let run = run_id();
     let state = repo.root.join(".hier");
     let log_dir = state.join("logs").join(&run);
@@ -218,6 +247,7 @@ pub async fn execute(
                                         reason: format!("{repository}@{digest}"),
                                         log: None,
                                         error: None,
+                                        ..ImageReport::default()
                                     });
                                 }
                                 Err(e @ (EngineError::Unreachable { .. } | EngineError::RegistryUnreachable { .. })) => {
@@ -250,6 +280,18 @@ pub async fn execute(
     for name in &planned {
         let image = catalog.image(name);
         if let Origin::Base { from, .. } = &image.origin {
+            if let Some(fresh) = refresh.and_then(|r| r.upstreams.get(name)) {
+                from_ids.insert(name.clone(), fresh.local_id.clone());
+                upstreams.insert(
+                    name.clone(),
+                    Upstream {
+                        local_id: fresh.local_id.clone(),
+                        recorded: fresh.recorded.clone(),
+                        manifest_digest: fresh.manifest_digest.clone(),
+                    },
+                );
+                continue;
+            }
             let recorded = lock
                 .images
                 .get(name.as_str())
@@ -292,6 +334,9 @@ pub async fn execute(
     let mut effective: HashMap<ImageName, Inputs> = HashMap::new();
     let mut fingerprints: HashMap<ImageName, String> = HashMap::new();
     let mut run_pushed: HashMap<ImageName, String> = HashMap::new();
+    let mut promoted: std::collections::HashSet<ImageName> = std::collections::HashSet::new();
+    // Under --atomic: entries to record once the whole cascade passed.
+    let mut held: Vec<(ImageName, LockEntry)> = Vec::new();
     let mut exit = Exit::Success;
     let mut notes = String::new();
     let mut interrupted = false;
@@ -311,6 +356,29 @@ pub async fn execute(
                 break;
             };
             let name = planned[index].clone();
+            if let Some(r) = refresh {
+                let image = catalog.image(&name);
+                let needed = r.candidates.contains_key(&name)
+                    || image.dependencies().any(|d| promoted.contains(&d.name));
+                if !needed {
+                    // Nothing it builds on moved: it stays as it is.
+                    if let Some(entry) = lock.images.get(name.as_str()) {
+                        ids.insert(name.clone(), entry.image_id.clone());
+                    }
+                    scheduler.finish(index, true);
+                    continue;
+                }
+            }
+            let check = refresh.map(|r| job::RefreshCheck {
+                old_image: lock.images.get(name.as_str()).map(|e| e.image_id.clone()),
+                promote: !r.candidates.contains_key(&name)
+                    || match (r.upstreams.get(&name), r.old_upstreams.get(&name)) {
+                        (Some(new), Some(old)) => old.as_deref() != Some(new.recorded.as_str()),
+                        _ => false,
+                    },
+            });
+            let no_cache =
+                options.no_cache || refresh.is_some_and(|r| r.candidates.contains_key(&name));
             match prepare(
                 &repo,
                 &name,
@@ -320,11 +388,13 @@ pub async fn execute(
                 &upstreams,
                 &provenance,
                 &log_dir,
-                options.no_cache,
+                no_cache,
                 options.push,
                 &run_pushed,
             ) {
-                Ok((job, eff, fingerprint)) => {
+                Ok((mut job, eff, fingerprint)) => {
+                    job.refresh = check;
+                    job.promote_now = !atomic;
                     effective.insert(name.clone(), eff);
                     fingerprints.insert(name.clone(), fingerprint);
                     let handle = tasks.spawn(job::run(engine.clone(), job, events_tx.clone()));
@@ -376,6 +446,7 @@ pub async fn execute(
                             reason: String::new(),
                             log: None,
                             error: Some("interrupted".into()),
+                            ..ImageReport::default()
                         });
                         continue;
                     }
@@ -388,7 +459,31 @@ pub async fn execute(
                 let log = log_dir.join(format!("{name}.log"));
                 let log_display = crate::source::display_path(&log).display().to_string();
                 match finished.outcome {
-                    Outcome::Built { image_id, tags, pushed, push_error } => {
+                    Outcome::Unchanged => {
+                        if let Some(entry) = lock.images.get(name.as_str()) {
+                            ids.insert(name.clone(), entry.image_id.clone());
+                        }
+                        scheduler.finish(index, true);
+                        let detail = "same upstream and packages: the old image stays".to_string();
+                        reporter.event(&Event::Finished {
+                            name: name.to_string(),
+                            status: Status::Unchanged,
+                            detail: detail.clone(),
+                        });
+                        results.insert(name.to_string(), ImageReport {
+                            name: name.to_string(),
+                            status: Status::Unchanged,
+                            image_id: lock.images.get(name.as_str()).map(|e| e.image_id.clone()),
+                            duration_s: round(finished.duration),
+                            reason: reason_of(&name),
+                            log: Some(log_display),
+                            error: None,
+                            ..ImageReport::default()
+                        }.with_note(detail));
+                        continue;
+                    }
+                    Outcome::Built { image_id, tags, pushed, push_error, packages } => {
+                        promoted.insert(name.clone());
                         if let Some(digest) = pushed.get(&catalog.repository(&name)) {
                             run_pushed.insert(name.clone(), digest.clone());
                         }
@@ -416,9 +511,17 @@ pub async fn execute(
                                 .collect(),
                             pushed,
                         };
-                        lock.images.insert(name.to_string(), entry);
-                        lock.write_atomic(&lock_path)
-                            .map_err(|e| Error::io("write", lock_path.display(), e))?;
+                        let mut entry = entry;
+                        if let Some(p) = &packages {
+                            entry.packages = p.digest.clone();
+                        }
+                        if atomic {
+                            held.push((name.clone(), entry));
+                        } else {
+                            lock.images.insert(name.to_string(), entry);
+                            lock.write_atomic(&lock_path)
+                                .map_err(|e| Error::io("write", lock_path.display(), e))?;
+                        }
                         ids.insert(name.clone(), image_id.clone());
                         scheduler.finish(index, true);
                         let error = push_error.map(|e| format!("built and tagged, but the push failed: {e}"));
@@ -431,14 +534,24 @@ pub async fn execute(
                             status,
                             detail: error.clone().unwrap_or_else(|| format!("{:.1}s", finished.duration.as_secs_f64())),
                         });
+                        let upstream = refresh.and_then(|r| {
+                            let new = r.upstreams.get(&name)?;
+                            Some((r.old_upstreams.get(&name).cloned().flatten(), new.recorded.clone()))
+                        });
                         results.insert(name.to_string(), ImageReport {
                             name: name.to_string(),
                             status,
-                            image_id: Some(image_id),
+                            image_id: Some(image_id.clone()),
                             duration_s: round(finished.duration),
                             reason: reason_of(&name),
                             log: Some(log_display),
                             error,
+                            upstream_old: upstream.as_ref().and_then(|u| u.0.clone()),
+                            upstream_new: upstream.map(|u| u.1),
+                            packages: packages.and_then(|p| p.changes).map(|c| c.lines()),
+                            owner: catalog.image(&name).owner.clone(),
+                            digest: run_pushed.get(&name).cloned(),
+                            note: None,
                         });
                     }
                     Outcome::Failed(message) | Outcome::Unreachable(EngineError::Failed(message)) => {
@@ -509,7 +622,88 @@ pub async fn execute(
                     }
                     .into(),
                 ),
+                ..ImageReport::default()
             });
+    }
+    if atomic && !held.is_empty() {
+        let blocker = planned
+            .iter()
+            .find(|n| {
+                results
+                    .get(n.as_str())
+                    .is_some_and(|r| r.status == Status::Failed)
+            })
+            .cloned();
+        match blocker {
+            Some(blocker) => {
+                for (name, _) in &held {
+                    if let Some(r) = results.get_mut(name.as_str()) {
+                        r.note = Some(format!(
+                            "not promoted: `{blocker}` failed and the refresh is atomic"
+                        ));
+                    }
+                }
+                notes.push_str(&format!(
+                    "\nnothing was tagged or pushed: `{blocker}` blocked the refresh (--atomic)\n"
+                ));
+            }
+            _ if interrupted => {}
+            _ => {
+                for (name, mut entry) in held {
+                    let image = catalog.image(&name);
+                    let repository = catalog.repository(&name);
+                    let mut tags = tags::moving_tags(&image.version, &image.tags);
+                    tags.push(tags::immutable_tag(&image.version, &entry.image_id));
+                    for tag in &tags {
+                        engine
+                            .tag(&entry.image_id, &repository, tag)
+                            .await
+                            .map_err(engine_error)?;
+                    }
+                    entry.tags = tags.clone();
+                    if options.push {
+                        let push_to: Vec<String> = std::iter::once(repository.clone())
+                            .chain(catalog.mirrors.iter().map(|m| format!("{m}/{name}")))
+                            .collect();
+                        match job::push_tags(
+                            &engine,
+                            &repository,
+                            &push_to,
+                            &entry.image_id,
+                            &tags,
+                            |_| {},
+                        )
+                        .await
+                        {
+                            Ok(pushed) => {
+                                if let Some(r) = results.get_mut(name.as_str()) {
+                                    r.status = Status::Pushed;
+                                    r.digest = pushed.get(&repository).cloned();
+                                }
+                                entry.pushed = pushed;
+                            }
+                            Err(
+                                e @ (EngineError::Unreachable { .. }
+                                | EngineError::RegistryUnreachable { .. }),
+                            ) => {
+                                return Err(engine_error(e));
+                            }
+                            Err(e) => {
+                                exit = exit.worst(Exit::Failed);
+                                if let Some(r) = results.get_mut(name.as_str()) {
+                                    r.status = Status::Failed;
+                                    r.error =
+                                        Some(format!("built and tagged, but the push failed: {e}"));
+                                }
+                            }
+                        }
+                    }
+                    lock.images.insert(name.to_string(), entry);
+                    lock.write_atomic(&lock_path)
+                        .map_err(|e| Error::io("write", lock_path.display(), e))?;
+                }
+            }
+        }
     }
     reporter.finish();
     let mut report_images = retag
@@ -557,6 +751,7 @@ pub async fn push_recorded(repo: Repository, names: Vec<ImageName>) -> Result<Ou
             reason: String::new(),
             log: None,
             error: None,
+            ..ImageReport::default()
         };
         let Some(entry) = lock.images.get(name.as_str()).cloned() else {
             report.error = Some(format!("never built; run `hier rebuild {name}`"));
@@ -680,6 +875,7 @@ async fn retag_unplanned(
                 reason: format!("retagged: {}", retagged.join(", ")),
                 log: None,
                 error: None,
+                ..ImageReport::default()
             });
         }
     }
@@ -690,7 +886,7 @@ fn round(d: Duration) -> f64 {
     (d.as_secs_f64() * 1000.0).round() / 1000.0
 }
 
-fn engine_error(e: EngineError) -> Error {
+pub fn engine_error(e: EngineError) -> Error {
     match e {
         EngineError::Unreachable { .. } | EngineError::RegistryUnreachable { .. } => {
             Error::Unreachable(e.to_string())
@@ -714,6 +910,7 @@ fn failed_report(
         reason,
         log,
         error: Some(message),
+        ..ImageReport::default()
     }
 }
 
@@ -743,6 +940,7 @@ fn record_skipped(
                 reason: reason_of(name),
                 log: None,
                 error: Some(why),
+                ..ImageReport::default()
             },
         );
     }
@@ -904,6 +1102,8 @@ fn prepare(
         tags: tags::moving_tags(&image.version, &image.tags),
         immutable_tag: Box::new(move |id| tags::immutable_tag(&version_for_tag, id)),
         log: log_dir.join(format!("{name}.log")),
+        promote_now: true,
+        refresh: None,
         push_to: if push {
             std::iter::once(catalog.repository(name))
                 .chain(catalog.mirrors.iter().map(|m| format!("{m}/{name}")))

@@ -10,11 +10,12 @@ use serde::Serialize;
 
 use crate::table::Table;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Built,
     Failed,
+    #[default]
     Skipped,
     Unchanged,
     Fetched,
@@ -34,7 +35,7 @@ impl Status {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Default)]
 pub struct ImageReport {
     pub name: String,
     pub status: Status,
@@ -45,6 +46,29 @@ pub struct ImageReport {
     /// Why it failed or was skipped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Refresh: the identity of a base's `from` before and after.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upstream_old: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upstream_new: Option<String>,
+    /// Refresh: OS package changes (`openssl 3.0.20-1 -> 3.0.22-1`, `+ name version`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub packages: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// The manifest digest it was pushed as.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    /// A remark for people.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl ImageReport {
+    pub fn with_note(mut self, note: String) -> Self {
+        self.note = Some(note);
+        self
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -68,7 +92,11 @@ impl Report {
                 image.status.as_str().to_string(),
                 format!("{:.1}s", image.duration_s),
                 id,
-                image.error.clone().unwrap_or_else(|| image.reason.clone()),
+                image
+                    .error
+                    .clone()
+                    .or_else(|| image.note.clone())
+                    .unwrap_or_else(|| image.reason.clone()),
             ]);
         }
         table.render(styles)

@@ -1,0 +1,166 @@
+//! OS package inventories: the dpkg status database or the apk installed database as read
+//! from an image's filesystem (no shell needed), their digest, and the difference between two
+//! of them (what a refresh report shows).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::hash::Hasher;
+
+/// Package name → version.
+pub type Inventory = BTreeMap<String, String>;
+
+/// Where each package manager keeps its database, and how to read it.
+pub const DPKG_STATUS: &str = "/var/lib/dpkg/status";
+pub const APK_INSTALLED: &str = "/lib/apk/db/installed";
+
+/// The installed packages of a dpkg status file (stanzas whose `Status` ends in `installed`).
+pub fn parse_dpkg(text: &str) -> Inventory {
+    let mut out = Inventory::new();
+    for stanza in text.split("\n\n") {
+        let (mut name, mut version, mut installed, mut arch) = (None, None, false, None);
+        for line in stanza.lines() {
+            if let Some(v) = line.strip_prefix("Package: ") {
+                name = Some(v.trim());
+            } else if let Some(v) = line.strip_prefix("Version: ") {
+                version = Some(v.trim());
+            } else if let Some(v) = line.strip_prefix("Status: ") {
+                installed = v.trim().ends_with(" installed");
+            } else if let Some(v) = line.strip_prefix("Architecture: ") {
+                arch = Some(v.trim());
+            }
+        }
+        if let (Some(name), Some(version), true) = (name, version, installed) {
+            // Multi-arch packages of a foreign architecture are told apart by it.
+            let key = match arch {
+                Some(a) if out.contains_key(name) && a != "all" => format!("{name}:{a}"),
+                _ => name.to_string(),
+            };
+            out.insert(key, version.to_string());
+        }
+    }
+    out
+}
+
+/// The installed packages of an apk database (`P:` name, `V:` version, blank-line separated).
+pub fn parse_apk(text: &str) -> Inventory {
+    let mut out = Inventory::new();
+    for stanza in text.split("\n\n") {
+        let (mut name, mut version) = (None, None);
+        for line in stanza.lines() {
+            if let Some(v) = line.strip_prefix("P:") {
+                name = Some(v.trim());
+            } else if let Some(v) = line.strip_prefix("V:") {
+                version = Some(v.trim());
+            }
+        }
+        if let (Some(n), Some(v)) = (name, version) {
+            out.insert(n.to_string(), v.to_string());
+        }
+    }
+    out
+}
+
+/// A digest of an inventory (what the lock's `packages` records).
+pub fn digest(inventory: &Inventory) -> String {
+    let mut h = Hasher::new();
+    h.field("hier-packages/1");
+    for (name, version) in inventory {
+        h.field(name).field(version);
+    }
+    h.finish()
+}
+
+/// What changed between two inventories.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Changes {
+    /// (name, old version, new version)
+    pub changed: Vec<(String, String, String)>,
+    pub added: Vec<(String, String)>,
+    pub removed: Vec<(String, String)>,
+}
+
+impl Changes {
+    pub fn is_empty(&self) -> bool {
+        self.changed.is_empty() && self.added.is_empty() && self.removed.is_empty()
+    }
+
+    /// One line per change: `openssl 3.0.20-1 -> 3.0.22-1`, `+ curl 7.88`, `- wget 1.21`.
+    pub fn lines(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .changed
+            .iter()
+            .map(|(n, a, b)| format!("{n} {a} -> {b}"))
+            .collect();
+        out.extend(self.added.iter().map(|(n, v)| format!("+ {n} {v}")));
+        out.extend(self.removed.iter().map(|(n, v)| format!("- {n} {v}")));
+        out
+    }
+}
+
+pub fn diff(old: &Inventory, new: &Inventory) -> Changes {
+    let mut changes = Changes::default();
+    for (name, version) in new {
+        match old.get(name) {
+            None => changes.added.push((name.clone(), version.clone())),
+            Some(before) if before != version => {
+                changes
+                    .changed
+                    .push((name.clone(), before.clone(), version.clone()))
+            }
+            Some(_) => {}
+        }
+    }
+    for (name, version) in old {
+        if !new.contains_key(name) {
+            changes.removed.push((name.clone(), version.clone()));
+        }
+    }
+    changes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DPKG: &str = "Package: openssl\nStatus: install ok installed\nPriority: optional\nArchitecture: amd64\nVersion: 3.0.20-1\n\nPackage: gone\nStatus: deinstall ok config-files\nVersion: 1.0\n\nPackage: curl\nStatus: install ok installed\nArchitecture: amd64\nVersion: 7.88.1-10\nDescription: a tool\n multi-line\n";
+
+    #[test]
+    fn dpkg_lists_installed_packages_only() {
+        let inv = parse_dpkg(DPKG);
+        assert_eq!(
+            inv,
+            Inventory::from([
+                ("curl".into(), "7.88.1-10".into()),
+                ("openssl".into(), "3.0.20-1".into()),
+            ])
+        );
+    }
+
+    #[test]
+    fn apk_database() {
+        let inv = parse_apk("C:Q1abc=\nP:musl\nV:1.2.4-r2\nA:x86_64\n\nP:busybox\nV:1.36.1-r5\n");
+        assert_eq!(inv["musl"], "1.2.4-r2");
+        assert_eq!(inv["busybox"], "1.36.1-r5");
+    }
+
+    #[test]
+    fn differences_read_like_a_changelog() {
+        let old = Inventory::from([
+            ("openssl".into(), "3.0.20-1".into()),
+            ("wget".into(), "1.21".into()),
+        ]);
+        let new = Inventory::from([
+            ("openssl".into(), "3.0.22-1".into()),
+            ("curl".into(), "7.88".into()),
+        ]);
+        let d = diff(&old, &new);
+        assert_eq!(
+            d.lines(),
+            vec!["openssl 3.0.20-1 -> 3.0.22-1", "+ curl 7.88", "- wget 1.21"]
+        );
+        assert!(diff(&new, &new).is_empty());
+        assert_ne!(digest(&old), digest(&new));
+    }
+}
