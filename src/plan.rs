@@ -32,8 +32,9 @@ pub enum Reason {
     Changed(Vec<&'static str>),
     ParentRebuilt(ImageName),
     Selected,
-    /// Why a refresh rebuilds it (upstream moved, updates pending, …).
-    Refresh(String),
+    /// Said in words: why a refresh rebuilds it (upstream moved, updates pending, …), or why
+    /// an image must be fetched.
+    Note(String),
 }
 
 impl fmt::Display for Reason {
@@ -43,7 +44,7 @@ impl fmt::Display for Reason {
             Reason::Changed(c) => write!(f, "changed: {}", c.join(", ")),
             Reason::ParentRebuilt(p) => write!(f, "parent rebuilt: {p}"),
             Reason::Selected => f.write_str("selected"),
-            Reason::Refresh(why) => f.write_str(why),
+            Reason::Note(why) => f.write_str(why),
         }
     }
 }

@@ -131,7 +131,7 @@ fn lock_everything(repo: &Repo) {
 fn list_is_an_aligned_table_in_build_order() {
     let repo = repo();
     assert_eq!(
-        ok(&repo.hier(&["list"])),
+        ok(&repo.hier_offline(&["list"])),
         "\
 NAME   KIND       VERSION  PARENT          DESCRIPTION
 base   base       1.0.0    (busybox:1.36)  Busybox base
@@ -142,10 +142,10 @@ app    app        0.1.0    combo
 "
     );
     assert_eq!(
-        ok(&repo.hier(&["list", "--kind", "runtime"])),
+        ok(&repo.hier_offline(&["list", "--kind", "runtime"])),
         "NAME  KIND     VERSION  PARENT  DESCRIPTION\npy    runtime  3.12.1   base    Python\n"
     );
-    let bad = repo.hier(&["list", "--kind", "runtim"]);
+    let bad = repo.hier_offline(&["list", "--kind", "runtim"]);
     assert_eq!(bad.code, 2);
     assert_eq!(
         bad.stderr,
@@ -157,7 +157,7 @@ app    app        0.1.0    combo
 fn list_json_has_parent_from_and_inherited_provides() {
     let repo = repo();
     let v: serde_json::Value =
-        serde_json::from_str(ok(&repo.hier(&["list", "--format", "json"]))).unwrap();
+        serde_json::from_str(ok(&repo.hier_offline(&["list", "--format", "json"]))).unwrap();
     let images = v["images"].as_array().unwrap();
     assert_eq!(images.len(), 5);
     assert_eq!(
@@ -177,7 +177,7 @@ fn list_json_has_parent_from_and_inherited_provides() {
 fn tree_follows_parent_edges_only() {
     let repo = repo();
     assert_eq!(
-        ok(&repo.hier(&["tree"])),
+        ok(&repo.hier_offline(&["tree"])),
         "\
 base 1.0.0 (base, from busybox:1.36)
 ├── py 3.12.1 (runtime)
@@ -187,7 +187,7 @@ base 1.0.0 (base, from busybox:1.36)
 "
     );
     assert_eq!(
-        ok(&repo.hier(&["tree", "py"])),
+        ok(&repo.hier_offline(&["tree", "py"])),
         "py 3.12.1 (runtime)\n└── combo 1.0.0 (combo)\n    └── app 0.1.0 (app)\n"
     );
 }
@@ -196,7 +196,7 @@ base 1.0.0 (base, from busybox:1.36)
 fn show_gives_chain_tags_reference_provides_and_vars() {
     let repo = repo();
     assert_eq!(
-        ok(&repo.hier(&["show", "combo"])),
+        ok(&repo.hier_offline(&["show", "combo"])),
         "\
 combo 1.0.0 (combo)
   Python and nginx
@@ -217,7 +217,7 @@ vars:
 "
     );
     let v: serde_json::Value =
-        serde_json::from_str(ok(&repo.hier(&["show", "py", "--format", "json"]))).unwrap();
+        serde_json::from_str(ok(&repo.hier_offline(&["show", "py", "--format", "json"]))).unwrap();
     assert_eq!(v["chain"], serde_json::json!(["base", "py"]));
     assert_eq!(v["tags"], serde_json::json!(["3.12.1", "3.12", "3", "py"]));
     assert_eq!(v["reference"], "registry.test/platform/py:3.12.1");
@@ -228,7 +228,7 @@ vars:
 fn graph_in_dot_mermaid_and_json_has_both_kinds_of_edge() {
     let repo = repo();
     assert_eq!(
-        ok(&repo.hier(&["graph", "--format", "dot"])),
+        ok(&repo.hier_offline(&["graph", "--format", "dot"])),
         r#"digraph "test" {
     rankdir=TB;
     node [shape=box];
@@ -245,11 +245,11 @@ fn graph_in_dot_mermaid_and_json_has_both_kinds_of_edge() {
 }
 "#
     );
-    let mermaid = repo.hier(&["graph", "--format", "mermaid"]);
+    let mermaid = repo.hier_offline(&["graph", "--format", "mermaid"]);
     assert!(ok(&mermaid).starts_with("flowchart TD\n    n0[\"base 1.0.0<br/><i>base</i>\"]\n"));
     assert!(mermaid.stdout.contains("    n2 -. uses .-> n3\n"));
     let v: serde_json::Value =
-        serde_json::from_str(ok(&repo.hier(&["graph", "--format", "json"]))).unwrap();
+        serde_json::from_str(ok(&repo.hier_offline(&["graph", "--format", "json"]))).unwrap();
     assert_eq!(v["edges"].as_array().unwrap().len(), 5);
     assert!(
         v["edges"]
@@ -265,7 +265,7 @@ fn parents_children_and_impact_follow_the_right_edges() {
     let names = |args: &[&str]| -> Vec<String> {
         let mut all = args.to_vec();
         all.extend(["--format", "json"]);
-        let v: serde_json::Value = serde_json::from_str(ok(&repo.hier(&all))).unwrap();
+        let v: serde_json::Value = serde_json::from_str(ok(&repo.hier_offline(&all))).unwrap();
         v["images"]
             .as_array()
             .unwrap()
@@ -281,7 +281,7 @@ fn parents_children_and_impact_follow_the_right_edges() {
     assert_eq!(names(&["impact", "web"]), ["web", "combo", "app"]);
     assert_eq!(names(&["impact", "app", "py"]), ["py", "combo", "app"]);
     assert_eq!(
-        ok(&repo.hier(&["impact", "web"])),
+        ok(&repo.hier_offline(&["impact", "web"])),
         "WAVE  NAME   KIND       VERSION\n0     web    webserver  1.25.0\n1     combo  combo      1.0.0\n2     app    app        0.1.0\n3 images would rebuild in 3 waves\n"
     );
 }
@@ -293,7 +293,7 @@ fn pick_prefers_the_closest_fit_and_never_an_app() {
         let mut all = vec!["pick"];
         all.extend(needs);
         all.extend(["--format", "json"]);
-        let run = repo.hier(&all);
+        let run = repo.hier_offline(&all);
         let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
         v["images"]
             .as_array()
@@ -307,7 +307,7 @@ fn pick_prefers_the_closest_fit_and_never_an_app() {
     assert_eq!(picks(&["python=3"]), ["py", "combo"]);
     assert_eq!(picks(&["python", "nginx"]), ["combo"]);
     assert!(picks(&["python=3.1"]).is_empty());
-    let none = repo.hier(&["pick", "ruby"]);
+    let none = repo.hier_offline(&["pick", "ruby"]);
     assert_eq!(none.code, 1);
     assert_eq!(none.stderr, "no image provides all of: ruby\n");
 }
@@ -315,7 +315,7 @@ fn pick_prefers_the_closest_fit_and_never_an_app() {
 #[test]
 fn render_writes_then_check_finds_nothing_stale() {
     let repo = repo();
-    let run = repo.hier(&["render"]);
+    let run = repo.hier_offline(&["render"]);
     assert_eq!(
         ok(&run),
         "wrote images/base/Dockerfile\nwrote images/py/Dockerfile\nwrote images/web/Dockerfile\nwrote images/combo/Dockerfile\n4 written, 0 already up to date\n"
@@ -329,11 +329,11 @@ fn render_writes_then_check_finds_nothing_stale() {
         "# Generated by hier from templates/combo.hbs. Do not edit: change the template or catalog.toml, then run `hier render`.\nFROM registry.test/platform/py:3.12.1\nCOPY --from=registry.test/platform/web:1.25.0 /etc/nginx /etc/nginx\nENV TAGS=\"1.0.0,1.0,1\"\n"
     );
     assert_eq!(
-        ok(&repo.hier(&["render", "--check"])),
+        ok(&repo.hier_offline(&["render", "--check"])),
         "4 rendered Dockerfiles are up to date\n"
     );
     assert_eq!(
-        ok(&repo.hier(&["render"])),
+        ok(&repo.hier_offline(&["render"])),
         "0 written, 4 already up to date\n"
     );
 }
@@ -341,13 +341,13 @@ fn render_writes_then_check_finds_nothing_stale() {
 #[test]
 fn render_check_lists_stale_files_and_writes_nothing() {
     let repo = repo();
-    ok(&repo.hier(&["render"]));
+    ok(&repo.hier_offline(&["render"]));
     repo.write(
         "templates/runtime.hbs",
         "FROM {{parent.ref}}\n{{> install packages=vars.packages}}\nUSER 1000\n",
     );
     let before = repo.snapshot();
-    let run = repo.hier(&["render", "--check"]);
+    let run = repo.hier_offline(&["render", "--check"]);
     assert_eq!(run.code, 1);
     assert_eq!(
         run.stdout,
@@ -359,10 +359,10 @@ fn render_check_lists_stale_files_and_writes_nothing() {
     );
     assert_eq!(repo.snapshot(), before);
     assert_eq!(
-        ok(&repo.hier(&["render", "web"])),
+        ok(&repo.hier_offline(&["render", "web"])),
         "wrote images/web/Dockerfile\n1 written, 0 already up to date\n"
     );
-    let hand = repo.hier(&["render", "app"]);
+    let hand = repo.hier_offline(&["render", "app"]);
     assert_eq!(hand.code, 0);
     assert_eq!(
         hand.stderr,
@@ -374,7 +374,7 @@ fn render_check_lists_stale_files_and_writes_nothing() {
 fn plan_of_a_new_hierarchy_builds_everything_in_waves() {
     let repo = repo();
     assert_eq!(
-        ok(&repo.hier(&["plan"])),
+        ok(&repo.hier_offline(&["plan"])),
         "\
 WAVE  IMAGE  ACTION  REASON
 0     base   build   new
@@ -386,7 +386,7 @@ WAVE  IMAGE  ACTION  REASON
 "
     );
     let v: serde_json::Value =
-        serde_json::from_str(ok(&repo.hier(&["plan", "--format", "json"]))).unwrap();
+        serde_json::from_str(ok(&repo.hier_offline(&["plan", "--format", "json"]))).unwrap();
     let first = &v["images"][0];
     assert_eq!(first["name"], "base");
     assert_eq!(first["wave"], 0);
@@ -402,21 +402,21 @@ fn plan_changed_selects_exactly_what_changed_and_its_dependents() {
     let repo = repo();
     lock_everything(&repo);
     assert_eq!(
-        ok(&repo.hier(&["plan"])),
+        ok(&repo.hier_offline(&["plan"])),
         "Nothing to build: every image matches hier.lock.\n"
     );
 
     // An ignored file changes nothing.
     repo.write("images/app/debug.log", "noise");
     assert_eq!(
-        ok(&repo.hier(&["plan", "--changed"])),
+        ok(&repo.hier_offline(&["plan", "--changed"])),
         "Nothing to build: every image matches hier.lock.\n"
     );
 
     // A context file selects its image.
     repo.write("images/app/app.sh", "echo app v2\n");
     assert_eq!(
-        ok(&repo.hier(&["plan"])),
+        ok(&repo.hier_offline(&["plan"])),
         "WAVE  IMAGE  ACTION  REASON\n0     app    build   changed: context\n1 image to build in 1 wave\n"
     );
     repo.write("images/app/app.sh", "echo app\n");
@@ -428,7 +428,7 @@ fn plan_changed_selects_exactly_what_changed_and_its_dependents() {
     );
     repo.write("catalog.toml", &catalog);
     assert_eq!(
-        ok(&repo.hier(&["plan"])),
+        ok(&repo.hier_offline(&["plan"])),
         "\
 WAVE  IMAGE  ACTION  REASON
 0     web    build   changed: dockerfile
@@ -445,7 +445,7 @@ WAVE  IMAGE  ACTION  REASON
         &CATALOG.replace("greeting = \"hello\"", "greeting = \"hi\""),
     );
     let v: serde_json::Value =
-        serde_json::from_str(ok(&repo.hier(&["plan", "--format", "json"]))).unwrap();
+        serde_json::from_str(ok(&repo.hier_offline(&["plan", "--format", "json"]))).unwrap();
     let reasons: Vec<(String, String)> = v["images"]
         .as_array()
         .unwrap()
@@ -474,15 +474,17 @@ WAVE  IMAGE  ACTION  REASON
         "catalog.toml",
         &CATALOG.replace("MODE = \"prod\"", "MODE = \"dev\""),
     );
-    assert!(ok(&repo.hier(&["plan"])).contains("0     app    build   changed: build_args\n"));
+    assert!(
+        ok(&repo.hier_offline(&["plan"])).contains("0     app    build   changed: build_args\n")
+    );
     repo.write(
         "catalog.toml",
         &CATALOG.replace("version = \"0.1.0\"", "version = \"0.1.1\""),
     );
-    assert!(ok(&repo.hier(&["plan"])).contains("0     app    build   changed: version\n"));
+    assert!(ok(&repo.hier_offline(&["plan"])).contains("0     app    build   changed: version\n"));
     repo.write("catalog.toml", CATALOG);
     assert_eq!(
-        ok(&repo.hier(&["plan"])),
+        ok(&repo.hier_offline(&["plan"])),
         "Nothing to build: every image matches hier.lock.\n"
     );
 }
@@ -500,7 +502,7 @@ fn plan_resumes_a_cascade_that_stopped_half_way() {
     lock.images.get_mut("web").unwrap().image_id = format!("sha256:{}", "e".repeat(64));
     lock.write_atomic(&repo.path().join("hier.lock")).unwrap();
     assert_eq!(
-        ok(&repo.hier(&["plan"])),
+        ok(&repo.hier_offline(&["plan"])),
         "WAVE  IMAGE  ACTION  REASON\n0     combo  build   parent rebuilt: web\n1     app    build   parent rebuilt: combo\n2 images to build in 2 waves\n"
     );
 }
@@ -509,16 +511,16 @@ fn plan_resumes_a_cascade_that_stopped_half_way() {
 fn plan_all_and_named_images() {
     let repo = repo();
     lock_everything(&repo);
-    let all = ok(&repo.hier(&["plan", "--all", "-q"])).to_string();
+    let all = ok(&repo.hier_offline(&["plan", "--all", "-q"])).to_string();
     assert_eq!(all.lines().count(), 6);
     assert!(all.contains("0     base   build   selected\n"));
     assert_eq!(
-        ok(&repo.hier(&["plan", "py"])),
+        ok(&repo.hier_offline(&["plan", "py"])),
         "WAVE  IMAGE  ACTION  REASON\n0     py     build   selected\n1     combo  build   parent rebuilt: py\n2     app    build   parent rebuilt: combo\n3 images to build in 3 waves\n"
     );
-    let conflict = repo.hier(&["plan", "--all", "py"]);
+    let conflict = repo.hier_offline(&["plan", "--all", "py"]);
     assert_eq!(conflict.code, 2);
-    let unknown = repo.hier(&["plan", "pyy"]);
+    let unknown = repo.hier_offline(&["plan", "pyy"]);
     assert_eq!(unknown.code, 2);
     assert_eq!(
         unknown.stderr,
@@ -553,15 +555,15 @@ fn plan_since_a_git_revision() {
     git(&["add", "-A"]);
     git(&["commit", "-qm", "one"]);
     assert_eq!(
-        ok(&repo.hier(&["plan", "--since", "HEAD"])),
+        ok(&repo.hier_offline(&["plan", "--since", "HEAD"])),
         "Nothing to build: every image matches hier.lock.\n"
     );
     repo.write("templates/combo.hbs", "FROM {{parent.ref}}\n");
     assert_eq!(
-        ok(&repo.hier(&["plan", "--since", "HEAD"])),
+        ok(&repo.hier_offline(&["plan", "--since", "HEAD"])),
         "WAVE  IMAGE  ACTION  REASON\n0     combo  build   changed: dockerfile\n1     app    build   parent rebuilt: combo\n2 images to build in 2 waves\n"
     );
-    let bad = repo.hier(&["plan", "--since", "no-such-rev"]);
+    let bad = repo.hier_offline(&["plan", "--since", "no-such-rev"]);
     assert_eq!(bad.code, 2);
     assert_eq!(
         bad.stderr,
@@ -573,11 +575,11 @@ fn plan_since_a_git_revision() {
 fn validate_reports_success_in_text_and_json() {
     let repo = repo();
     assert_eq!(
-        ok(&repo.hier(&["validate"])),
+        ok(&repo.hier_offline(&["validate"])),
         "catalog.toml: 5 images (1 base, 4 rendered from templates, 1 hand-written) in 4 waves; no problems found\n"
     );
     let v: serde_json::Value =
-        serde_json::from_str(ok(&repo.hier(&["validate", "--format", "json"]))).unwrap();
+        serde_json::from_str(ok(&repo.hier_offline(&["validate", "--format", "json"]))).unwrap();
     assert_eq!(v["valid"], true);
     assert_eq!(v["images"], 5);
 }
@@ -623,21 +625,21 @@ fn the_catalog_is_found_by_flag_environment_or_working_folder() {
 #[test]
 fn usage_errors_exit_2() {
     let repo = repo();
-    let run = repo.hier(&["show", "nope"]);
+    let run = repo.hier_offline(&["show", "nope"]);
     assert_eq!(run.code, 2);
     assert_eq!(
         run.stderr,
         "error: no image `nope` in the catalog\n  = help: `hier list` shows the images\n"
     );
-    let run = repo.hier(&["list", "--format", "dot"]);
+    let run = repo.hier_offline(&["list", "--format", "dot"]);
     assert_eq!(run.code, 2);
     assert_eq!(
         run.stderr,
         "error: --format dot and --format mermaid apply to `hier graph` only\n  = help: use --format text or --format json\n"
     );
-    assert_eq!(repo.hier(&["frobnicate"]).code, 2);
-    assert_eq!(repo.hier(&["pick", "python="]).code, 2);
-    assert_eq!(repo.hier(&["--help"]).code, 0);
+    assert_eq!(repo.hier_offline(&["frobnicate"]).code, 2);
+    assert_eq!(repo.hier_offline(&["pick", "python="]).code, 2);
+    assert_eq!(repo.hier_offline(&["--help"]).code, 0);
 }
 
 #[test]

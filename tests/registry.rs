@@ -186,6 +186,17 @@ fn a_fresh_engine_fetches_recorded_parents_by_digest_and_builds_only_what_change
             .read("catalog.toml")
             .replace("version = \"3.1.0\"", "version = \"3.1.1\""),
     );
+    // The plan says what will be fetched.
+    let plan = s.repo.hier(&["plan", "--format", "json"]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    let plan: Value = serde_json::from_str(&plan.stdout).unwrap();
+    let actions: Vec<(&str, &str)> = plan["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["name"].as_str().unwrap(), i["action"].as_str().unwrap()))
+        .collect();
+    assert_eq!(actions, [("child", "fetch"), ("leaf", "build")]);
     let run = s.repo.hier(&["rebuild", "--format", "json"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let report: Value = serde_json::from_str(&run.stdout).unwrap();

@@ -44,14 +44,23 @@ pub fn run(cx: &Context, selection: &Selection) -> Result<Output, Error> {
         .map(|f| f.to_string_lossy().into_owned())
         .unwrap_or_else(|| crate::repo::CATALOG_FILE.into());
     let selector = selector(&repo, &catalog_file, selection)?;
-    let plan = plan::make(
+    let mut plan = plan::make(
         &repo.catalog,
         &repo.hierarchy,
         &inputs,
         &repo.lock,
         &selector,
     );
+    with_fetches(&repo, &mut plan);
     Ok(render(cx, &plan))
+}
+
+/// Puts the recorded images the engine lacks (if one answers) first, as `fetch` items.
+pub fn with_fetches(repo: &Repository, plan: &mut Plan) {
+    let fetches = crate::rebuild::fetches(repo, plan);
+    if !fetches.is_empty() {
+        plan.items.splice(0..0, fetches);
+    }
 }
 
 pub fn render(cx: &Context, plan: &Plan) -> Output {
@@ -98,11 +107,17 @@ pub fn render(cx: &Context, plan: &Plan) -> Output {
     let mut out = table.render(&cx.styles);
     if !cx.quiet {
         let builds = plan.builds().count();
+        let fetches = plan.items.len() - builds;
         out.push_str(&format!(
-            "{builds} image{} to build in {} wave{}\n",
+            "{builds} image{} to build in {} wave{}{}\n",
             if builds == 1 { "" } else { "s" },
             plan.waves(),
-            if plan.waves() == 1 { "" } else { "s" }
+            if plan.waves() == 1 { "" } else { "s" },
+            match fetches {
+                0 => String::new(),
+                1 => ", 1 to fetch".to_string(),
+                n => format!(", {n} to fetch"),
+            }
         ));
     }
     Output::text(out)

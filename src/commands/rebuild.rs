@@ -39,6 +39,8 @@ pub fn run(
         &selector,
     );
     if dry_run {
+        let mut plan = plan;
+        super::plan::with_fetches(&repo, &mut plan);
         return Ok(super::plan::render(cx, &plan));
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -823,6 +823,60 @@ pub async fn push_recorded(repo: Repository, names: Vec<ImageName>) -> Result<Ou
     })
 }
 
+/// The recorded images a plan builds on that the engine lacks (`fetch` items, before the
+/// builds), when an engine answers quickly; without one, none: a plan needs no engine.
+pub fn fetches(repo: &Repository, plan: &Plan) -> Vec<crate::plan::PlanItem> {
+    let planned: std::collections::HashSet<&ImageName> =
+        plan.items.iter().map(|i| &i.name).collect();
+    let mut wanted: BTreeMap<ImageName, String> = BTreeMap::new();
+    for item in plan.builds() {
+        for dep in repo.catalog.image(&item.name).dependencies() {
+            if planned.contains(&dep.name) {
+                continue;
+            }
+            if let Some(entry) = repo.lock.images.get(dep.name.as_str()) {
+                wanted.insert(dep.name.clone(), entry.image_id.clone());
+            }
+        }
+    }
+    if wanted.is_empty() {
+        return Vec::new();
+    }
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        return Vec::new();
+    };
+    runtime.block_on(async {
+        let connect = Engine::connect(&repo.catalog.platform);
+        let Ok(Ok(engine)) = tokio::time::timeout(Duration::from_secs(2), connect).await else {
+            return Vec::new();
+        };
+        let mut items = Vec::new();
+        for (name, image_id) in wanted {
+            if let Ok(None) = engine.inspect(&image_id).await {
+                let entry = &repo.lock.images[name.as_str()];
+                let repository = repo.catalog.repository(&name);
+                let reason = match entry.pushed.get(&repository) {
+                    Some(digest) => format!("the engine lacks it: pull {repository}@{digest}"),
+                    None => format!(
+                        "the engine lacks it and it was never pushed: run `hier rebuild {name}`"
+                    ),
+                };
+                items.push(crate::plan::PlanItem {
+                    inputs: entry.inputs.clone(),
+                    name,
+                    wave: 0,
+                    reason: crate::plan::Reason::Note(reason),
+                    action: crate::plan::Action::Fetch,
+                });
+            }
+        }
+        items
+    })
+}
+
 /// Pulls `repository@digest` and checks it is the recorded image.
 async fn fetch(
     engine: &Engine,

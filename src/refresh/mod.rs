@@ -209,7 +209,7 @@ pub async fn find(
         .into_iter()
         .map(|(name, wave)| {
             let reason = match candidates.get(&name) {
-                Some(r) => Reason::Refresh(r.clone()),
+                Some(r) => Reason::Note(r.clone()),
                 None => {
                     let image = catalog.image(&name);
                     let dep = image

@@ -55,6 +55,15 @@ impl Repo {
         hier_in(self.path(), args)
     }
 
+    /// Runs hier with no engine to be found (the offline commands must not depend on one).
+    pub fn hier_offline(&self, args: &[&str]) -> Run {
+        run(
+            self.path(),
+            args,
+            &[("DOCKER_HOST", "unix:///nonexistent/hier-test.sock")],
+        )
+    }
+
     /// Every file below the repository with its content (to check nothing was written).
     pub fn snapshot(&self) -> BTreeMap<PathBuf, Vec<u8>> {
         snapshot(self.path())
@@ -62,12 +71,17 @@ impl Repo {
 }
 
 pub fn hier_in(dir: &Path, args: &[&str]) -> Run {
+    run(dir, args, &[])
+}
+
+fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     let output = Command::new(env!("CARGO_BIN_EXE_hier"))
         .args(args)
         .current_dir(dir)
         .env_remove("HIER_CATALOG")
         .env("NO_COLOR", "1")
         .env("TERM", "dumb")
+        .envs(env.iter().copied())
         .output()
         .expect("hier runs");
     Run {
