@@ -102,6 +102,14 @@ pub enum Command {
     },
     /// The build plan: waves in order and why each image is in it
     Plan(Selection),
+    /// Check every Dockerfile against the practices of the field
+    Lint {
+        /// Images to check [default: all]
+        images: Vec<String>,
+        /// Explain a rule (e.g. H104) and exit
+        #[arg(long, value_name = "ID")]
+        explain: Option<String>,
+    },
     /// Push the built images (every tag) to the registry and every mirror; record the digests
     Push {
         /// Images to push [default: every image the lock records]

@@ -18,6 +18,7 @@ pub mod graph;
 pub mod hash;
 pub mod inherit;
 pub mod inputs;
+pub mod lint;
 pub mod lock;
 pub mod name;
 pub mod plan;

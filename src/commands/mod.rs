@@ -2,6 +2,7 @@
 //! the exit status; `run` does the printing.
 
 mod graph;
+mod lint;
 mod list;
 mod pick;
 mod plan;
@@ -84,6 +85,7 @@ pub fn dispatch(command: &Command, cx: &Context) -> Result<Output, Error> {
         Command::Impact { images } => relations::impact(cx, images),
         Command::Pick { needs } => pick::run(cx, needs),
         Command::Plan(selection) => plan::run(cx, selection),
+        Command::Lint { images, explain } => lint::run(cx, images, explain.as_deref()),
         Command::Push { images } => push::run(cx, images),
         Command::Refresh {
             images,

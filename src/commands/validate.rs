@@ -5,12 +5,20 @@ use serde_json::json;
 
 use super::{Context, Output};
 use crate::catalog::Recipe;
-use crate::error::Error;
+use crate::error::{Error, Exit};
+use crate::lint::{self, rules::Severity};
 
 pub fn run(cx: &Context) -> Result<Output, Error> {
     let repo = cx.open()?;
     // Computing the inputs renders every template and walks every context.
     let inputs = repo.inputs()?;
+    // And the lint: errors fail the validation, warnings are shown.
+    let findings = lint::lint(&repo, &[])?;
+    let lint_errors = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
+    let exit = (lint_errors > 0).then_some(Exit::Failed);
     let images = &repo.catalog.images;
     let bases = images.iter().filter(|i| i.is_base()).count();
     let templated = images
@@ -18,19 +26,46 @@ pub fn run(cx: &Context) -> Result<Output, Error> {
         .filter(|i| matches!(i.recipe, Recipe::Template { .. }))
         .count();
     if cx.json() {
-        return Ok(Output::json(&json!({
-            "valid": true,
+        let mut out = Output::json(&json!({
+            "valid": lint_errors == 0,
             "images": images.len(),
             "bases": bases,
             "templated": templated,
             "problems": [],
-        })));
+            "findings": findings,
+        }));
+        out.exit = exit;
+        return Ok(out);
     }
     let _ = inputs;
+    let lint_text = if findings.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "\n{}\n{} lint error{}, {} warning{} (hier lint --explain ID tells why)\n",
+            lint::render(&findings, &cx.styles).trim_end(),
+            lint_errors,
+            if lint_errors == 1 { "" } else { "s" },
+            findings.len() - lint_errors,
+            if findings.len() - lint_errors == 1 {
+                ""
+            } else {
+                "s"
+            }
+        )
+    };
     if cx.quiet {
-        return Ok(Output::default());
+        return Ok(Output {
+            stdout: if lint_errors > 0 {
+                lint_text
+            } else {
+                String::new()
+            },
+            exit,
+            ..Output::default()
+        });
     }
-    Ok(Output::text(format!(
+    let mut out = Output::text(format!(
         "{}: {} images ({} base{}, {} rendered from templates, {} hand-written) in {} waves; no problems found\n",
         repo.catalog.source.display.display(),
         images.len(),
@@ -43,5 +78,8 @@ pub fn run(cx: &Context) -> Result<Output, Error> {
             .map(|i| repo.hierarchy.wave(&i.name) + 1)
             .max()
             .unwrap_or(0)
-    )))
+    ));
+    out.stdout.push_str(&lint_text);
+    out.exit = exit;
+    Ok(out)
 }

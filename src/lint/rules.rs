@@ -1,0 +1,125 @@
+//! The lint rules: stable ids, severity, a one-line summary and an explanation
+//! (`hier lint --explain ID`).
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+pub struct Rule {
+    pub id: &'static str,
+    pub severity: Severity,
+    pub summary: &'static str,
+    pub explanation: &'static str,
+    /// The hadolint rule covering the same practice, if any.
+    pub hadolint: &'static str,
+}
+
+pub const RULES: &[Rule] = &[
+    Rule {
+        id: "H101",
+        severity: Severity::Error,
+        summary: "FROM without a pinned tag or digest (untagged or `latest`)",
+        explanation: "An untagged or `:latest` parent changes under you: the same Dockerfile builds different images from one day to the next, and a rebuild cannot be reproduced. Name an explicit tag or digest in every stage. hier's own references (`FROM {{parent.ref}}`, `FROM ${HIER_PARENT}`, `${HIER_USES_*}`) are exact by construction and never flagged; neither is `scratch` or an earlier stage.",
+        hadolint: "DL3006, DL3007",
+    },
+    Rule {
+        id: "H102",
+        severity: Severity::Error,
+        summary: "`apt-get update` in a RUN that installs nothing",
+        explanation: "The package lists fetched by an `apt-get update` in its own layer are cached by the builder: a later `apt-get install` in another RUN then installs from stale lists (or fails once the archive moved). Update and install in the same RUN.",
+        hadolint: "",
+    },
+    Rule {
+        id: "H103",
+        severity: Severity::Warning,
+        summary: "`apt-get install` without `--no-install-recommends`",
+        explanation: "Recommended packages are not needed to run what you install and often double the image: pass `--no-install-recommends` and list what you need.",
+        hadolint: "DL3015",
+    },
+    Rule {
+        id: "H104",
+        severity: Severity::Warning,
+        summary: "apt lists not removed in the RUN that fetched them",
+        explanation: "`apt-get update` leaves tens of megabytes in /var/lib/apt/lists; removing them in a later RUN does not shrink the image. End the same RUN with `rm -rf /var/lib/apt/lists/*`.",
+        hadolint: "DL3009",
+    },
+    Rule {
+        id: "H105",
+        severity: Severity::Warning,
+        summary: "`apk add` without `--no-cache`",
+        explanation: "Without `--no-cache`, apk keeps its index in the layer. `apk add --no-cache` fetches the index, installs, and keeps nothing.",
+        hadolint: "DL3019",
+    },
+    Rule {
+        id: "H106",
+        severity: Severity::Warning,
+        summary: "`pip install` without `--no-cache-dir`",
+        explanation: "pip's download cache ends up in the layer. Pass `--no-cache-dir` (or set `ENV PIP_NO_CACHE_DIR=1` earlier in the stage).",
+        hadolint: "DL3042",
+    },
+    Rule {
+        id: "H107",
+        severity: Severity::Warning,
+        summary: "multi-line package list not sorted, or with duplicates",
+        explanation: "A package list written one per line is read, reviewed and merged line by line: keep it sorted so a diff shows exactly what was added or removed, and free of duplicates (a duplicate is an error). The `lines` template helper writes such lists.",
+        hadolint: "",
+    },
+    Rule {
+        id: "H108",
+        severity: Severity::Error,
+        summary: "an app image runs as root",
+        explanation: "An app image's effective user is its own last USER, else the last USER of its parents down from the base. Bases and intermediates may stay root (they install things); an app must switch to an unprivileged user.",
+        hadolint: "DL3002 (last USER only, not through parents)",
+    },
+    Rule {
+        id: "H109",
+        severity: Severity::Error,
+        summary: "a base without an init as ENTRYPOINT",
+        explanation: "Process 1 in a container must reap zombies and forward signals. A base sets a small init (dumb-init or tini) as ENTRYPOINT so every image built on it does.",
+        hadolint: "",
+    },
+    Rule {
+        id: "H110",
+        severity: Severity::Warning,
+        summary: "ENTRYPOINT or CMD in shell form",
+        explanation: "In shell form the command runs under `/bin/sh -c` and does not receive signals: `docker stop` waits and kills it. Use the exec form, a JSON array.",
+        hadolint: "DL3025",
+    },
+    Rule {
+        id: "H111",
+        severity: Severity::Warning,
+        summary: "ADD of local files: use COPY",
+        explanation: "ADD also fetches URLs and unpacks archives; for plain local files that magic only surprises. COPY does exactly the copy. (Local archives that ADD unpacks on purpose are not flagged.)",
+        hadolint: "DL3020",
+    },
+    Rule {
+        id: "H112",
+        severity: Severity::Warning,
+        summary: "a secret-looking ENV or ARG",
+        explanation: "ENV values are stored in the image and ARG values in its history, both readable by anyone who can pull it. Names ending in _PASSWORD, _TOKEN, _SECRET or _KEY (but not _GPG_KEY(S) or _KEY_ID) look like secrets: pass secrets at run time instead.",
+        hadolint: "",
+    },
+    Rule {
+        id: "H113",
+        severity: Severity::Warning,
+        summary: "a build context without .dockerignore",
+        explanation: "Without a .dockerignore every file of the context is sent to the engine and can end up in the image (`COPY .`): editor files, logs, secrets. Add one listing what the image does not need.",
+        hadolint: "",
+    },
+];
+
+pub fn rule(id: &str) -> Option<&'static Rule> {
+    RULES.iter().find(|r| r.id.eq_ignore_ascii_case(id))
+}
