@@ -350,3 +350,84 @@ fn base64_encode(text: &str) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(text)
 }
+
+/// A registry that answers and refuses every push (read-only mode), on a port of its own.
+struct ReadOnlyRegistry {
+    child: std::process::Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for ReadOnlyRegistry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn read_only_registry() -> ReadOnlyRegistry {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = dir.path().join("config.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {}\n  maintenance:\n    readonly:\n      enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n",
+            dir.path().join("data").display()
+        ),
+    )
+    .unwrap();
+    let child = Command::new("docker-registry")
+        .arg("serve")
+        .arg(&config)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("docker-registry runs (scripts/engine-up installs it)");
+    for _ in 0..100 {
+        let up = Command::new("curl")
+            .args(["-fsS", &format!("http://127.0.0.1:{port}/v2/")])
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false);
+        if up {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    ReadOnlyRegistry {
+        child,
+        port,
+        _dir: dir,
+    }
+}
+
+#[test]
+fn a_refused_push_fails_the_image_and_keeps_the_lock_entries() {
+    let registry = read_only_registry();
+    let s = setup("refused", &format!("127.0.0.1:{}", registry.port));
+    let run = s.repo.hier(&["rebuild", "--push", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    for image in report["images"].as_array().unwrap() {
+        assert_eq!(image["status"], "failed", "{image}");
+        assert!(
+            image["error"]
+                .as_str()
+                .unwrap()
+                .starts_with("built and tagged, but the push failed"),
+            "{image}"
+        );
+    }
+    // Every image was built, tested and recorded; none is recorded as pushed.
+    let lock = lock(&s);
+    for name in ["base", "child", "leaf"] {
+        let entry = lock["images"][name].as_table().unwrap();
+        assert!(entry.contains_key("image_id"));
+        assert!(!entry.contains_key("pushed"), "{name}");
+    }
+}
