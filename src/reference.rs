@@ -55,6 +55,18 @@ impl Reference {
     }
 }
 
+/// The repository as the engine shows it in `RepoDigests` and `RepoTags`: Docker Hub's
+/// `docker.io/` (and `library/` for official images) left out.
+pub fn familiar(repository: &str) -> &str {
+    let rest = ["docker.io/", "index.docker.io/", "registry-1.docker.io/"]
+        .iter()
+        .find_map(|p| repository.strip_prefix(p));
+    match rest {
+        Some(r) => r.strip_prefix("library/").unwrap_or(r),
+        None => repository,
+    }
+}
+
 /// A tag as Docker accepts it.
 pub fn is_tag(tag: &str) -> bool {
     let mut chars = tag.chars();

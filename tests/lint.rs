@@ -217,7 +217,7 @@ fn h112_secret_looking_names_with_exemptions() {
     check(
         "runtime",
         &format!(
-            "{PARENT}ENV DB_PASSWORD=x \\\n    NODE_VERSION=20\nARG GITHUB_TOKEN\nENV PYTHON_GPG_KEY=abc RELEASE_KEY_ID=1 NPM_GPG_KEYS=1\nARG HIER_USES_TOKEN\nENV API_KEY secret\n"
+            "{PARENT}ENV DB_PASSWORD=x \\\n    NODE_VERSION=20\nARG GITHUB_TOKEN\nENV PYTHON_GPG_KEY=abc RELEASE_KEY_ID=1 NPM_GPG_KEYS=1 GPG_KEY=2\nARG HIER_USES_TOKEN\nENV API_KEY secret\n"
         ),
         &[
             ("H112", 3, "warning"),

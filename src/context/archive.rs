@@ -66,6 +66,9 @@ impl Archive {
                         if let Some(first) = sent_inodes.get(&(entry.dev, entry.ino)) {
                             header.set_entry_type(EntryType::Link);
                             builder.append_link(&mut header, &entry.path, first)?;
+                            // Same inode, same content as the file it links to.
+                            let digest = streamed.get(first).cloned().unwrap_or_default();
+                            streamed.insert(entry.path.clone(), digest);
                             continue;
                         }
                         sent_inodes.insert((entry.dev, entry.ino), entry.path.clone());
@@ -298,6 +301,12 @@ mod tests {
             streamed["Dockerfile"],
             crate::hash::digest("FROM on-disk\n")
         );
+        // A hard link has the digest of the file it links to.
+        fs::hard_link(dir.path().join("a"), dir.path().join("b")).unwrap();
+        let streamed = archive_of(dir.path(), "FROM x\n")
+            .write(Vec::new())
+            .unwrap();
+        assert_eq!(streamed["b"], crate::hash::digest("content"));
     }
 
     #[test]

@@ -364,6 +364,7 @@ impl Engine {
     /// started (so images without a shell work too); `None` when the file does not exist.
     pub async fn read_file(
         &self,
+        owner: &str,
         image_id: &str,
         path: &str,
     ) -> Result<Option<Vec<u8>>, EngineError> {
@@ -371,7 +372,7 @@ impl Engine {
             image: Some(image_id.to_string()),
             entrypoint: Some(vec!["/nonexistent-hier-reader".into()]),
             cmd: Some(Vec::new()),
-            labels: Some(HashMap::from([("io.hier.test".into(), "reader".into())])),
+            labels: Some(HashMap::from([("io.hier.test".into(), owner.into())])),
             ..Default::default()
         };
         let created = retry(|| {

@@ -59,8 +59,12 @@ impl Engine {
     }
 
     /// The top-level manifest digest of `reference` in its registry (an index for a
-    /// multi-platform tag), without pulling.
+    /// multi-platform tag), without pulling. Transient failures are retried.
     pub async fn remote_digest(&self, reference: &str) -> Result<String, EngineError> {
+        with_retries(|| self.remote_digest_once(reference)).await
+    }
+
+    async fn remote_digest_once(&self, reference: &str) -> Result<String, EngineError> {
         let repository = reference.split(['@']).next().unwrap_or(reference);
         let credentials = credentials_for(repository)?;
         match self
@@ -75,8 +79,13 @@ impl Engine {
         }
     }
 
-    /// Pushes `repository:tag`; returns the pushed manifest digest.
+    /// Pushes `repository:tag`; returns the pushed manifest digest. Transient failures are
+    /// retried (pushing a tag again is harmless).
     pub async fn push(&self, repository: &str, tag: &str) -> Result<String, EngineError> {
+        with_retries(|| self.push_once(repository, tag)).await
+    }
+
+    async fn push_once(&self, repository: &str, tag: &str) -> Result<String, EngineError> {
         let credentials = credentials_for(repository)?;
         let mut stream = self.docker.push_image(
             repository,
@@ -111,8 +120,12 @@ impl Engine {
         })
     }
 
-    /// Pulls `reference` (a tag or `repo@digest`).
+    /// Pulls `reference` (a tag or `repo@digest`). Transient failures are retried.
     pub async fn pull(&self, reference: &str) -> Result<(), EngineError> {
+        with_retries(|| self.pull_once(reference)).await
+    }
+
+    async fn pull_once(&self, reference: &str) -> Result<(), EngineError> {
         let repository = reference.split('@').next().unwrap_or(reference).to_string();
         let credentials = credentials_for(&repository)?;
         let mut stream = self.docker.create_image(
@@ -137,6 +150,48 @@ impl Engine {
         }
         Ok(())
     }
+}
+
+/// A registry failure worth another try: a reset connection, a timeout, a 5xx.
+fn is_transient(e: &EngineError) -> bool {
+    let m = match e {
+        EngineError::RegistryUnreachable { message, .. } | EngineError::Failed(message) => {
+            message.to_ascii_lowercase()
+        }
+        EngineError::Unreachable { .. } => return false,
+    };
+    [
+        "connection reset",
+        "i/o timeout",
+        "handshake timeout",
+        "unexpected eof",
+        "500 internal server error",
+        "502 bad gateway",
+        "503 service unavailable",
+        "504 gateway timeout",
+        "toomanyrequests",
+    ]
+    .iter()
+    .any(|p| m.contains(p))
+}
+
+/// Runs a registry call up to four times, 1 s, 2 s and 4 s apart, while it fails transiently.
+async fn with_retries<T, F, Fut>(mut call: F) -> Result<T, EngineError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, EngineError>>,
+{
+    let mut delay = std::time::Duration::from_secs(1);
+    for _ in 0..3 {
+        match call().await {
+            Err(e) if is_transient(&e) => {
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+            }
+            other => return other,
+        }
+    }
+    call().await
 }
 
 /// `https://user:secret@host/…` → `https://host/…`, anywhere in a message.

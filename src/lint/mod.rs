@@ -513,7 +513,9 @@ fn check_secrets(ins: &Instruction, hits: &mut Vec<Hit>) {
         if upper.starts_with("HIER_") {
             continue;
         }
-        let exempt = upper.ends_with("_GPG_KEY")
+        let exempt = upper == "GPG_KEY"
+            || upper == "GPG_KEYS"
+            || upper.ends_with("_GPG_KEY")
             || upper.ends_with("_GPG_KEYS")
             || upper.ends_with("_KEY_ID");
         let secret = ["_PASSWORD", "_PASSWD", "_TOKEN", "_SECRET", "_KEY"]

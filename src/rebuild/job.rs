@@ -74,7 +74,8 @@ pub enum Outcome {
         image_id: String,
         tags: Vec<String>,
         pushed: BTreeMap<String, String>,
-        push_error: Option<String>,
+        /// The push's error, and whether the registry (or engine) did not answer at all.
+        push_error: Option<(String, bool)>,
         packages: Option<PackageFacts>,
     },
     /// Refresh: the new image is identical in what matters (same upstream, same packages);
@@ -194,6 +195,11 @@ async fn build_and_test(
     )
     .await;
     let context_check = writer.await.unwrap_or_else(|e| Err(e.to_string()));
+    // A context that could not be sent as planned fails this image (the failed upload may
+    // look like a lost connection to the engine: the context's error is the real one).
+    if let Err(e) = context_check {
+        return Outcome::Failed(e);
+    }
     let image_id = match built {
         Err(_) => {
             return Outcome::Failed(format!(
@@ -205,9 +211,6 @@ async fn build_and_test(
             return Outcome::Unreachable(e);
         }
         Ok(Err(failure)) => {
-            if let Err(e) = context_check {
-                return Outcome::Failed(e);
-            }
             return Outcome::Failed(match failure {
                 BuildFailure::Step(m) => m,
                 BuildFailure::Engine(e) => e.to_string(),
@@ -215,9 +218,6 @@ async fn build_and_test(
         }
         Ok(Ok(id)) => id,
     };
-    if let Err(e) = context_check {
-        return Outcome::Failed(e);
-    }
     for command in &job.tests {
         let _ = events.send(Event::Testing {
             name: job.name.clone(),
@@ -251,7 +251,7 @@ async fn build_and_test(
     }
     let mut package_facts = None;
     if let Some(check) = &job.refresh {
-        let new = match inventory(engine, &image_id).await {
+        let new = match inventory(engine, &job.repository, &image_id).await {
             Ok(i) => i,
             Err(e @ EngineError::Unreachable { .. }) => return Outcome::Unreachable(e),
             Err(e) => return Outcome::Failed(format!("cannot read the OS packages: {e}")),
@@ -259,7 +259,7 @@ async fn build_and_test(
         // The old image's packages; `None` inside when it has no package database, `None`
         // outside when there is no old image to compare with.
         let old = match &check.old_image {
-            Some(old) => inventory(engine, old).await.ok(),
+            Some(old) => inventory(engine, &job.repository, old).await.ok(),
             None => None,
         };
         let changes = match (&old, &new) {
@@ -308,21 +308,18 @@ async fn build_and_test(
         "hier: built {image_id}, tagged {}",
         tags.join(", ")
     ));
-    let pushed = push_tags(
-        engine,
-        &job.repository,
-        &job.push_to,
-        &image_id,
-        &tags,
-        |line| log.line(line),
-    )
+    let (pushed, push_error) = push_tags(engine, &job.push_to, &image_id, &tags, |line| {
+        log.line(line)
+    })
     .await;
-    let (pushed, push_error) = match pushed {
-        Ok(pushed) => (pushed, None),
-        Err(e @ EngineError::Unreachable { .. }) => return Outcome::Unreachable(e),
-        Err(e @ EngineError::RegistryUnreachable { .. }) => return Outcome::Unreachable(e),
-        Err(e) => (BTreeMap::new(), Some(e.to_string())),
-    };
+    // The image is built, tested and tagged: whatever the push did, it is recorded.
+    let push_error = push_error.map(|e| {
+        let unreachable = matches!(
+            e,
+            EngineError::Unreachable { .. } | EngineError::RegistryUnreachable { .. }
+        );
+        (e.to_string(), unreachable)
+    });
     Outcome::Built {
         image_id,
         tags,
@@ -333,37 +330,50 @@ async fn build_and_test(
 }
 
 /// An image's OS packages (dpkg, else apk), read from its filesystem; `None` without either.
-pub async fn inventory(engine: &Engine, image_id: &str) -> Result<Option<Inventory>, EngineError> {
-    if let Some(bytes) = engine.read_file(image_id, packages::DPKG_STATUS).await? {
+pub async fn inventory(
+    engine: &Engine,
+    owner: &str,
+    image_id: &str,
+) -> Result<Option<Inventory>, EngineError> {
+    if let Some(bytes) = engine
+        .read_file(owner, image_id, packages::DPKG_STATUS)
+        .await?
+    {
         return Ok(Some(packages::parse_dpkg(&String::from_utf8_lossy(&bytes))));
     }
-    if let Some(bytes) = engine.read_file(image_id, packages::APK_INSTALLED).await? {
+    if let Some(bytes) = engine
+        .read_file(owner, image_id, packages::APK_INSTALLED)
+        .await?
+    {
         return Ok(Some(packages::parse_apk(&String::from_utf8_lossy(&bytes))));
     }
     Ok(None)
 }
 
-/// Pushes every tag to every repository of `push_to` (tagging the image for the mirrors
-/// first); returns each repository's manifest digest (all tags of one image share it).
+/// Pushes every tag to every repository of `push_to` (tagging the image there first, so what is
+/// pushed is exactly `image_id`); returns each repository's manifest digest (all tags of one
+/// image share it) for what was pushed, and the error that stopped it, if one did.
 pub async fn push_tags(
     engine: &Engine,
-    primary: &str,
     push_to: &[String],
     image_id: &str,
     tags: &[String],
     mut log_line: impl FnMut(&str),
-) -> Result<BTreeMap<String, String>, EngineError> {
+) -> (BTreeMap<String, String>, Option<EngineError>) {
     let mut pushed = BTreeMap::new();
     for repository in push_to {
         let mut digest = String::new();
         for tag in tags {
-            if repository != primary {
-                engine.tag(image_id, repository, tag).await?;
+            if let Err(e) = engine.tag(image_id, repository, tag).await {
+                return (pushed, Some(e));
             }
-            digest = engine.push(repository, tag).await?;
+            match engine.push(repository, tag).await {
+                Ok(d) => digest = d,
+                Err(e) => return (pushed, Some(e)),
+            }
             log_line(&format!("hier: pushed {repository}:{tag} ({digest})"));
         }
         pushed.insert(repository.clone(), digest);
     }
-    Ok(pushed)
+    (pushed, None)
 }

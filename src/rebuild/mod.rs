@@ -108,24 +108,35 @@ pub async fn resolve_from(
     image: &Image,
     from: &str,
     recorded: Option<&str>,
-) -> Result<Upstream, String> {
-    let reference = Reference::parse(from).map_err(|e| e.to_string())?;
-    let repository = reference.repository.clone();
+) -> Result<Upstream, EngineError> {
+    let reference = Reference::parse(from).map_err(EngineError::Failed)?;
+    let repository = crate::reference::familiar(&reference.repository).to_string();
     let lookup = match recorded {
         Some(id) if !id.is_empty() => {
-            // A local id is found as itself; a manifest digest through the repository.
-            match engine.inspect(id).await.map_err(|e| e.to_string())? {
+            // A local id is found as itself; a manifest digest through the repository, pulled
+            // by that digest when the engine lacks it (a fresh runner).
+            let by_digest = format!("{repository}@{id}");
+            match engine.inspect(id).await? {
                 Some(facts) => Some(facts),
-                None => engine
-                    .inspect(&format!("{repository}@{id}"))
-                    .await
-                    .map_err(|e| e.to_string())?,
+                None => match engine.inspect(&by_digest).await? {
+                    Some(facts) => Some(facts),
+                    None => {
+                        engine.pull(&by_digest).await.map_err(|e| match e {
+                            EngineError::Failed(m) => EngineError::Failed(format!(
+                                "the engine lacks {from} as the lock records it ({id}) for base `{}`, and pulling it failed: {m}; import it, or run `hier refresh {}` to move the base",
+                                image.name, image.name
+                            )),
+                            other => other,
+                        })?;
+                        engine.inspect(&by_digest).await?
+                    }
+                },
             }
         }
-        _ => engine.inspect(from).await.map_err(|e| e.to_string())?,
+        _ => engine.inspect(from).await?,
     };
     let Some(facts) = lookup else {
-        return Err(match recorded {
+        return Err(EngineError::Failed(match recorded {
             Some(id) => format!(
                 "the engine lacks {from} as the lock records it ({id}) for base `{}`; pull or import it, or run `hier refresh {}` to move the base",
                 image.name, image.name
@@ -134,7 +145,7 @@ pub async fn resolve_from(
                 "the engine has no image {from} (the `from` of base `{}`); pull or import it",
                 image.name
             ),
-        });
+        }));
     };
     let prefix = format!("{repository}@");
     let manifest_digest = facts
@@ -292,16 +303,22 @@ pub async fn execute(
                 );
                 continue;
             }
-            let recorded = lock
-                .images
-                .get(name.as_str())
-                .and_then(|e| e.upstream_digest.as_deref());
+            // The recorded identity belongs to the `from` it was resolved from: when `from`
+            // changed in the catalog (its input component moved), it is resolved afresh.
+            let recorded = lock.images.get(name.as_str()).and_then(|e| {
+                let same_from = e.components.get("from") == inputs[name].components.get("from");
+                e.upstream_digest.as_deref().filter(|_| same_from)
+            });
             match resolve_from(&engine, image, from, recorded).await {
                 Ok(upstream) => {
                     from_ids.insert(name.clone(), upstream.local_id.clone());
                     upstreams.insert(name.clone(), upstream);
                 }
-                Err(e) => problems.push(e),
+                Err(EngineError::Failed(e)) => problems.push(e),
+                Err(e) => {
+                    retag.abort();
+                    return Err(engine_error(e));
+                }
             }
         }
     }
@@ -372,6 +389,10 @@ pub async fn execute(
             let check = refresh.map(|r| job::RefreshCheck {
                 old_image: lock.images.get(name.as_str()).map(|e| e.image_id.clone()),
                 promote: !r.candidates.contains_key(&name)
+                    || catalog
+                        .image(&name)
+                        .dependencies()
+                        .any(|d| promoted.contains(&d.name))
                     || match (r.upstreams.get(&name), r.old_upstreams.get(&name)) {
                         (Some(new), Some(old)) => old.as_deref() != Some(new.recorded.as_str()),
                         _ => false,
@@ -524,7 +545,12 @@ pub async fn execute(
                         }
                         ids.insert(name.clone(), image_id.clone());
                         scheduler.finish(index, true);
-                        let error = push_error.map(|e| format!("built and tagged, but the push failed: {e}"));
+                        if let Some((_, true)) = &push_error {
+                            // The registry does not answer: record this image, start nothing more.
+                            exit = exit.worst(Exit::Unreachable);
+                            scheduler.stop();
+                        }
+                        let error = push_error.map(|(e, _)| format!("built and tagged, but the push failed: {e}"));
                         if let Some(e) = &error {
                             exit = exit.worst(Exit::Failed);
                             notes.push_str(&format!("\n{name}: {e}\n"));
@@ -665,37 +691,27 @@ pub async fn execute(
                         let push_to: Vec<String> = std::iter::once(repository.clone())
                             .chain(catalog.mirrors.iter().map(|m| format!("{m}/{name}")))
                             .collect();
-                        match job::push_tags(
-                            &engine,
-                            &repository,
-                            &push_to,
-                            &entry.image_id,
-                            &tags,
-                            |_| {},
-                        )
-                        .await
-                        {
-                            Ok(pushed) => {
-                                if let Some(r) = results.get_mut(name.as_str()) {
-                                    r.status = Status::Pushed;
-                                    r.digest = pushed.get(&repository).cloned();
-                                }
-                                entry.pushed = pushed;
-                            }
-                            Err(
-                                e @ (EngineError::Unreachable { .. }
-                                | EngineError::RegistryUnreachable { .. }),
-                            ) => {
-                                return Err(engine_error(e));
-                            }
-                            Err(e) => {
-                                exit = exit.worst(Exit::Failed);
-                                if let Some(r) = results.get_mut(name.as_str()) {
+                        let (pushed, error) =
+                            job::push_tags(&engine, &push_to, &entry.image_id, &tags, |_| {}).await;
+                        if let Some(r) = results.get_mut(name.as_str()) {
+                            r.digest = pushed.get(&repository).cloned();
+                            match &error {
+                                None => r.status = Status::Pushed,
+                                Some(e) => {
                                     r.status = Status::Failed;
                                     r.error =
                                         Some(format!("built and tagged, but the push failed: {e}"));
                                 }
                             }
+                        }
+                        entry.pushed = pushed;
+                        match error {
+                            Some(
+                                EngineError::Unreachable { .. }
+                                | EngineError::RegistryUnreachable { .. },
+                            ) => exit = exit.worst(Exit::Unreachable),
+                            Some(_) => exit = exit.worst(Exit::Failed),
+                            None => {}
                         }
                     }
                     lock.images.insert(name.to_string(), entry);
@@ -778,30 +794,26 @@ pub async fn push_recorded(repo: Repository, names: Vec<ImageName>) -> Result<Ou
         let push_to: Vec<String> = std::iter::once(primary.clone())
             .chain(catalog.mirrors.iter().map(|m| format!("{m}/{name}")))
             .collect();
-        match job::push_tags(
-            &engine,
-            &primary,
-            &push_to,
-            &entry.image_id,
-            &entry.tags,
-            |_| {},
-        )
-        .await
-        {
-            Ok(pushed) => {
-                let stored = lock.images.get_mut(name.as_str()).expect("recorded");
-                stored.pushed = pushed;
-                lock.write_atomic(&lock_path)
-                    .map_err(|e| Error::io("write", lock_path.display(), e))?;
+        let (pushed, error) =
+            job::push_tags(&engine, &push_to, &entry.image_id, &entry.tags, |_| {}).await;
+        if !pushed.is_empty() {
+            // What did get pushed is recorded, whatever happened next.
+            let stored = lock.images.get_mut(name.as_str()).expect("recorded");
+            stored.pushed.extend(pushed);
+            lock.write_atomic(&lock_path)
+                .map_err(|e| Error::io("write", lock_path.display(), e))?;
+        }
+        match error {
+            None => {
                 report.status = Status::Pushed;
                 report.reason = push_to.join(", ");
             }
-            Err(
+            Some(
                 e @ (EngineError::Unreachable { .. } | EngineError::RegistryUnreachable { .. }),
             ) => {
                 return Err(engine_error(e));
             }
-            Err(e) => {
+            Some(e) => {
                 notes.push_str(&format!("{name}: the push failed: {e}\n"));
                 report.error = Some(e.to_string());
                 exit = exit.worst(Exit::Failed);

@@ -51,7 +51,7 @@ const PENDING: &str = "if command -v apt-get >/dev/null 2>&1; then \
 /// the engine (imported) is identified by its local image id.
 async fn upstream_of(engine: &Engine, from: &str, pull: bool) -> Result<Upstream, EngineError> {
     let repository = Reference::parse(from)
-        .map(|r| r.repository)
+        .map(|r| crate::reference::familiar(&r.repository).to_string())
         .unwrap_or_else(|_| from.to_string());
     let local = engine.inspect(from).await?;
     let from_registry = match &local {

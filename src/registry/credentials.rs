@@ -162,6 +162,12 @@ fn from_config(config: &Config, host: &str) -> Result<Option<Credentials>, Strin
 }
 
 fn from_helper(helper: &str, host: &str) -> Result<Option<Credentials>, String> {
+    // The docker CLI stores Docker Hub's credentials under its v1 index address.
+    let host = if is_hub(host) {
+        "https://index.docker.io/v1/"
+    } else {
+        host
+    };
     let program = format!("docker-credential-{helper}");
     let mut child = Command::new(&program)
         .arg("get")
