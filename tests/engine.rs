@@ -83,7 +83,7 @@ impl Hierarchy {
         require_engine();
         let prefix = format!("hier-test-{test}-{}", std::process::id());
         let catalog = format!(
-            "[catalog]\nname = \"t\"\nregistry = \"{prefix}\"\n\n[catalog.vars]\nmark = \"one\"\n\n{images}"
+            "[catalog]\nname = \"t\"\nregistry = \"{prefix}\"\n\n[catalog.labels]\n\"org.example.test\" = \"{prefix}\"\n\n[catalog.vars]\nmark = \"one\"\n\n{images}"
         );
         let repo = Repo::with(&[
             ("catalog.toml", &catalog),

@@ -15,6 +15,9 @@ fn the_nightly_script_refreshes_reports_and_keeps_the_password_secret() {
 name = "nightly"
 registry = "127.0.0.1:5000/{prefix}"
 
+[catalog.labels]
+"org.example.test" = "{prefix}"
+
 [images.base]
 from = "hier-test/busybox:1"
 version = "1.0.0"

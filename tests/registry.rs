@@ -90,6 +90,9 @@ name = "t"
 registry = "{registry}/{prefix}"
 mirrors = ["{MIRROR}/{prefix}"]
 
+[catalog.labels]
+"org.example.test" = "{prefix}"
+
 [images.base]
 from = "hier-test/busybox:1"
 version = "1.0.0"

@@ -1,12 +1,16 @@
-//! `hier rebuild`: runs a plan against the engine. The scheduler decides what starts; this
-//! module prepares each job (exact parents, labels, build args), runs up to `-j N` at once on
-//! tokio, records every finished image in the lock at once (atomically), and writes the logs
-//! and the report under `.hier/`. Ctrl-C and SIGTERM stop it cleanly.
+//! `hier rebuild` (and the building part of `hier refresh`): runs a plan against the engine.
+//! The scheduler decides what starts; [`prepare`] makes each job (exact parents, labels, build
+//! args) and [`job`] runs it; this module runs up to `-j N` at once on tokio, records every
+//! finished image in the lock at once (atomically), and writes the logs and the report under
+//! `.hier/`. Ctrl-C and SIGTERM stop it cleanly.
 
 pub mod job;
 pub mod labels;
+mod prepare;
+mod publish;
 pub mod report;
 mod runlock;
+mod upstream;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -15,23 +19,26 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
-use crate::catalog::{Catalog, Image, Origin, Recipe};
-use crate::dockerfile::{self, Refs};
+use crate::catalog::Origin;
 use crate::engine::{Engine, EngineError};
 use crate::error::{Error, Exit};
-use crate::inputs::{self, Inputs};
+use crate::inputs::Inputs;
 use crate::lock::LockEntry;
 use crate::name::ImageName;
 use crate::plan::Plan;
-use crate::reference::Reference;
 use crate::repo::Repository;
 use crate::schedule::{self, Scheduler};
 use crate::tags;
-use job::{Finished, Job, Outcome};
-use labels::{BuildFacts, Provenance};
+use job::{Finished, Outcome};
+use labels::Provenance;
 use report::{Event, ImageReport, Report, Reporter, Status};
 
+pub use prepare::uses_arg;
+use prepare::{parent_id, prepare};
+use publish::{fetch, retag_unplanned};
+pub use publish::{fetches, push_recorded};
 pub use runlock::RunLock;
+pub use upstream::{Upstream, resolve_from};
 
 /// How to run.
 pub struct Options {
@@ -63,7 +70,7 @@ pub struct RefreshPlan {
 }
 
 /// What a run did, and how it ends.
-pub struct Outcome2 {
+pub struct RunOutcome {
     pub report: Report,
     pub exit: Exit,
     /// Notes for people (failing logs' tails).
@@ -76,93 +83,6 @@ pub fn run_id() -> String {
     now.replace([':', '-'], "")
 }
 
-/// The exact images of this run: what was built, else what the lock records.
-struct ExactRefs<'a> {
-    ids: &'a HashMap<ImageName, String>,
-    from_ids: &'a HashMap<ImageName, String>,
-}
-
-impl Refs for ExactRefs<'_> {
-    fn image(&self, _catalog: &Catalog, name: &ImageName) -> String {
-        self.ids.get(name).cloned().unwrap_or_default()
-    }
-
-    fn from(&self, image: &Image, from: &str) -> String {
-        self.from_ids
-            .get(&image.name)
-            .cloned()
-            .unwrap_or_else(|| from.to_string())
-    }
-}
-
-/// The identity of a base's `from`: the local image it builds on, and what the lock records
-/// (a manifest digest when it came from a registry, else the local image id).
-pub struct Upstream {
-    pub local_id: String,
-    pub recorded: String,
-    pub manifest_digest: Option<String>,
-}
-
-pub async fn resolve_from(
-    engine: &Engine,
-    image: &Image,
-    from: &str,
-    recorded: Option<&str>,
-) -> Result<Upstream, EngineError> {
-    let reference = Reference::parse(from).map_err(EngineError::Failed)?;
-    let repository = crate::reference::familiar(&reference.repository).to_string();
-    let lookup = match recorded {
-        Some(id) if !id.is_empty() => {
-            // A local id is found as itself; a manifest digest through the repository, pulled
-            // by that digest when the engine lacks it (a fresh runner).
-            let by_digest = format!("{repository}@{id}");
-            match engine.inspect(id).await? {
-                Some(facts) => Some(facts),
-                None => match engine.inspect(&by_digest).await? {
-                    Some(facts) => Some(facts),
-                    None => {
-                        engine.pull(&by_digest).await.map_err(|e| match e {
-                            EngineError::Failed(m) => EngineError::Failed(format!(
-                                "the engine lacks {from} as the lock records it ({id}) for base `{}`, and pulling it failed: {m}; import it, or run `hier refresh {}` to move the base",
-                                image.name, image.name
-                            )),
-                            other => other,
-                        })?;
-                        engine.inspect(&by_digest).await?
-                    }
-                },
-            }
-        }
-        _ => engine.inspect(from).await?,
-    };
-    let Some(facts) = lookup else {
-        return Err(EngineError::Failed(match recorded {
-            Some(id) => format!(
-                "the engine lacks {from} as the lock records it ({id}) for base `{}`; pull or import it, or run `hier refresh {}` to move the base",
-                image.name, image.name
-            ),
-            None => format!(
-                "the engine has no image {from} (the `from` of base `{}`); pull or import it",
-                image.name
-            ),
-        }));
-    };
-    let prefix = format!("{repository}@");
-    let manifest_digest = facts
-        .repo_digests
-        .iter()
-        .find_map(|d| d.strip_prefix(&prefix).map(str::to_string));
-    let recorded = match recorded {
-        Some(id) if !id.is_empty() => id.to_string(),
-        _ => manifest_digest.clone().unwrap_or_else(|| facts.id.clone()),
-    };
-    Ok(Upstream {
-        local_id: facts.id,
-        recorded,
-        manifest_digest,
-    })
-}
-
 /// Runs the plan. `inputs` are the planned inputs of every image.
 pub async fn execute(
     repo: Repository,
@@ -171,7 +91,7 @@ pub async fn execute(
     options: Options,
     mode: Mode,
     engine: Option<Engine>,
-) -> Result<Outcome2, Error> {
+) -> Result<RunOutcome, Error> {
     // Provenance (git) is read while the engine connects.
     let root = repo.root.clone();
     let provenance = tokio::task::spawn_blocking(move || Provenance::of(&root));
@@ -738,214 +658,11 @@ pub async fn execute(
         images: report_images,
     };
     write_report(&report_dir, &report)?;
-    Ok(Outcome2 {
+    Ok(RunOutcome {
         report,
         exit,
         notes,
     })
-}
-
-/// `hier push`: pushes the recorded images (every tag, to the registry and every mirror) and
-/// records each repository's digest in the lock, image by image.
-pub async fn push_recorded(repo: Repository, names: Vec<ImageName>) -> Result<Outcome2, Error> {
-    let engine = Engine::connect(&repo.catalog.platform)
-        .await
-        .map_err(engine_error)?;
-    let catalog = &repo.catalog;
-    let mut lock = repo.lock.clone();
-    let lock_path = repo.lock_path();
-    let mut images = Vec::new();
-    let mut exit = Exit::Success;
-    let mut notes = String::new();
-    for name in names {
-        let start = std::time::Instant::now();
-        let mut report = ImageReport {
-            name: name.to_string(),
-            status: Status::Failed,
-            image_id: None,
-            duration_s: 0.0,
-            reason: String::new(),
-            log: None,
-            error: None,
-            ..ImageReport::default()
-        };
-        let Some(entry) = lock.images.get(name.as_str()).cloned() else {
-            report.error = Some(format!("never built; run `hier rebuild {name}`"));
-            exit = exit.worst(Exit::Failed);
-            images.push(report);
-            continue;
-        };
-        report.image_id = Some(entry.image_id.clone());
-        if engine
-            .inspect(&entry.image_id)
-            .await
-            .map_err(engine_error)?
-            .is_none()
-        {
-            report.error = Some(format!(
-                "the engine lacks {} (the image the lock records); run `hier rebuild {name}`",
-                entry.image_id
-            ));
-            exit = exit.worst(Exit::Failed);
-            images.push(report);
-            continue;
-        }
-        let primary = catalog.repository(&name);
-        let push_to: Vec<String> = std::iter::once(primary.clone())
-            .chain(catalog.mirrors.iter().map(|m| format!("{m}/{name}")))
-            .collect();
-        let (pushed, error) =
-            job::push_tags(&engine, &push_to, &entry.image_id, &entry.tags, |_| {}).await;
-        if !pushed.is_empty() {
-            // What did get pushed is recorded, whatever happened next.
-            let stored = lock.images.get_mut(name.as_str()).expect("recorded");
-            stored.pushed.extend(pushed);
-            lock.write_atomic(&lock_path)
-                .map_err(|e| Error::io("write", lock_path.display(), e))?;
-        }
-        match error {
-            None => {
-                report.status = Status::Pushed;
-                report.reason = push_to.join(", ");
-            }
-            Some(
-                e @ (EngineError::Unreachable { .. } | EngineError::RegistryUnreachable { .. }),
-            ) => {
-                return Err(engine_error(e));
-            }
-            Some(e) => {
-                notes.push_str(&format!("{name}: the push failed: {e}\n"));
-                report.error = Some(e.to_string());
-                exit = exit.worst(Exit::Failed);
-            }
-        }
-        report.duration_s = round(start.elapsed());
-        images.push(report);
-    }
-    let report = Report {
-        run: run_id(),
-        interrupted: false,
-        images,
-    };
-    write_report(&repo.root.join(".hier").join("reports"), &report)?;
-    Ok(Outcome2 {
-        report,
-        exit,
-        notes,
-    })
-}
-
-/// The recorded images a plan builds on that the engine lacks (`fetch` items, before the
-/// builds), when an engine answers quickly; without one, none: a plan needs no engine.
-pub fn fetches(repo: &Repository, plan: &Plan) -> Vec<crate::plan::PlanItem> {
-    let planned: std::collections::HashSet<&ImageName> =
-        plan.items.iter().map(|i| &i.name).collect();
-    let mut wanted: BTreeMap<ImageName, String> = BTreeMap::new();
-    for item in plan.builds() {
-        for dep in repo.catalog.image(&item.name).dependencies() {
-            if planned.contains(&dep.name) {
-                continue;
-            }
-            if let Some(entry) = repo.lock.images.get(dep.name.as_str()) {
-                wanted.insert(dep.name.clone(), entry.image_id.clone());
-            }
-        }
-    }
-    if wanted.is_empty() {
-        return Vec::new();
-    }
-    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    else {
-        return Vec::new();
-    };
-    runtime.block_on(async {
-        let connect = Engine::connect(&repo.catalog.platform);
-        let Ok(Ok(engine)) = tokio::time::timeout(Duration::from_secs(2), connect).await else {
-            return Vec::new();
-        };
-        let mut items = Vec::new();
-        for (name, image_id) in wanted {
-            if let Ok(None) = engine.inspect(&image_id).await {
-                let entry = &repo.lock.images[name.as_str()];
-                let repository = repo.catalog.repository(&name);
-                let reason = match entry.pushed.get(&repository) {
-                    Some(digest) => format!("the engine lacks it: pull {repository}@{digest}"),
-                    None => format!(
-                        "the engine lacks it and it was never pushed: run `hier rebuild {name}`"
-                    ),
-                };
-                items.push(crate::plan::PlanItem {
-                    inputs: entry.inputs.clone(),
-                    name,
-                    wave: 0,
-                    reason: crate::plan::Reason::Note(reason),
-                    action: crate::plan::Action::Fetch,
-                });
-            }
-        }
-        items
-    })
-}
-
-/// Pulls `repository@digest` and checks it is the recorded image.
-async fn fetch(
-    engine: &Engine,
-    repository: &str,
-    digest: &str,
-    image_id: &str,
-) -> Result<(), EngineError> {
-    let reference = format!("{repository}@{digest}");
-    engine.pull(&reference).await?;
-    match engine.inspect(&reference).await? {
-        Some(facts) if facts.id == image_id => Ok(()),
-        Some(facts) => Err(EngineError::Failed(format!(
-            "{reference} is image {}, not the recorded {image_id}",
-            facts.id
-        ))),
-        None => Err(EngineError::Failed(format!(
-            "{reference} was pulled and is not in the engine"
-        ))),
-    }
-}
-
-/// Retags images that are up to date but lost tags: (name, repository, image id, tags).
-async fn retag_unplanned(
-    engine: Engine,
-    registry: String,
-    images: Vec<(String, String, String, Vec<String>)>,
-) -> Result<Vec<ImageReport>, EngineError> {
-    if images.is_empty() {
-        return Ok(Vec::new());
-    }
-    let present = engine.tags(&registry).await?;
-    let mut reports = Vec::new();
-    for (name, repository, image_id, tags) in images {
-        let Some(have) = present.get(&image_id) else {
-            continue;
-        };
-        let mut retagged = Vec::new();
-        for tag in tags {
-            if !have.contains(&format!("{repository}:{tag}")) {
-                engine.tag(&image_id, &repository, &tag).await?;
-                retagged.push(tag);
-            }
-        }
-        if !retagged.is_empty() {
-            reports.push(ImageReport {
-                name,
-                status: Status::Unchanged,
-                image_id: Some(image_id),
-                duration_s: 0.0,
-                reason: format!("retagged: {}", retagged.join(", ")),
-                log: None,
-                error: None,
-                ..ImageReport::default()
-            });
-        }
-    }
-    Ok(reports)
 }
 
 fn round(d: Duration) -> f64 {
@@ -1036,149 +753,6 @@ fn write_report(dir: &Path, report: &Report) -> Result<(), Error> {
     text.push('\n');
     crate::lock::write_atomic(&path, text.as_bytes())
         .map_err(|e| Error::io("write", path.display(), e))
-}
-
-fn parent_id(
-    image: &Image,
-    ids: &HashMap<ImageName, String>,
-    from_ids: &HashMap<ImageName, String>,
-) -> String {
-    match &image.origin {
-        Origin::Base { .. } => from_ids[&image.name].clone(),
-        Origin::Parent(dep) => ids[&dep.name].clone(),
-    }
-}
-
-/// `HIER_USES_<NAME>`: upper case, `-` and `.` as `_`.
-pub fn uses_arg(name: &ImageName) -> String {
-    format!(
-        "HIER_USES_{}",
-        name.as_str().to_uppercase().replace(['-', '.'], "_")
-    )
-}
-
-/// Everything one job needs, from the repository and the exact images known now.
-#[allow(clippy::too_many_arguments)]
-fn prepare(
-    repo: &Repository,
-    name: &ImageName,
-    inputs: &BTreeMap<ImageName, Inputs>,
-    ids: &HashMap<ImageName, String>,
-    from_ids: &HashMap<ImageName, String>,
-    upstreams: &HashMap<ImageName, Upstream>,
-    provenance: &Provenance,
-    log_dir: &Path,
-    no_cache: bool,
-    push: bool,
-    run_pushed: &HashMap<ImageName, String>,
-) -> Result<(Job, Inputs, String), String> {
-    let catalog = &repo.catalog;
-    let image = catalog.image(name);
-    let parent = parent_id(image, ids, from_ids);
-    let uses: BTreeMap<String, String> = image
-        .uses
-        .iter()
-        .map(|u| (u.name.to_string(), ids[&u.name].clone()))
-        .collect();
-    let mut effective = inputs[name].clone();
-    let (base_name, base_digest) = match &image.origin {
-        Origin::Base { from, .. } => {
-            let upstream = &upstreams[name];
-            effective = inputs::with_upstream(&effective, from, &upstream.recorded);
-            (from.clone(), upstream.manifest_digest.clone())
-        }
-        Origin::Parent(dep) => {
-            let target = catalog.image(&dep.name);
-            let repository = catalog.repository(&dep.name);
-            let digest = run_pushed.get(&dep.name).cloned().or_else(|| {
-                repo.lock
-                    .images
-                    .get(dep.name.as_str())
-                    .filter(|e| e.image_id == parent)
-                    .and_then(|e| e.pushed.get(&repository).cloned())
-            });
-            (catalog.stable_ref(target), digest)
-        }
-    };
-    let fingerprint = inputs::fingerprint(&effective, Some(&parent), &uses);
-    let mut text = match &image.recipe {
-        Recipe::Template { .. } => {
-            let refs = ExactRefs { ids, from_ids };
-            let vars = &repo.inherited.vars[name];
-            dockerfile::render(&repo.templates, catalog, image, vars, &refs)
-                .expect("a templated image")
-                .map_err(|d| d.message)?
-        }
-        Recipe::Dockerfile { path, .. } => std::fs::read_to_string(repo.root.join(path))
-            .map_err(|e| format!("cannot read {path}: {e}"))?,
-    };
-    let mut declared = catalog.labels.clone();
-    declared.extend(image.labels.clone());
-    let version = image.version.to_string();
-    let all = labels::labels(
-        &declared,
-        provenance,
-        &BuildFacts {
-            name: name.as_str(),
-            version: &version,
-            fingerprint: &fingerprint,
-            parent_id: &parent,
-            base_name: &base_name,
-            base_digest: base_digest.as_deref(),
-        },
-    );
-
-    if !text.ends_with('\n') {
-        text.push('\n');
-    }
-    text.push_str(&labels::instruction(&all));
-
-    let mut build_args: HashMap<String, String> = image
-        .build_args
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    build_args.insert("HIER_PARENT".into(), parent.clone());
-    for dep in &image.uses {
-        build_args.insert(uses_arg(&dep.name), ids[&dep.name].clone());
-    }
-    let in_context = repo.dockerfile_in_context(image);
-    let dockerfile_path = in_context
-        .clone()
-        .unwrap_or_else(|| ".hier.Dockerfile".to_string());
-    let skip = match image.recipe {
-        Recipe::Template { .. } => in_context.clone(),
-        Recipe::Dockerfile { .. } => None,
-    };
-    let version_for_tag = image.version.clone();
-    let job = Job {
-        name: name.to_string(),
-        context_root: repo.root.join(&image.context),
-        dockerfile_in_context: in_context,
-        dockerfile_path,
-        dockerfile: text,
-        skip,
-        planned_context: effective.components["context"].clone(),
-        build_args,
-        no_cache,
-        tests: image.test.clone(),
-        test_timeout: image.test_timeout,
-        build_timeout: image.build_timeout,
-        repository: catalog.repository(name),
-        tags: tags::moving_tags(&image.version, &image.tags),
-        immutable_tag: Box::new(move |id| tags::immutable_tag(&version_for_tag, id)),
-        log: log_dir.join(format!("{name}.log")),
-        promote_now: true,
-        refresh: None,
-        push_to: if push {
-            std::iter::once(catalog.repository(name))
-                .chain(catalog.mirrors.iter().map(|m| format!("{m}/{name}")))
-                .collect()
-        } else {
-            Vec::new()
-        },
-    };
-    Ok((job, effective, fingerprint))
 }
 
 /// Where the run state lives for a repository.

@@ -16,7 +16,7 @@ use crate::error::Error;
 use crate::inputs::Inputs;
 use crate::name::ImageName;
 use crate::plan::{Action, Plan, PlanItem, Reason};
-use crate::rebuild::{self, Mode, Options, Outcome2, RefreshPlan, Upstream};
+use crate::rebuild::{self, Mode, Options, RefreshPlan, RunOutcome, Upstream};
 use crate::reference::Reference;
 use crate::repo::Repository;
 
@@ -255,7 +255,7 @@ pub async fn run(
     engine: Engine,
     findings: Findings,
     options: Options,
-) -> Result<Outcome2, Error> {
+) -> Result<RunOutcome, Error> {
     rebuild::execute(
         repo,
         inputs,

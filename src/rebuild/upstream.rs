@@ -1,0 +1,74 @@
+//! The identity of a base's `from`: the local image a base builds on, and what the lock records
+//! for it (a manifest digest when it came from a registry, else the local image id).
+
+use crate::catalog::Image;
+use crate::engine::{Engine, EngineError};
+use crate::reference::Reference;
+
+/// The identity of a base's `from`: the local image it builds on, and what the lock records
+/// (a manifest digest when it came from a registry, else the local image id).
+pub struct Upstream {
+    pub local_id: String,
+    pub recorded: String,
+    pub manifest_digest: Option<String>,
+}
+
+pub async fn resolve_from(
+    engine: &Engine,
+    image: &Image,
+    from: &str,
+    recorded: Option<&str>,
+) -> Result<Upstream, EngineError> {
+    let reference = Reference::parse(from).map_err(EngineError::Failed)?;
+    let repository = crate::reference::familiar(&reference.repository).to_string();
+    let lookup = match recorded {
+        Some(id) if !id.is_empty() => {
+            // A local id is found as itself; a manifest digest through the repository, pulled
+            // by that digest when the engine lacks it (a fresh runner).
+            let by_digest = format!("{repository}@{id}");
+            match engine.inspect(id).await? {
+                Some(facts) => Some(facts),
+                None => match engine.inspect(&by_digest).await? {
+                    Some(facts) => Some(facts),
+                    None => {
+                        engine.pull(&by_digest).await.map_err(|e| match e {
+                            EngineError::Failed(m) => EngineError::Failed(format!(
+                                "the engine lacks {from} as the lock records it ({id}) for base `{}`, and pulling it failed: {m}; import it, or run `hier refresh {}` to move the base",
+                                image.name, image.name
+                            )),
+                            other => other,
+                        })?;
+                        engine.inspect(&by_digest).await?
+                    }
+                },
+            }
+        }
+        _ => engine.inspect(from).await?,
+    };
+    let Some(facts) = lookup else {
+        return Err(EngineError::Failed(match recorded {
+            Some(id) => format!(
+                "the engine lacks {from} as the lock records it ({id}) for base `{}`; pull or import it, or run `hier refresh {}` to move the base",
+                image.name, image.name
+            ),
+            None => format!(
+                "the engine has no image {from} (the `from` of base `{}`); pull or import it",
+                image.name
+            ),
+        }));
+    };
+    let prefix = format!("{repository}@");
+    let manifest_digest = facts
+        .repo_digests
+        .iter()
+        .find_map(|d| d.strip_prefix(&prefix).map(str::to_string));
+    let recorded = match recorded {
+        Some(id) if !id.is_empty() => id.to_string(),
+        _ => manifest_digest.clone().unwrap_or_else(|| facts.id.clone()),
+    };
+    Ok(Upstream {
+        local_id: facts.id,
+        recorded,
+        manifest_digest,
+    })
+}
