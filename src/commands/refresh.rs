@@ -71,7 +71,11 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
         let engine = Engine::connect(&repo.catalog.platform)
             .await
             .map_err(rebuild::engine_error)?;
-        let findings = refresh::find(
+        // Asking every image about pending updates takes a while: Ctrl-C or SIGTERM stops it,
+        // removes the containers it started, and ends with 130.
+        let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .map_err(|e| Error::Failed(format!("cannot handle SIGTERM: {e}")))?;
+        let find = refresh::find(
             &repo,
             &inputs,
             &engine,
@@ -79,8 +83,12 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
             args.atomic,
             args.dry_run,
             args.jobs,
-        )
-        .await?;
+        );
+        let findings = tokio::select! {
+            found = find => found?,
+            _ = tokio::signal::ctrl_c() => return Ok(interrupted(&repo, &engine).await),
+            _ = sigterm.recv() => return Ok(interrupted(&repo, &engine).await),
+        };
         if args.dry_run {
             return Ok(dry_run(cx, &findings));
         }
@@ -120,6 +128,21 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
         }
         Ok(output)
     })
+}
+
+/// Stopped while asking about pending updates: nothing was built or recorded.
+async fn interrupted(repo: &Repository, engine: &Engine) -> Output {
+    for image in &repo.catalog.images {
+        let owner = repo.catalog.repository(&image.name);
+        let _ = engine
+            .remove_test_containers(std::slice::from_ref(&owner))
+            .await;
+    }
+    Output {
+        stderr: "interrupted: nothing was rebuilt\n".into(),
+        exit: Some(Exit::Interrupted),
+        ..Output::default()
+    }
 }
 
 fn dry_run(cx: &Context, findings: &refresh::Findings) -> Output {

@@ -517,12 +517,13 @@ pub async fn execute(
                     }
                     Outcome::Unreachable(e) => {
                         exit = exit.worst(Exit::Unreachable);
-                        scheduler.finish(index, false);
+                        let skipped = scheduler.finish(index, false);
                         scheduler.stop();
                         results.insert(
                             name.to_string(),
                             failed_report(&name, reason_of(&name), e.to_string(), round(finished.duration), Some(log_display)),
                         );
+                        record_skipped(&planned, &skipped, &mut results, &name, &reason_of, &mut *reporter);
                     }
                 }
             }
