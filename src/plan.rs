@@ -178,6 +178,17 @@ pub fn make(
             }
         }
     }
+    with_dependents(catalog, hierarchy, inputs, &direct)
+}
+
+/// The plan for images selected directly (with why) plus everything that depends on them, in
+/// build order; a dependent's reason names what it builds on that is rebuilt.
+pub fn with_dependents(
+    catalog: &Catalog,
+    hierarchy: &Hierarchy,
+    inputs: &BTreeMap<ImageName, Inputs>,
+    direct: &BTreeMap<ImageName, Reason>,
+) -> Plan {
     let selected: BTreeSet<ImageName> = hierarchy.closure(direct.keys().cloned());
     let items = hierarchy
         .build_order(&selected)

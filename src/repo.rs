@@ -202,14 +202,22 @@ impl Repository {
     /// Computes the inputs of every image (renderings, contexts, Dockerfiles), in parallel,
     /// hashing each file once.
     pub fn inputs(&self) -> Result<BTreeMap<ImageName, Inputs>, Error> {
-        let rendered = self.render_all(&StableRefs)?;
+        self.inputs_of(&self.render_all(&StableRefs)?)
+    }
+
+    /// [`inputs`](Self::inputs), given the stable renderings (for a caller that needs them
+    /// too, so every template is rendered once).
+    pub fn inputs_of(
+        &self,
+        rendered: &BTreeMap<ImageName, String>,
+    ) -> Result<BTreeMap<ImageName, Inputs>, Error> {
         let files = FileDigests::default();
         let results: Vec<Result<(ImageName, Inputs), Diagnostic>> = self
             .catalog
             .images
             .par_iter()
             .map(|image| {
-                let bytes = self.dockerfile_bytes(image, &rendered)?;
+                let bytes = self.dockerfile_bytes(image, rendered)?;
                 let context_digest = self.context_digest(image, &files)?;
                 let locked = self.lock.images.get(image.name.as_str());
                 Ok((

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::engine::{docker, docker_succeeds, pairs, remove_images, statuses};
 use common::{Repo, Run};
 use serde_json::Value;
 
@@ -15,30 +16,10 @@ const BASE: &str = "hier-test/busybox:1";
 
 /// Fails (never skips) when no engine answers: CI must have one.
 fn require_engine() {
-    let ok = Command::new("docker")
-        .args(["image", "inspect", BASE])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
     assert!(
-        ok,
+        docker_succeeds(&["image", "inspect", BASE]),
         "these tests need a Docker Engine with {BASE}: run scripts/engine-up first"
     );
-}
-
-fn docker(args: &[&str]) -> String {
-    let out = Command::new("docker")
-        .args(args)
-        .output()
-        .expect("docker runs");
-    assert!(
-        out.status.success(),
-        "docker {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 /// A repository whose images live under a prefix of their own, removed on drop.
@@ -54,25 +35,7 @@ impl Drop for Hierarchy {
             std::mem::forget(std::mem::replace(&mut self.repo, Repo::new()).dir.keep());
             return;
         }
-        let listed = Command::new("docker")
-            .args(["images", "--format", "{{.Repository}}:{{.Tag}}"])
-            .output();
-        if let Ok(out) = listed {
-            let refs: Vec<String> = String::from_utf8_lossy(&out.stdout)
-                .lines()
-                .filter(|l| l.starts_with(&format!("{}/", self.prefix)))
-                .map(str::to_string)
-                .collect();
-            if !refs.is_empty() {
-                let _ = Command::new("docker")
-                    .arg("rmi")
-                    .arg("-f")
-                    .args(&refs)
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .status();
-            }
-        }
+        remove_images(&format!("{}/", self.prefix));
     }
 }
 
@@ -150,6 +113,20 @@ impl Hierarchy {
         docker(&["image", "inspect", reference, "--format", format])
     }
 
+    /// Waits (at most a minute) until the lock records `image`, as a running rebuild writes it.
+    fn wait_for_lock_entry(&self, image: &str) {
+        let start = Instant::now();
+        let entry = format!("[images.{image}]");
+        while start.elapsed() < Duration::from_secs(60) {
+            let text =
+                std::fs::read_to_string(self.repo.path().join("hier.lock")).unwrap_or_default();
+            if text.contains(&entry) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// No test container of this hierarchy's images is left behind.
     fn assert_no_test_containers(&self) {
         let owners = docker(&[
@@ -179,28 +156,6 @@ impl Hierarchy {
             .map(|i| i["name"].as_str().unwrap().to_string())
             .collect()
     }
-}
-
-/// Names and statuses of a report, in its order.
-fn statuses(report: &Value) -> Vec<(String, String)> {
-    report["images"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| {
-            (
-                i["name"].as_str().unwrap().to_string(),
-                i["status"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
-
-fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
-    items
-        .iter()
-        .map(|(a, b)| (a.to_string(), b.to_string()))
-        .collect()
 }
 
 const THREE_LEVELS: &str = r#"
@@ -541,14 +496,7 @@ fn killed_mid_run_the_lock_parses_and_a_rerun_builds_what_is_left() {
         .spawn()
         .unwrap();
     // Wait until the first image is recorded, then kill -9.
-    let start = Instant::now();
-    loop {
-        let text = std::fs::read_to_string(h.repo.path().join("hier.lock")).unwrap_or_default();
-        if text.contains("[images.s1]") || start.elapsed() > Duration::from_secs(60) {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    h.wait_for_lock_entry("s1");
     child.kill().unwrap();
     child.wait().unwrap();
     let lock = h.lock();
@@ -606,14 +554,7 @@ fn sigterm_stops_cleanly_with_exit_130() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let start = Instant::now();
-    loop {
-        let text = std::fs::read_to_string(h.repo.path().join("hier.lock")).unwrap_or_default();
-        if text.contains("[images.s1]") || start.elapsed() > Duration::from_secs(60) {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    h.wait_for_lock_entry("s1");
     let ok = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

@@ -5,46 +5,23 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 
+use common::engine::{docker, docker_succeeds, remove_images};
 use common::{copy_tree, hier_in};
 use serde_json::Value;
 
-fn docker(args: &[&str]) -> (bool, String) {
-    let out = Command::new("docker")
-        .args(args)
-        .output()
-        .expect("docker runs");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).trim().to_string(),
-    )
-}
-
+/// Removes the test's images when it ends, however it ends.
 struct Cleanup(String);
 
 impl Drop for Cleanup {
     fn drop(&mut self) {
-        let (_, listed) = docker(&["images", "--format", "{{.Repository}}:{{.Tag}}"]);
-        let refs: Vec<&str> = listed
-            .lines()
-            .filter(|l| l.starts_with(&format!("{}/", self.0)))
-            .collect();
-        if !refs.is_empty() {
-            let _ = Command::new("docker")
-                .arg("rmi")
-                .arg("-f")
-                .args(&refs)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status();
-        }
+        remove_images(&format!("{}/", self.0));
     }
 }
 
 #[test]
 fn the_debian_example_builds_and_its_apps_run_as_the_app_user() {
-    let (ok, _) = docker(&["image", "inspect", "debian:bookworm-slim"]);
+    let ok = docker_succeeds(&["image", "inspect", "debian:bookworm-slim"]);
     assert!(
         ok,
         "the example needs debian:bookworm-slim: run scripts/engine-up first"
@@ -83,7 +60,7 @@ fn the_debian_example_builds_and_its_apps_run_as_the_app_user() {
     assert_eq!(statuses[0].0, "base");
 
     // The base's init is the entrypoint; apps run as the unprivileged user.
-    let (_, entrypoint) = docker(&[
+    let entrypoint = docker(&[
         "image",
         "inspect",
         &format!("{prefix}/base:1"),
@@ -92,7 +69,7 @@ fn the_debian_example_builds_and_its_apps_run_as_the_app_user() {
     ]);
     assert!(entrypoint.contains("dumb-init"), "{entrypoint}");
     for app in ["billing-api", "storefront"] {
-        let (_, user) = docker(&[
+        let user = docker(&[
             "image",
             "inspect",
             &format!("{prefix}/{app}:{}", version_tag(work.path(), app)),

@@ -6,6 +6,7 @@ mod common;
 use std::process::Command;
 
 use common::Repo;
+use common::engine::remove_images;
 
 #[test]
 fn the_nightly_script_refreshes_reports_and_keeps_the_password_secret() {
@@ -68,20 +69,5 @@ template = "t.hbs"
         let body = std::fs::read_to_string(entry.unwrap().path()).unwrap();
         assert!(!body.contains(secret));
     }
-    let listed = Command::new("docker")
-        .args(["images", "--format", "{{.Repository}}:{{.Tag}}"])
-        .output()
-        .unwrap();
-    let mine: Vec<String> = String::from_utf8_lossy(&listed.stdout)
-        .lines()
-        .filter(|l| l.contains(&prefix))
-        .map(str::to_string)
-        .collect();
-    if !mine.is_empty() {
-        let _ = Command::new("docker")
-            .arg("rmi")
-            .arg("-f")
-            .args(&mine)
-            .output();
-    }
+    remove_images(&prefix);
 }

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
 use common::Repo;
+use common::engine::{docker, pairs, registry_digest, remove_images, statuses};
 use serde_json::Value;
 
 const REGISTRY: &str = "127.0.0.1:5000";
@@ -23,10 +24,6 @@ fn sh(cmd: &mut Command) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-fn docker(args: &[&str]) -> String {
-    sh(Command::new("docker").args(args))
 }
 
 /// An apt repository (flat, `Packages` at the root) served over HTTP to the containers.
@@ -150,20 +147,7 @@ struct Setup {
 
 impl Drop for Setup {
     fn drop(&mut self) {
-        let listed = docker(&["images", "--format", "{{.Repository}}:{{.Tag}}"]);
-        let mine: Vec<&str> = listed
-            .lines()
-            .filter(|l| l.contains(&self.prefix))
-            .collect();
-        if !mine.is_empty() {
-            let _ = Command::new("docker")
-                .arg("rmi")
-                .arg("-f")
-                .args(&mine)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status();
-        }
+        remove_images(&self.prefix);
     }
 }
 
@@ -202,45 +186,8 @@ impl Setup {
     }
 
     fn registry_digest(&self, image: &str, tag: &str) -> Option<String> {
-        let out = Command::new("curl")
-            .args([
-                "-fsSI",
-                "-H",
-                "Accept: application/vnd.docker.distribution.manifest.v2+json",
-                &format!(
-                    "http://{REGISTRY}/v2/{}/{image}/manifests/{tag}",
-                    self.prefix
-                ),
-            ])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).lines().find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.eq_ignore_ascii_case("docker-content-digest")
-                .then(|| v.trim().to_string())
-        })
+        registry_digest(REGISTRY, &format!("{}/{image}", self.prefix), tag)
     }
-}
-
-fn statuses(report: &Value) -> Vec<(String, String)> {
-    report["images"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| {
-            (
-                i["name"].as_str().unwrap().to_string(),
-                i["status"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
-
-fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
-    items
-        .iter()
-        .map(|(a, b)| (a.to_string(), b.to_string()))
-        .collect()
 }
 
 fn setup(test: &str) -> Setup {

@@ -6,46 +6,11 @@ mod common;
 use std::process::{Command, Stdio};
 
 use common::Repo;
+use common::engine::{docker, registry_digest, remove_images, statuses};
 use serde_json::Value;
 
 const REGISTRY: &str = "127.0.0.1:5000";
 const MIRROR: &str = "127.0.0.1:5001";
-
-fn docker(args: &[&str]) -> String {
-    let out = Command::new("docker")
-        .args(args)
-        .output()
-        .expect("docker runs");
-    assert!(
-        out.status.success(),
-        "docker {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-/// The manifest digest a registry serves for `repository:tag` (HTTP API, v2 manifest).
-fn registry_digest(registry: &str, repository: &str, tag: &str) -> Option<String> {
-    let out = Command::new("curl")
-        .args([
-            "-fsSI",
-            "-H",
-            "Accept: application/vnd.docker.distribution.manifest.v2+json",
-            "-H",
-            "Accept: application/vnd.oci.image.manifest.v1+json",
-            &format!("http://{registry}/v2/{repository}/manifests/{tag}"),
-        ])
-        .output()
-        .unwrap();
-    if !out.status.success() {
-        return None;
-    }
-    String::from_utf8_lossy(&out.stdout).lines().find_map(|l| {
-        let (k, v) = l.split_once(':')?;
-        k.eq_ignore_ascii_case("docker-content-digest")
-            .then(|| v.trim().to_string())
-    })
-}
 
 struct Setup {
     repo: Repo,
@@ -55,20 +20,7 @@ struct Setup {
 
 impl Drop for Setup {
     fn drop(&mut self) {
-        let listed = docker(&["images", "--format", "{{.Repository}}:{{.Tag}}"]);
-        let mine: Vec<&str> = listed
-            .lines()
-            .filter(|l| l.contains(&format!("/{}/", self.prefix)))
-            .collect();
-        if !mine.is_empty() {
-            let _ = Command::new("docker")
-                .arg("rmi")
-                .arg("-f")
-                .args(&mine)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status();
-        }
+        remove_images(&format!("/{}/", self.prefix));
     }
 }
 
@@ -203,19 +155,8 @@ fn a_fresh_engine_fetches_recorded_parents_by_digest_and_builds_only_what_change
     let run = s.repo.hier(&["rebuild", "--format", "json"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let report: Value = serde_json::from_str(&run.stdout).unwrap();
-    let statuses: Vec<(String, String)> = report["images"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| {
-            (
-                i["name"].as_str().unwrap().to_string(),
-                i["status"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
     assert_eq!(
-        statuses,
+        statuses(&report),
         vec![
             ("child".to_string(), "fetched".to_string()),
             ("leaf".to_string(), "built".to_string())

@@ -10,10 +10,11 @@ use crate::lint::{self, rules::Severity};
 
 pub fn run(cx: &Context) -> Result<Output, Error> {
     let repo = cx.open()?;
-    // Computing the inputs renders every template and walks every context.
-    let inputs = repo.inputs()?;
+    // Every template rendered once, every context walked (computing the inputs).
+    let rendered = repo.render_all(&crate::dockerfile::StableRefs)?;
+    let inputs = repo.inputs_of(&rendered)?;
     // And the lint: errors fail the validation, warnings are shown.
-    let findings = lint::lint(&repo, &[])?;
+    let findings = lint::lint_rendered(&repo, &[], &rendered)?;
     let lint_errors = findings
         .iter()
         .filter(|f| f.severity == Severity::Error)

@@ -44,25 +44,20 @@ pub enum EngineError {
 pub struct Engine {
     docker: Docker,
     pub endpoint: String,
-    pub api_version: String,
 }
 
 /// An image as the engine describes it.
 #[derive(Debug, Clone)]
 pub struct ImageFacts {
     pub id: String,
-    pub layers: Vec<String>,
-    pub labels: HashMap<String, String>,
-    pub repo_tags: Vec<String>,
     pub repo_digests: Vec<String>,
 }
 
-/// One build: options and a way to produce the context stream (again, for a retry).
+/// The options of one build (the context comes as a stream beside it).
 pub struct BuildRequest {
     pub dockerfile: String,
     pub build_args: HashMap<String, String>,
     pub no_cache: bool,
-    pub pull: bool,
 }
 
 /// Why a build did not produce an image.
@@ -159,12 +154,7 @@ impl Engine {
                 "the Docker Engine at {endpoint} is {engine_platform}, and the catalog's platform is {platform}"
             )));
         }
-        let api_version = version.api_version.unwrap_or_default();
-        Ok(Engine {
-            docker,
-            endpoint,
-            api_version,
-        })
+        Ok(Engine { docker, endpoint })
     }
 
     fn failed(&self, e: BollardError) -> EngineError {
@@ -194,7 +184,6 @@ impl Engine {
             rm: true,
             forcerm: true,
             nocache: request.no_cache,
-            pull: request.pull.then(|| "1".to_string()),
             buildargs: Some(request.build_args.clone()),
             ..Default::default()
         };
@@ -249,9 +238,6 @@ impl Engine {
         match retry(|| self.docker.inspect_image(reference)).await {
             Ok(image) => Ok(Some(ImageFacts {
                 id: image.id.unwrap_or_default(),
-                layers: image.root_fs.and_then(|r| r.layers).unwrap_or_default(),
-                labels: image.config.and_then(|c| c.labels).unwrap_or_default(),
-                repo_tags: image.repo_tags.unwrap_or_default(),
                 repo_digests: image.repo_digests.unwrap_or_default(),
             })),
             Err(BollardError::DockerResponseServerError {
@@ -346,17 +332,7 @@ impl Engine {
         .map_err(|e| self.failed(e))?;
         let id = created.id;
         let outcome = self.run_container(&id, limit).await;
-        let _ = self
-            .docker
-            .remove_container(
-                &id,
-                Some(RemoveContainerOptions {
-                    force: true,
-                    v: true,
-                    ..Default::default()
-                }),
-            )
-            .await;
+        let _ = self.remove_container(&id).await;
         outcome
     }
 
@@ -428,6 +404,7 @@ impl Engine {
         Ok(None)
     }
 
+    /// Removes a container, running or not, with its anonymous volumes.
     async fn remove_container(&self, id: &str) -> Result<(), BollardError> {
         self.docker
             .remove_container(
@@ -458,17 +435,7 @@ impl Engine {
         let mut removed = 0;
         for c in containers {
             if let Some(id) = c.id {
-                let _ = self
-                    .docker
-                    .remove_container(
-                        &id,
-                        Some(RemoveContainerOptions {
-                            force: true,
-                            v: true,
-                            ..Default::default()
-                        }),
-                    )
-                    .await;
+                let _ = self.remove_container(&id).await;
                 removed += 1;
             }
         }

@@ -59,7 +59,15 @@ struct Parsed {
 
 /// Lints the images (all when `only` is empty), in build order, each finding once.
 pub fn lint(repo: &Repository, only: &[ImageName]) -> Result<Vec<Finding>, Error> {
-    let rendered = repo.render_all(&StableRefs)?;
+    lint_rendered(repo, only, &repo.render_all(&StableRefs)?)
+}
+
+/// [`lint`], given the stable renderings of the templated images.
+pub fn lint_rendered(
+    repo: &Repository,
+    only: &[ImageName],
+    rendered: &BTreeMap<ImageName, String>,
+) -> Result<Vec<Finding>, Error> {
     let mut parsed: BTreeMap<ImageName, Parsed> = BTreeMap::new();
     for image in &repo.catalog.images {
         let (file, template, text) = match &image.recipe {
@@ -158,39 +166,41 @@ fn program(words: &[Word]) -> Option<(&str, &[Word])> {
     None
 }
 
-/// The first argument that is not an option (skipping the values of options that take one).
-fn subcommand<'a>(args: &'a [Word], with_value: &[&str]) -> Option<(usize, &'a str)> {
-    let mut i = 0;
-    while i < args.len() {
-        let w = args[i].text.as_str();
-        if w.starts_with('-') {
-            if with_value.contains(&w) {
-                i += 1;
-            }
-            i += 1;
-            continue;
+/// The arguments that are not options (nor the values of options that take one), with their
+/// index in `args`.
+fn operands<'a>(
+    args: &'a [Word],
+    with_value: &'static [&'static str],
+) -> impl Iterator<Item = (usize, &'a Word)> + 'a {
+    let mut skip_next = false;
+    args.iter().enumerate().filter(move |(_, w)| {
+        if std::mem::take(&mut skip_next) {
+            return false;
         }
-        return Some((i, w));
-    }
-    None
+        if w.text.starts_with('-') {
+            skip_next = with_value.contains(&w.text.as_str());
+            return false;
+        }
+        true
+    })
+}
+
+/// The first operand: the subcommand (`install`, `add`, …).
+fn subcommand<'a>(
+    args: &'a [Word],
+    with_value: &'static [&'static str],
+) -> Option<(usize, &'a str)> {
+    operands(args, with_value)
+        .next()
+        .map(|(i, w)| (i, w.text.as_str()))
 }
 
 /// The package names of an install command's arguments (after the subcommand).
-fn packages<'a>(args: &'a [Word], with_value: &[&str]) -> Vec<&'a Word> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < args.len() {
-        let w = args[i].text.as_str();
-        if w.starts_with('-') {
-            if with_value.contains(&w) {
-                i += 1;
-            }
-        } else if !w.contains('$') && !w.is_empty() {
-            out.push(&args[i]);
-        }
-        i += 1;
-    }
-    out
+fn packages<'a>(args: &'a [Word], with_value: &'static [&'static str]) -> Vec<&'a Word> {
+    operands(args, with_value)
+        .map(|(_, w)| w)
+        .filter(|w| !w.text.contains('$') && !w.text.is_empty())
+        .collect()
 }
 
 const APT_VALUE_OPTIONS: &[&str] = &[

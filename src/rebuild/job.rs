@@ -37,9 +37,9 @@ pub struct Job {
     pub test_timeout: Duration,
     pub build_timeout: Duration,
     pub repository: String,
-    /// Tags without the immutable one (which needs the image id).
-    pub tags: Vec<String>,
-    pub immutable_tag: Box<dyn Fn(&str) -> String + Send + Sync>,
+    /// The version and the catalog's extra tags: with the image id, they make every tag.
+    pub version: semver::Version,
+    pub extra_tags: Vec<String>,
     pub log: PathBuf,
     /// Repositories to push every tag to once the tests passed (`--push`): the catalog's
     /// registry first, then each mirror.
@@ -181,7 +181,6 @@ async fn build_and_test(
         dockerfile: job.dockerfile_path.clone(),
         build_args: job.build_args.clone(),
         no_cache: job.no_cache,
-        pull: false,
     };
     let built = tokio::time::timeout(
         job.build_timeout,
@@ -290,8 +289,7 @@ async fn build_and_test(
             packages: package_facts,
         };
     }
-    let mut tags = job.tags.clone();
-    tags.push((job.immutable_tag)(&image_id));
+    let tags = crate::tags::all_tags(&job.version, &job.extra_tags, &image_id);
     let tagged = futures_util::future::join_all(
         tags.iter()
             .map(|tag| engine.tag(&image_id, &job.repository, tag)),

@@ -38,7 +38,7 @@ use prepare::{parent_id, prepare};
 use publish::{fetch, retag_unplanned};
 pub use publish::{fetches, push_recorded};
 pub use runlock::RunLock;
-pub use upstream::{Upstream, resolve_from};
+pub use upstream::{Upstream, fresh_upstream, resolve_from};
 
 /// How to run.
 pub struct Options {
@@ -107,17 +107,27 @@ pub async fn execute(
     };
     let atomic = refresh.is_some_and(|r| r.atomic);
     let run = run_id();
-    let state = repo.root.join(".hier");
+    let state = state_dir(&repo.root);
     let log_dir = state.join("logs").join(&run);
     let report_dir = state.join("reports");
     let mut lock = repo.lock.clone();
     let lock_path = repo.lock_path();
     let catalog = &repo.catalog;
     let planned: Vec<ImageName> = plan.builds().map(|i| i.name.clone()).collect();
-    let in_plan = |n: &ImageName| planned.contains(n);
+    // Where each planned image is in `planned` (the scheduler's job index), and why it is there.
+    let index_of: HashMap<ImageName, usize> = planned
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.clone(), i))
+        .collect();
+    let reasons: HashMap<ImageName, String> = plan
+        .items
+        .iter()
+        .map(|i| (i.name.clone(), i.reason.to_string()))
+        .collect();
+    let reason_of = |name: &ImageName| reasons.get(name).cloned().unwrap_or_default();
+    let in_plan = |n: &ImageName| index_of.contains_key(n);
 
-    // One call: what the engine has. Recorded images the plan builds on must be there;
-    // up-to-date images that lost a tag are retagged.
     // Up-to-date images that lost a tag are retagged (one listing of the catalog's images,
     // side by side with the builds). A run with nothing to build skips it: listing images
     // costs the engine about 0.5 s per thousand, and a no-op run must stay cheap.
@@ -254,14 +264,13 @@ pub async fn execute(
             deps: catalog
                 .image(name)
                 .dependencies()
-                .filter_map(|d| planned.iter().position(|p| *p == d.name))
+                .filter_map(|d| index_of.get(&d.name).copied())
                 .collect(),
         })
         .collect();
     let mut scheduler = Scheduler::new(&jobs, options.fail_fast);
     if !planned.is_empty() {
         std::fs::create_dir_all(&log_dir).map_err(|e| Error::io("create", log_dir.display(), e))?;
-        let _ = std::fs::write(state.join(".gitignore"), "*\n");
     }
     let mut reporter: Box<dyn Reporter> = report::reporter(planned.len() as u64, options.quiet);
     let (events_tx, mut events_rx) = mpsc::unbounded_channel::<Event>();
@@ -279,13 +288,6 @@ pub async fn execute(
     let mut interrupted = false;
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(|e| Error::Failed(format!("cannot handle SIGTERM: {e}")))?;
-    let reason_of = |name: &ImageName| {
-        plan.items
-            .iter()
-            .find(|i| i.name == *name)
-            .map(|i| i.reason.to_string())
-            .unwrap_or_default()
-    };
 
     loop {
         while !interrupted && tasks.len() < options.jobs.max(1) {
@@ -293,31 +295,35 @@ pub async fn execute(
                 break;
             };
             let name = planned[index].clone();
-            if let Some(r) = refresh {
-                let image = catalog.image(&name);
-                let needed = r.candidates.contains_key(&name)
-                    || image.dependencies().any(|d| promoted.contains(&d.name));
-                if !needed {
-                    // Nothing it builds on moved: it stays as it is.
-                    if let Some(entry) = lock.images.get(name.as_str()) {
-                        ids.insert(name.clone(), entry.image_id.clone());
-                    }
-                    scheduler.finish(index, true);
-                    continue;
-                }
-            }
-            let check = refresh.map(|r| job::RefreshCheck {
-                old_image: lock.images.get(name.as_str()).map(|e| e.image_id.clone()),
-                promote: !r.candidates.contains_key(&name)
-                    || catalog
+            // Under refresh: an image is rebuilt when it is a candidate or something it builds on
+            // was promoted, and promoted when that, or its upstream, moved.
+            let check = match refresh {
+                Some(r) => {
+                    let candidate = r.candidates.contains_key(&name);
+                    let parent_promoted = catalog
                         .image(&name)
                         .dependencies()
-                        .any(|d| promoted.contains(&d.name))
-                    || match (r.upstreams.get(&name), r.old_upstreams.get(&name)) {
+                        .any(|d| promoted.contains(&d.name));
+                    if !candidate && !parent_promoted {
+                        // Nothing it builds on moved: it stays as it is.
+                        if let Some(entry) = lock.images.get(name.as_str()) {
+                            ids.insert(name.clone(), entry.image_id.clone());
+                        }
+                        scheduler.finish(index, true);
+                        continue;
+                    }
+                    let upstream_moved = match (r.upstreams.get(&name), r.old_upstreams.get(&name))
+                    {
                         (Some(new), Some(old)) => old.as_deref() != Some(new.recorded.as_str()),
                         _ => false,
-                    },
-            });
+                    };
+                    Some(job::RefreshCheck {
+                        old_image: lock.images.get(name.as_str()).map(|e| e.image_id.clone()),
+                        promote: parent_promoted || upstream_moved,
+                    })
+                }
+                None => None,
+            };
             let no_cache =
                 options.no_cache || refresh.is_some_and(|r| r.candidates.contains_key(&name));
             match prepare(
@@ -342,22 +348,13 @@ pub async fn execute(
                     task_names.insert(handle.id(), name.to_string());
                 }
                 Err(message) => {
-                    let skipped = scheduler.finish(index, false);
                     exit = exit.worst(Exit::Failed);
-                    reporter.event(&Event::Finished {
-                        name: name.to_string(),
-                        status: Status::Failed,
-                        detail: message.clone(),
-                    });
-                    results.insert(
-                        name.to_string(),
-                        failed_report(&name, reason_of(&name), message, 0.0, None),
-                    );
-                    record_skipped(
+                    fail(
+                        &mut scheduler,
+                        index,
                         &planned,
-                        &skipped,
+                        failed_report(&name, reason_of(&name), message, 0.0, None),
                         &mut results,
-                        &name,
                         &reason_of,
                         &mut *reporter,
                     );
@@ -396,7 +393,7 @@ pub async fn execute(
                     reporter.event(&event);
                 }
                 let name = ImageName::parse(&finished.name).expect("a planned name");
-                let index = planned.iter().position(|p| *p == name).expect("planned");
+                let index = index_of[&name];
                 let log = log_dir.join(format!("{name}.log"));
                 let log_display = crate::source::display_path(&log).display().to_string();
                 match finished.outcome {
@@ -502,28 +499,15 @@ pub async fn execute(
                     }
                     Outcome::Failed(message) | Outcome::Unreachable(EngineError::Failed(message)) => {
                         exit = exit.worst(Exit::Failed);
-                        let skipped = scheduler.finish(index, false);
                         notes.push_str(&failure_note(&name, &message, &log));
-                        reporter.event(&Event::Finished {
-                            name: name.to_string(),
-                            status: Status::Failed,
-                            detail: message.clone(),
-                        });
-                        results.insert(
-                            name.to_string(),
-                            failed_report(&name, reason_of(&name), message, round(finished.duration), Some(log_display)),
-                        );
-                        record_skipped(&planned, &skipped, &mut results, &name, &reason_of, &mut *reporter);
+                        let report = failed_report(&name, reason_of(&name), message, round(finished.duration), Some(log_display));
+                        fail(&mut scheduler, index, &planned, report, &mut results, &reason_of, &mut *reporter);
                     }
                     Outcome::Unreachable(e) => {
                         exit = exit.worst(Exit::Unreachable);
-                        let skipped = scheduler.finish(index, false);
                         scheduler.stop();
-                        results.insert(
-                            name.to_string(),
-                            failed_report(&name, reason_of(&name), e.to_string(), round(finished.duration), Some(log_display)),
-                        );
-                        record_skipped(&planned, &skipped, &mut results, &name, &reason_of, &mut *reporter);
+                        let report = failed_report(&name, reason_of(&name), e.to_string(), round(finished.duration), Some(log_display));
+                        fail(&mut scheduler, index, &planned, report, &mut results, &reason_of, &mut *reporter);
                     }
                 }
             }
@@ -599,8 +583,7 @@ pub async fn execute(
                 for (name, mut entry) in held {
                     let image = catalog.image(&name);
                     let repository = catalog.repository(&name);
-                    let mut tags = tags::moving_tags(&image.version, &image.tags);
-                    tags.push(tags::immutable_tag(&image.version, &entry.image_id));
+                    let tags = tags::all_tags(&image.version, &image.tags, &entry.image_id);
                     for tag in &tags {
                         engine
                             .tag(&entry.image_id, &repository, tag)
@@ -698,15 +681,26 @@ fn failed_report(
     }
 }
 
-fn record_skipped(
+/// Records a failed job: the scheduler skips its dependents, and the failure and the skips are
+/// reported.
+fn fail(
+    scheduler: &mut Scheduler,
+    index: usize,
     planned: &[ImageName],
-    skipped: &[usize],
+    report: ImageReport,
     results: &mut HashMap<String, ImageReport>,
-    because: &ImageName,
     reason_of: &dyn Fn(&ImageName) -> String,
     reporter: &mut dyn Reporter,
 ) {
-    for &s in skipped {
+    let skipped = scheduler.finish(index, false);
+    let because = &planned[index];
+    reporter.event(&Event::Finished {
+        name: because.to_string(),
+        status: Status::Failed,
+        detail: report.error.clone().unwrap_or_default(),
+    });
+    results.insert(because.to_string(), report);
+    for s in skipped {
         let name = &planned[s];
         let why = format!("`{because}` failed");
         reporter.event(&Event::Finished {

@@ -13,7 +13,6 @@ use crate::dockerfile::{self, Refs};
 use crate::inputs::{self, Inputs};
 use crate::name::ImageName;
 use crate::repo::Repository;
-use crate::tags;
 
 /// The exact images of this run: what was built, else what the lock records.
 struct ExactRefs<'a> {
@@ -146,7 +145,6 @@ pub(super) fn prepare(
         Recipe::Template { .. } => in_context.clone(),
         Recipe::Dockerfile { .. } => None,
     };
-    let version_for_tag = image.version.clone();
     let job = Job {
         name: name.to_string(),
         context_root: repo.root.join(&image.context),
@@ -161,8 +159,8 @@ pub(super) fn prepare(
         test_timeout: image.test_timeout,
         build_timeout: image.build_timeout,
         repository: catalog.repository(name),
-        tags: tags::moving_tags(&image.version, &image.tags),
-        immutable_tag: Box::new(move |id| tags::immutable_tag(&version_for_tag, id)),
+        version: image.version.clone(),
+        extra_tags: image.tags.clone(),
         log: log_dir.join(format!("{name}.log")),
         promote_now: true,
         refresh: None,

@@ -94,7 +94,7 @@ pub async fn push_recorded(repo: Repository, names: Vec<ImageName>) -> Result<Ru
         interrupted: false,
         images,
     };
-    write_report(&repo.root.join(".hier").join("reports"), &report)?;
+    write_report(&super::state_dir(&repo.root).join("reports"), &report)?;
     Ok(RunOutcome {
         report,
         exit,

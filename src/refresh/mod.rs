@@ -15,9 +15,8 @@ use crate::engine::{Engine, EngineError};
 use crate::error::Error;
 use crate::inputs::Inputs;
 use crate::name::ImageName;
-use crate::plan::{Action, Plan, PlanItem, Reason};
-use crate::rebuild::{self, Mode, Options, RefreshPlan, RunOutcome, Upstream};
-use crate::reference::Reference;
+use crate::plan::{self, Plan, Reason};
+use crate::rebuild::{self, Mode, Options, RefreshPlan, RunOutcome};
 use crate::repo::Repository;
 
 /// Which images a refresh covers.
@@ -45,44 +44,6 @@ const PENDING: &str = "if command -v apt-get >/dev/null 2>&1; then \
     n=$(apk version -l '<' 2>/dev/null | tail -n +2 | grep -c .); \
     echo \"HIER_PENDING $n\"; \
   else echo 'HIER_PENDING none'; fi";
-
-/// Resolves a due base's upstream: a `from` that came from a registry (it has a repository
-/// digest, or the engine lacks it) is resolved there and pulled fresh; one that exists only in
-/// the engine (imported) is identified by its local image id.
-async fn upstream_of(engine: &Engine, from: &str, pull: bool) -> Result<Upstream, EngineError> {
-    let repository = Reference::parse(from)
-        .map(|r| crate::reference::familiar(&r.repository).to_string())
-        .unwrap_or_else(|_| from.to_string());
-    let local = engine.inspect(from).await?;
-    let from_registry = match &local {
-        None => true,
-        Some(facts) => facts
-            .repo_digests
-            .iter()
-            .any(|d| d.starts_with(&format!("{repository}@"))),
-    };
-    if !from_registry {
-        let facts = local.expect("present");
-        return Ok(Upstream {
-            recorded: facts.id.clone(),
-            local_id: facts.id,
-            manifest_digest: None,
-        });
-    }
-    let digest = engine.remote_digest(from).await?;
-    if pull {
-        engine.pull(&format!("{repository}@{digest}")).await?;
-    }
-    let local_id = match engine.inspect(&format!("{repository}@{digest}")).await? {
-        Some(facts) => facts.id,
-        None => local.map(|f| f.id).unwrap_or_default(),
-    };
-    Ok(Upstream {
-        local_id,
-        recorded: digest.clone(),
-        manifest_digest: Some(digest),
-    })
-}
 
 /// Decides what the refresh rebuilds.
 pub async fn find(
@@ -114,7 +75,7 @@ pub async fn find(
         if !is_due {
             continue;
         }
-        let upstream = upstream_of(engine, from, !dry_run)
+        let upstream = rebuild::fresh_upstream(engine, from, !dry_run)
             .await
             .map_err(rebuild::engine_error)?;
         let old = repo
@@ -202,36 +163,11 @@ pub async fn find(
     }
 
     // The plan: the candidates and everything that depends on them (built only if promoted).
-    let closure = repo.hierarchy.closure(candidates.keys().cloned());
-    let items = repo
-        .hierarchy
-        .build_order(&closure)
-        .into_iter()
-        .map(|(name, wave)| {
-            let reason = match candidates.get(&name) {
-                Some(r) => Reason::Note(r.clone()),
-                None => {
-                    let image = catalog.image(&name);
-                    let dep = image
-                        .dependencies()
-                        .find(|d| closure.contains(&d.name))
-                        .map(|d| d.name.clone())
-                        .unwrap_or_else(|| name.clone());
-                    Reason::ParentRebuilt(dep)
-                }
-            };
-            PlanItem {
-                inputs: inputs
-                    .get(&name)
-                    .map(|i| i.digest.clone())
-                    .unwrap_or_default(),
-                name,
-                wave,
-                reason,
-                action: Action::Build,
-            }
-        })
+    let direct: BTreeMap<ImageName, Reason> = candidates
+        .iter()
+        .map(|(name, why)| (name.clone(), Reason::Note(why.clone())))
         .collect();
+    let plan = plan::with_dependents(catalog, &repo.hierarchy, inputs, &direct);
     Ok(Findings {
         refresh: RefreshPlan {
             candidates,
@@ -239,7 +175,7 @@ pub async fn find(
             old_upstreams,
             atomic,
         },
-        plan: Plan { items },
+        plan,
     })
 }
 
