@@ -205,7 +205,7 @@ impl Engine {
                             on_line(line.trim_end_matches(['\n', '\r']));
                         }
                     }
-                    if let Some(aux) = &info.aux
+                    if let Some(bollard::models::BuildInfoAux::Default(aux)) = &info.aux
                         && let Some(id) = &aux.id
                     {
                         image_id = Some(id.clone());
