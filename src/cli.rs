@@ -138,6 +138,9 @@ pub enum Command {
         #[arg(short = 'j', long = "jobs", value_name = "N", default_value_t = 2,
               value_parser = clap::value_parser!(u16).range(1..))]
         jobs: u16,
+        /// The engine's builder [default: the catalog's `builder`, else buildkit]
+        #[arg(long, value_enum)]
+        builder: Option<BuilderArg>,
     },
     /// Build the plan against the Docker Engine: test, tag and record each image
     Rebuild {
@@ -159,7 +162,16 @@ pub enum Command {
         /// Print the plan and build nothing
         #[arg(long)]
         dry_run: bool,
+        /// The engine's builder [default: the catalog's `builder`, else buildkit]
+        #[arg(long, value_enum)]
+        builder: Option<BuilderArg>,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BuilderArg {
+    Buildkit,
+    Legacy,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -88,6 +88,52 @@ impl Plan {
     pub fn builds(&self) -> impl Iterator<Item = &PlanItem> {
         self.items.iter().filter(|i| i.action == Action::Build)
     }
+
+    /// Puts `fetch` items first (they come before every build).
+    pub fn add_fetches(&mut self, fetches: Vec<PlanItem>) {
+        self.items.splice(0..0, fetches);
+    }
+}
+
+/// The images the plan's builds build on that it does not build itself, each once, in the
+/// order the builds need them.
+pub fn outside_dependencies(catalog: &Catalog, plan: &Plan) -> Vec<ImageName> {
+    let built: BTreeSet<&ImageName> = plan.builds().map(|i| &i.name).collect();
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for item in plan.builds() {
+        for dep in catalog.image(&item.name).dependencies() {
+            if !built.contains(&dep.name) && seen.insert(dep.name.clone()) {
+                out.push(dep.name.clone());
+            }
+        }
+    }
+    out
+}
+
+/// The `fetch` items for recorded images the engine lacks (`missing`): pulled by the digest
+/// they were pushed as, or, never pushed, named with the command that rebuilds them.
+pub fn fetch_items(catalog: &Catalog, lock: &Lock, missing: &[ImageName]) -> Vec<PlanItem> {
+    missing
+        .iter()
+        .filter_map(|name| {
+            let entry = lock.images.get(name.as_str())?;
+            let repository = catalog.repository(name);
+            let reason = match entry.pushed.get(&repository) {
+                Some(digest) => format!("the engine lacks it: pull {repository}@{digest}"),
+                None => format!(
+                    "the engine lacks it and it was never pushed: run `hier rebuild {name}`"
+                ),
+            };
+            Some(PlanItem {
+                name: name.clone(),
+                wave: 0,
+                reason: Reason::Note(reason),
+                inputs: entry.inputs.clone(),
+                action: Action::Fetch,
+            })
+        })
+        .collect()
 }
 
 /// Why an image is selected on its own, if it is (for `--changed`).

@@ -1,12 +1,14 @@
-//! The entry point: parse the command line, run the command, print its output, and turn the
-//! outcome into the exit code. The only place that prints a final error.
+//! The entry point: parse the command line, turn it into each command's settings (the command
+//! line's types stop here), run the command, print its output, and turn the outcome into the
+//! exit code. The only place that prints a final error.
 
 use std::io::{IsTerminal, Write};
 
 use clap::Parser;
 
-use crate::cli::{Cli, ColorChoice};
-use crate::commands::{self, Context};
+use crate::catalog::{Builder, Refresh};
+use crate::cli::{BuilderArg, Cli, ColorChoice, Command, ScheduleArg};
+use crate::commands::{self, Context, Format, Output};
 use crate::error::{Error, Exit};
 use crate::style::Styles;
 
@@ -33,14 +35,14 @@ pub fn main() -> i32 {
     };
     let out_styles = Styles::new(colour(std::io::stdout().is_terminal()));
     let err_styles = Styles::new(colour(std::io::stderr().is_terminal()));
-    let cx = Context {
-        catalog: cli.catalog.clone(),
-        format: cli.format,
-        verbose: cli.verbose,
-        quiet: cli.quiet,
-        styles: out_styles,
-    };
-    let result = commands::dispatch(&cli.command, &cx);
+    let cx = Context::new(
+        cli.catalog.clone(),
+        format(cli.format),
+        cli.verbose,
+        cli.quiet,
+        out_styles,
+    );
+    let result = dispatch(cli.command, &cx);
     let mut stdout = std::io::stdout().lock();
     let mut stderr = std::io::stderr().lock();
     match result {
@@ -57,6 +59,104 @@ pub fn main() -> i32 {
             let _ = stderr.write_all(render_error(&error, &err_styles).as_bytes());
             error.exit().code()
         }
+    }
+}
+
+fn format(format: crate::cli::Format) -> Format {
+    match format {
+        crate::cli::Format::Text => Format::Text,
+        crate::cli::Format::Json => Format::Json,
+        crate::cli::Format::Dot => Format::Dot,
+        crate::cli::Format::Mermaid => Format::Mermaid,
+    }
+}
+
+fn selection(selection: crate::cli::Selection) -> commands::plan::Selection {
+    use commands::plan::Selection;
+    if selection.all {
+        Selection::All
+    } else if let Some(rev) = selection.since {
+        Selection::Since(rev)
+    } else if !selection.images.is_empty() {
+        Selection::Images(selection.images)
+    } else {
+        Selection::Changed
+    }
+}
+
+fn builder(builder: Option<BuilderArg>) -> Option<Builder> {
+    builder.map(|b| match b {
+        BuilderArg::Buildkit => Builder::BuildKit,
+        BuilderArg::Legacy => Builder::Legacy,
+    })
+}
+
+fn dispatch(command: Command, cx: &Context) -> Result<Output, Error> {
+    if matches!(cx.format, Format::Dot | Format::Mermaid) && !matches!(command, Command::Graph) {
+        return Err(Error::usage_help(
+            "--format dot and --format mermaid apply to `hier graph` only",
+            "use --format text or --format json",
+        ));
+    }
+    match command {
+        Command::Validate => commands::validate(cx),
+        Command::Render { images, check } => commands::render(cx, &images, check),
+        Command::List { kind } => commands::list(cx, kind.as_deref()),
+        Command::Tree { image } => commands::tree(cx, image.as_deref()),
+        Command::Show { image } => commands::show(cx, &image),
+        Command::Graph => commands::graph(cx),
+        Command::Parents { image } => commands::parents(cx, &image),
+        Command::Children { image, all } => commands::children(cx, &image, all),
+        Command::Impact { images } => commands::impact(cx, &images),
+        Command::Pick { needs } => commands::pick(cx, &needs),
+        Command::Plan(s) => commands::plan::run(cx, &selection(s)),
+        Command::Lint { images, explain } => commands::lint(cx, &images, explain.as_deref()),
+        Command::Push { images } => commands::push(cx, &images),
+        Command::Refresh {
+            images,
+            schedule,
+            push,
+            atomic,
+            report,
+            dry_run,
+            jobs,
+            builder: b,
+        } => commands::refresh::run(
+            cx,
+            &commands::refresh::Args {
+                images,
+                schedule: schedule.map(|s| match s {
+                    ScheduleArg::Nightly => Refresh::Nightly,
+                    ScheduleArg::Weekly => Refresh::Weekly,
+                }),
+                push,
+                atomic,
+                report,
+                dry_run,
+                jobs: usize::from(jobs),
+                builder: builder(b),
+            },
+        ),
+        Command::Rebuild {
+            selection: s,
+            jobs,
+            fail_fast,
+            push,
+            no_cache,
+            dry_run,
+            builder: b,
+        } => commands::rebuild::run(
+            cx,
+            &commands::rebuild::Args {
+                selection: selection(s),
+                jobs: usize::from(jobs),
+                push,
+                fail_fast,
+                no_cache,
+                dry_run,
+                builder: builder(b),
+            },
+        ),
     }
 }
 

@@ -30,6 +30,9 @@ pub struct Catalog {
     /// Folder holding `<name>/` build contexts and rendered Dockerfiles.
     pub images_dir: String,
     pub platform: String,
+    pub builder: Builder,
+    /// Build secrets by name: where each value comes from.
+    pub secrets: BTreeMap<String, Secret>,
     pub vars: Map<String, serde_json::Value>,
     pub labels: BTreeMap<String, String>,
     /// Images in the order the file declares them.
@@ -83,6 +86,8 @@ pub struct Image {
     pub context: String,
     pub context_span: Option<Span>,
     pub lint_ignore: Vec<String>,
+    /// Names of the build secrets it may mount.
+    pub secrets: Vec<String>,
 }
 
 impl Image {
@@ -145,6 +150,47 @@ impl Refresh {
             Refresh::Nightly => "nightly",
             Refresh::Weekly => "weekly",
             Refresh::Manual => "manual",
+        }
+    }
+}
+
+/// Which of the engine's builders builds the images.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Builder {
+    #[default]
+    BuildKit,
+    Legacy,
+}
+
+impl Builder {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Builder::BuildKit => "buildkit",
+            Builder::Legacy => "legacy",
+        }
+    }
+}
+
+/// A build secret's declaration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Secret {
+    pub source: SecretSource,
+    pub span: Span,
+}
+
+/// Where a secret's value comes from when a build needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretSource {
+    Env(String),
+    File(String),
+}
+
+impl SecretSource {
+    /// Says where, for messages.
+    pub fn describe(&self) -> String {
+        match self {
+            SecretSource::Env(var) => format!("environment variable {var}"),
+            SecretSource::File(path) => format!("file {path}"),
         }
     }
 }

@@ -185,6 +185,8 @@ fn empty_catalog(source: SourceFile) -> Catalog {
         templates: "templates".into(),
         images_dir: "images".into(),
         platform: "linux/amd64".into(),
+        builder: super::Builder::default(),
+        secrets: BTreeMap::new(),
         vars: serde_json::Map::new(),
         labels: BTreeMap::new(),
         images: Vec::new(),
@@ -689,6 +691,7 @@ fn read_image(
         context,
         context_span,
         lint_ignore,
+        secrets: Vec::new(),
     })
 }
 

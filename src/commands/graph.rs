@@ -3,8 +3,8 @@
 
 use serde_json::json;
 
+use super::Format;
 use super::{Context, Output};
-use crate::cli::Format;
 use crate::error::Error;
 use crate::graph::Edge;
 

@@ -1,26 +1,53 @@
-//! One module per command. A command takes the settings it needs and returns what to print and
-//! the exit status; `run` does the printing.
+//! One module per command. A command takes the settings it needs (never the command line's
+//! types, which stop in `run`) and returns what to print and the exit status; `run` does the
+//! printing. The context every command shares holds the process's one async runtime and its
+//! one interrupt handler, both made on first use.
 
 mod graph;
 mod lint;
 mod list;
 mod pick;
-mod plan;
+pub mod plan;
 mod push;
-mod rebuild;
-mod refresh;
+pub mod rebuild;
+pub mod refresh;
 mod relations;
 mod render;
 mod show;
 mod tree;
 mod validate;
 
+use std::cell::OnceCell;
+use std::future::Future;
 use std::path::PathBuf;
+use std::sync::Arc;
 
-use crate::cli::{Command, Format};
+pub use graph::run as graph;
+pub use lint::run as lint;
+pub use list::run as list;
+pub use pick::run as pick;
+pub use push::run as push;
+pub use relations::{children, impact, parents};
+pub use render::run as render;
+pub use show::run as show;
+pub use tree::run as tree;
+pub use validate::run as validate;
+
+use crate::engine::retry::{Backoff, Retrying};
+use crate::engine::{Docker, Engine};
 use crate::error::{Error, Exit};
+use crate::interrupt::Interrupt;
 use crate::repo::{self, Repository};
 use crate::style::Styles;
+
+/// How output is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+    Dot,
+    Mermaid,
+}
 
 /// Settings every command shares.
 pub struct Context {
@@ -30,15 +57,69 @@ pub struct Context {
     pub quiet: bool,
     /// Styles for standard output (plain unless it is a terminal or colour was asked for).
     pub styles: Styles,
+    runtime: OnceCell<tokio::runtime::Runtime>,
+    interrupt: OnceCell<Interrupt>,
 }
 
 impl Context {
+    pub fn new(
+        catalog: Option<PathBuf>,
+        format: Format,
+        verbose: u8,
+        quiet: bool,
+        styles: Styles,
+    ) -> Self {
+        Context {
+            catalog,
+            format,
+            verbose,
+            quiet,
+            styles,
+            runtime: OnceCell::new(),
+            interrupt: OnceCell::new(),
+        }
+    }
+
     pub fn open(&self) -> Result<Repository, Error> {
         Repository::open(&repo::locate(self.catalog.as_deref())?)
     }
 
     pub fn json(&self) -> bool {
         self.format == Format::Json
+    }
+
+    fn runtime(&self) -> Result<&tokio::runtime::Runtime, Error> {
+        if let Some(runtime) = self.runtime.get() {
+            return Ok(runtime);
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Failed(format!("cannot start the async runtime: {e}")))?;
+        Ok(self.runtime.get_or_init(|| runtime))
+    }
+
+    /// Runs a future to completion on the process's runtime.
+    pub fn block_on<F: Future>(&self, future: F) -> Result<F::Output, Error> {
+        Ok(self.runtime()?.block_on(future))
+    }
+
+    /// The process's interrupt (Ctrl-C, SIGTERM), listened to from the first call on.
+    pub fn interrupt(&self) -> Result<Interrupt, Error> {
+        if let Some(interrupt) = self.interrupt.get() {
+            return Ok(interrupt.clone());
+        }
+        let _guard = self.runtime()?.enter();
+        let interrupt = Interrupt::listen()
+            .map_err(|e| Error::Failed(format!("cannot handle SIGTERM: {e}")))?;
+        Ok(self.interrupt.get_or_init(|| interrupt).clone())
+    }
+
+    /// Connects to the engine (exit 3 naming it when it does not answer); its calls are retried
+    /// on transient failures.
+    pub fn engine(&self, platform: &str) -> Result<Arc<dyn Engine>, Error> {
+        let docker = self.block_on(Docker::connect(platform))??;
+        Ok(Arc::new(Retrying::new(docker, Backoff::default())))
     }
 }
 
@@ -66,65 +147,15 @@ impl Output {
     }
 }
 
-pub fn dispatch(command: &Command, cx: &Context) -> Result<Output, Error> {
-    if matches!(cx.format, Format::Dot | Format::Mermaid) && !matches!(command, Command::Graph) {
-        return Err(Error::usage_help(
-            "--format dot and --format mermaid apply to `hier graph` only",
-            "use --format text or --format json",
-        ));
-    }
-    match command {
-        Command::Validate => validate::run(cx),
-        Command::Render { images, check } => render::run(cx, images, *check),
-        Command::List { kind } => list::run(cx, kind.as_deref()),
-        Command::Tree { image } => tree::run(cx, image.as_deref()),
-        Command::Show { image } => show::run(cx, image),
-        Command::Graph => graph::run(cx),
-        Command::Parents { image } => relations::parents(cx, image),
-        Command::Children { image, all } => relations::children(cx, image, *all),
-        Command::Impact { images } => relations::impact(cx, images),
-        Command::Pick { needs } => pick::run(cx, needs),
-        Command::Plan(selection) => plan::run(cx, selection),
-        Command::Lint { images, explain } => lint::run(cx, images, explain.as_deref()),
-        Command::Push { images } => push::run(cx, images),
-        Command::Refresh {
-            images,
-            schedule,
-            push,
-            atomic,
-            report,
-            dry_run,
-            jobs,
-        } => refresh::run(
-            cx,
-            &refresh::Args {
-                images,
-                schedule: *schedule,
-                push: *push,
-                atomic: *atomic,
-                report: report.as_deref(),
-                dry_run: *dry_run,
-                jobs: usize::from(*jobs),
-            },
-        ),
-        Command::Rebuild {
-            selection,
-            jobs,
-            fail_fast,
-            push,
-            no_cache,
-            dry_run,
-        } => rebuild::run(
-            cx,
-            selection,
-            &crate::rebuild::Options {
-                jobs: usize::from(*jobs),
-                fail_fast: *fail_fast,
-                push: *push,
-                no_cache: *no_cache,
-                quiet: cx.quiet,
-            },
-            *dry_run,
-        ),
-    }
+/// The repository a command that changes state works on, with the run lock held (taken before
+/// the lock file is read: another run may be finishing).
+pub fn open_locked(cx: &Context) -> Result<(Repository, crate::runlock::RunLock, PathBuf), Error> {
+    let catalog_path = repo::locate(cx.catalog.as_deref())?;
+    let root = catalog_path
+        .parent()
+        .map(|p| p.to_path_buf())
+        .unwrap_or_default();
+    let run_lock = crate::runlock::RunLock::acquire(&crate::state::dir(&root), cx.quiet)?;
+    let repo = Repository::open(&catalog_path)?;
+    Ok((repo, run_lock, catalog_path))
 }

@@ -1,66 +1,97 @@
-//! `hier plan`: the build plan as a table (or JSON), without touching an engine.
+//! `hier plan`: the build plan as a table (or JSON). It needs no engine; when one answers
+//! quickly, the plan also lists the recorded images it would have to fetch.
+
+use std::path::Path;
+use std::time::Duration;
 
 use serde_json::json;
 
 use super::{Context, Output};
-use crate::cli::Selection;
+use crate::engine::Docker;
 use crate::error::Error;
 use crate::plan::{self, Plan, Selector};
+use crate::rebuild::preflight;
 use crate::repo::Repository;
 use crate::table::Table;
 
-/// Resolves the command line's selection against the repository.
-pub fn selector(
-    repo: &Repository,
-    catalog_file: &str,
-    selection: &Selection,
-) -> Result<Selector, Error> {
-    if selection.all {
-        return Ok(Selector::All);
-    }
-    if let Some(rev) = &selection.since {
-        return Ok(Selector::Since(crate::git::inputs_at(
-            repo,
-            catalog_file,
-            rev,
-        )?));
-    }
-    if !selection.images.is_empty() {
-        let mut names = Vec::new();
-        for image in &selection.images {
-            names.push(repo.image_arg(image)?.name.clone());
-        }
-        return Ok(Selector::Images(names));
-    }
-    Ok(Selector::Changed)
+/// Which images a plan (or a rebuild) covers, as asked. Without a selector: `Changed`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Selection {
+    #[default]
+    Changed,
+    All,
+    /// Images whose inputs differ from this git revision's, and their dependents.
+    Since(String),
+    /// These images and their dependents.
+    Images(Vec<String>),
 }
 
-pub fn run(cx: &Context, selection: &Selection) -> Result<Output, Error> {
-    let catalog_path = crate::repo::locate(cx.catalog.as_deref())?;
-    let repo = Repository::open(&catalog_path)?;
-    let inputs = repo.inputs()?;
+/// Resolves a selection against the repository.
+pub fn selector(
+    repo: &Repository,
+    catalog_path: &Path,
+    selection: &Selection,
+) -> Result<Selector, Error> {
     let catalog_file = catalog_path
         .file_name()
         .map(|f| f.to_string_lossy().into_owned())
         .unwrap_or_else(|| crate::repo::CATALOG_FILE.into());
-    let selector = selector(&repo, &catalog_file, selection)?;
-    let mut plan = plan::make(
+    Ok(match selection {
+        Selection::Changed => Selector::Changed,
+        Selection::All => Selector::All,
+        Selection::Since(rev) => Selector::Since(crate::git::inputs_at(repo, &catalog_file, rev)?),
+        Selection::Images(images) => {
+            let mut names = Vec::new();
+            for image in images {
+                names.push(repo.image_arg(image)?.name.clone());
+            }
+            Selector::Images(names)
+        }
+    })
+}
+
+/// The plan for a selection (without `fetch` items).
+pub fn make(repo: &Repository, catalog_path: &Path, selection: &Selection) -> Result<Plan, Error> {
+    let inputs = repo.inputs()?;
+    let selector = selector(repo, catalog_path, selection)?;
+    Ok(plan::make(
         &repo.catalog,
         &repo.hierarchy,
         &inputs,
         &repo.lock,
         &selector,
-    );
-    with_fetches(&repo, &mut plan);
+    ))
+}
+
+pub fn run(cx: &Context, selection: &Selection) -> Result<Output, Error> {
+    let catalog_path = crate::repo::locate(cx.catalog.as_deref())?;
+    let repo = Repository::open(&catalog_path)?;
+    let mut plan = make(&repo, &catalog_path, selection)?;
+    with_fetches_if_engine(cx, &repo, &mut plan)?;
     Ok(render(cx, &plan))
 }
 
-/// Puts the recorded images the engine lacks (if one answers) first, as `fetch` items.
-pub fn with_fetches(repo: &Repository, plan: &mut Plan) {
-    let fetches = crate::rebuild::fetches(repo, plan);
-    if !fetches.is_empty() {
-        plan.items.splice(0..0, fetches);
+/// Adds the plan's `fetch` items when an engine answers within 2 s; without one, none: a plan
+/// needs no engine.
+pub fn with_fetches_if_engine(
+    cx: &Context,
+    repo: &Repository,
+    plan: &mut Plan,
+) -> Result<(), Error> {
+    if plan::outside_dependencies(&repo.catalog, plan).is_empty() {
+        return Ok(());
     }
+    let items = cx.block_on(async {
+        let connect = Docker::connect(&repo.catalog.platform);
+        let Ok(Ok(engine)) = tokio::time::timeout(Duration::from_secs(2), connect).await else {
+            return Vec::new();
+        };
+        preflight::fetch_items(&engine, repo, plan)
+            .await
+            .unwrap_or_default()
+    })?;
+    plan.add_fetches(items);
+    Ok(())
 }
 
 pub fn render(cx: &Context, plan: &Plan) -> Output {

@@ -1,19 +1,13 @@
-//! `hier push`: push the images the lock records to the registry and every mirror.
+//! `hier push`: push the images the lock records to the registry and every mirror (see
+//! [`crate::push`]).
 
 use super::{Context, Output};
 use crate::error::{Error, Exit};
-use crate::rebuild::{self, RunLock};
-use crate::repo::{self, Repository};
+use crate::name::ImageName;
 
 pub fn run(cx: &Context, images: &[String]) -> Result<Output, Error> {
-    let catalog_path = repo::locate(cx.catalog.as_deref())?;
-    let root = catalog_path
-        .parent()
-        .map(|p| p.to_path_buf())
-        .unwrap_or_default();
-    let _run_lock = RunLock::acquire(&rebuild::state_dir(&root), cx.quiet)?;
-    let repo = Repository::open(&catalog_path)?;
-    let names = if images.is_empty() {
+    let (repo, _run_lock, _) = super::open_locked(cx)?;
+    let names: Vec<ImageName> = if images.is_empty() {
         repo.hierarchy
             .order()
             .iter()
@@ -27,13 +21,15 @@ pub fn run(cx: &Context, images: &[String]) -> Result<Output, Error> {
         }
         names
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Failed(format!("cannot start the async runtime: {e}")))?;
-    let outcome = runtime.block_on(rebuild::push_recorded(repo, names))?;
+    let engine = cx.engine(&repo.catalog.platform)?;
+    let outcome = cx.block_on(crate::push::recorded(
+        &*engine,
+        &repo,
+        &names,
+        crate::state::run_id(),
+    ))??;
     let mut output = if cx.json() {
-        Output::json(&serde_json::to_value(&outcome.report).expect("the report serialises"))
+        Output::text(outcome.report.json())
     } else {
         Output::text(outcome.report.table(&cx.styles))
     };

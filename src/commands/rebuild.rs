@@ -1,83 +1,90 @@
-//! `hier rebuild`: the plan, then the run against the engine (see [`crate::rebuild`]).
+//! `hier rebuild`: the plan (with its `fetch` items), then the run against the engine (see
+//! [`crate::rebuild`]); progress on standard error, the report on standard output.
 
+use std::sync::Arc;
+
+use super::plan::Selection;
 use super::{Context, Output};
-use crate::cli::Selection;
+use crate::catalog::Builder;
 use crate::error::{Error, Exit};
-use crate::plan;
-use crate::rebuild::{self, Options, RunLock};
-use crate::repo::{self, Repository};
+use crate::rebuild::policy::Rebuild;
+use crate::rebuild::reporter::{self, All, Json, Reporter, Table};
+use crate::rebuild::{Options, Runner, preflight};
+use crate::report::{RunOutcome, Status};
 
-pub fn run(
-    cx: &Context,
-    selection: &Selection,
-    options: &Options,
-    dry_run: bool,
-) -> Result<Output, Error> {
-    let catalog_path = repo::locate(cx.catalog.as_deref())?;
-    let root = catalog_path
-        .parent()
-        .map(|p| p.to_path_buf())
-        .unwrap_or_default();
-    // The run lock comes first: the lock file may change while another run finishes.
-    let _run_lock = if dry_run {
-        None
-    } else {
-        Some(RunLock::acquire(&rebuild::state_dir(&root), cx.quiet)?)
-    };
-    let repo = Repository::open(&catalog_path)?;
-    let inputs = repo.inputs()?;
-    let catalog_file = catalog_path
-        .file_name()
-        .map(|f| f.to_string_lossy().into_owned())
-        .unwrap_or_else(|| repo::CATALOG_FILE.into());
-    let selector = super::plan::selector(&repo, &catalog_file, selection)?;
-    let plan = plan::make(
-        &repo.catalog,
-        &repo.hierarchy,
-        &inputs,
-        &repo.lock,
-        &selector,
-    );
-    if dry_run {
-        let mut plan = plan;
-        super::plan::with_fetches(&repo, &mut plan);
-        return Ok(super::plan::render(cx, &plan));
+/// What `hier rebuild` was asked.
+pub struct Args {
+    pub selection: Selection,
+    pub jobs: usize,
+    pub push: bool,
+    pub fail_fast: bool,
+    pub no_cache: bool,
+    pub dry_run: bool,
+    /// `--builder`; the catalog's `builder` otherwise.
+    pub builder: Option<Builder>,
+}
+
+pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
+    if args.dry_run {
+        return super::plan::run(cx, &args.selection);
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Failed(format!("cannot start the async runtime: {e}")))?;
-    let options = Options { ..*options };
-    let outcome = runtime.block_on(rebuild::execute(
-        repo,
-        inputs,
-        plan,
-        options,
-        rebuild::Mode::Rebuild,
-        None,
-    ))?;
-    let report = &outcome.report;
-    let mut output = if cx.json() {
-        Output::json(&serde_json::to_value(report).expect("the report serialises"))
-    } else if report.images.is_empty() {
-        Output::text(String::new())
-    } else {
-        Output::text(report.table(&cx.styles))
+    let (repo, _run_lock, catalog_path) = super::open_locked(cx)?;
+    let inputs = repo.inputs()?;
+    let mut plan = super::plan::make(&repo, &catalog_path, &args.selection)?;
+    let engine = cx.engine(&repo.catalog.platform)?;
+    let fetches = cx.block_on(preflight::fetch_items(&*engine, &repo, &plan))??;
+    plan.add_fetches(fetches);
+    let options = Options {
+        jobs: args.jobs,
+        push: args.push,
+        fail_fast: args.fail_fast,
+        no_cache: args.no_cache,
+        builder: args.builder.unwrap_or(repo.catalog.builder),
+        atomic: false,
     };
-    let count = |s: rebuild::report::Status| report.images.iter().filter(|i| i.status == s).count();
-    use rebuild::report::Status;
+    let runner = Runner {
+        repo: &repo,
+        inputs: &inputs,
+        engine,
+        interrupt: cx.interrupt()?,
+    };
+    let mut stdout = Vec::new();
+    let outcome = {
+        let mut reporter = reporters(cx, plan.builds().count(), &mut stdout);
+        cx.block_on(runner.run(&plan, &options, Arc::new(Rebuild), &mut reporter))??
+    };
+    Ok(finish(
+        cx,
+        outcome,
+        stdout,
+        "nothing to rebuild: every image is up to date\n",
+    ))
+}
+
+/// Progress on standard error, and the report (table or JSON) into `stdout`.
+pub fn reporters<'a>(cx: &Context, total: usize, stdout: &'a mut Vec<u8>) -> All<'a> {
+    let summary: Box<dyn Reporter + 'a> = if cx.json() {
+        Box::new(Json::new(stdout))
+    } else {
+        Box::new(Table::new(stdout, cx.styles))
+    };
+    All(vec![reporter::progress(total as u64, cx.quiet), summary])
+}
+
+/// The command's output: the report, the notes, and a summary line.
+pub fn finish(cx: &Context, outcome: RunOutcome, stdout: Vec<u8>, nothing: &str) -> Output {
+    let report = &outcome.report;
+    let mut output = Output::text(String::from_utf8_lossy(&stdout).into_owned());
     output.stderr = outcome.notes.clone();
     if !cx.quiet {
         if report.images.is_empty() {
-            output
-                .stderr
-                .push_str("nothing to rebuild: every image is up to date\n");
+            output.stderr.push_str(nothing);
         } else {
             output.stderr.push_str(&format!(
                 "{} built, {} failed, {} skipped (report: .hier/reports/{}.json)\n",
-                count(Status::Built),
-                count(Status::Failed),
-                count(Status::Skipped),
+                report.count(Status::Built),
+                report.count(Status::Failed),
+                report.count(Status::Skipped),
                 report.run
             ));
         }
@@ -85,5 +92,5 @@ pub fn run(
     if outcome.exit != Exit::Success {
         output.exit = Some(outcome.exit);
     }
-    Ok(output)
+    output
 }

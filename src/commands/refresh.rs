@@ -1,152 +1,134 @@
-//! `hier refresh`: the nightly job (see [`crate::refresh`]).
+//! `hier refresh`: the nightly job (see [`crate::refresh`]): what is due and pending, then the
+//! run under the refresh's rules, and the report file people read.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde_json::json;
 
+use super::rebuild::{finish, reporters};
 use super::{Context, Output};
-use crate::catalog::Refresh;
-use crate::cli::ScheduleArg;
+use crate::catalog::{Builder, Refresh};
 use crate::engine::Engine;
 use crate::error::{Error, Exit};
-use crate::rebuild::{self, Options, RunLock};
-use crate::refresh::{self, Due};
-use crate::repo::{self, Repository};
+use crate::rebuild::{Options, Runner};
+use crate::refresh::{self, Due, Findings};
+use crate::repo::Repository;
 use crate::table::Table;
 
-pub struct Args<'a> {
-    pub images: &'a [String],
-    pub schedule: Option<ScheduleArg>,
+/// What `hier refresh` was asked.
+pub struct Args {
+    pub images: Vec<String>,
+    pub schedule: Option<Refresh>,
     pub push: bool,
     pub atomic: bool,
-    pub report: Option<&'a Path>,
+    pub report: Option<PathBuf>,
     pub dry_run: bool,
     pub jobs: usize,
+    pub builder: Option<Builder>,
 }
 
 pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
-    if let Some(path) = args.report
-        && !matches!(
-            path.extension().and_then(|e| e.to_str()),
-            Some("md" | "markdown" | "json")
-        )
-    {
-        return Err(Error::usage_help(
-            format!(
-                "--report {}: the extension says which format",
-                path.display()
-            ),
-            "use a .md file for Markdown or a .json file for JSON",
-        ));
+    if let Some(path) = &args.report {
+        refresh::report::check_extension(path)?;
     }
-    let catalog_path = repo::locate(cx.catalog.as_deref())?;
-    let root = catalog_path
-        .parent()
-        .map(|p| p.to_path_buf())
-        .unwrap_or_default();
-    let _run_lock = if args.dry_run {
-        None
+    let (repo, _run_lock) = if args.dry_run {
+        (cx.open()?, None)
     } else {
-        Some(RunLock::acquire(&rebuild::state_dir(&root), cx.quiet)?)
+        let (repo, lock, _) = super::open_locked(cx)?;
+        (repo, Some(lock))
     };
-    let repo = Repository::open(&catalog_path)?;
     let mut images = Vec::new();
-    for image in args.images {
+    for image in &args.images {
         images.push(repo.image_arg(image)?.name.clone());
     }
     let due = Due {
         images,
-        schedule: args.schedule.map(|s| match s {
-            ScheduleArg::Nightly => Refresh::Nightly,
-            ScheduleArg::Weekly => Refresh::Weekly,
-        }),
+        schedule: args.schedule,
     };
     let inputs = repo.inputs()?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Failed(format!("cannot start the async runtime: {e}")))?;
-    runtime.block_on(async {
-        let engine = Engine::connect(&repo.catalog.platform)
-            .await
-            .map_err(rebuild::engine_error)?;
-        // Asking every image about pending updates takes a while: Ctrl-C or SIGTERM stops it,
-        // removes the containers it started, and ends with 130.
-        let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .map_err(|e| Error::Failed(format!("cannot handle SIGTERM: {e}")))?;
-        let find = refresh::find(
-            &repo,
-            &inputs,
-            &engine,
-            &due,
-            args.atomic,
-            args.dry_run,
-            args.jobs,
-        );
-        let findings = tokio::select! {
-            found = find => found?,
-            _ = tokio::signal::ctrl_c() => return Ok(interrupted(&repo, &engine).await),
-            _ = sigterm.recv() => return Ok(interrupted(&repo, &engine).await),
-        };
-        if args.dry_run {
-            return Ok(dry_run(cx, &findings));
+    let engine = cx.engine(&repo.catalog.platform)?;
+    let interrupt = cx.interrupt()?;
+    // Asking every image about pending updates takes a while: an interruption stops it,
+    // removes the containers it started, and ends with 130.
+    let find = refresh::find(
+        &repo,
+        &inputs,
+        engine.clone(),
+        &due,
+        args.dry_run,
+        args.jobs,
+    );
+    let findings = cx.block_on(async {
+        tokio::select! {
+            found = find => found.map(Some),
+            _ = interrupt.wait() => {
+                remove_containers(&repo, &*engine).await;
+                Ok(None)
+            }
         }
+    })??;
+    let Some(findings) = findings else {
+        return Ok(Output {
+            stderr: "interrupted: nothing was rebuilt\n".into(),
+            exit: Some(Exit::Interrupted),
+            ..Output::default()
+        });
+    };
+    if args.dry_run {
+        return Ok(dry_run(cx, &findings));
+    }
+    let options = Options {
+        jobs: args.jobs,
+        push: args.push,
+        fail_fast: false,
+        no_cache: false,
+        builder: args.builder.unwrap_or(repo.catalog.builder),
+        atomic: args.atomic,
+    };
+    let runner = Runner {
+        repo: &repo,
+        inputs: &inputs,
+        engine,
+        interrupt,
+    };
+    let mut stdout = Vec::new();
+    let outcome = {
+        let mut reporter = reporters(cx, findings.plan.builds().count(), &mut stdout);
+        let policy = Arc::new(findings.policy);
+        cx.block_on(runner.run(&findings.plan, &options, policy, &mut reporter))??
+    };
+    if let Some(path) = &args.report {
         let kinds: BTreeMap<String, String> = repo
             .catalog
             .images
             .iter()
             .map(|i| (i.name.to_string(), i.kind.clone()))
             .collect();
-        let catalog_name = repo.catalog.name.clone();
-        let options = Options {
-            jobs: args.jobs,
-            push: args.push,
-            fail_fast: false,
-            no_cache: false,
-            quiet: cx.quiet,
-        };
-        let outcome = refresh::run(repo, inputs, engine, findings, options).await?;
-        if let Some(path) = args.report {
-            refresh::report::write(path, &catalog_name, &outcome.report, &kinds)?;
-        }
-        let mut output = if cx.json() {
-            Output::json(&serde_json::to_value(&outcome.report).expect("the report serialises"))
-        } else if outcome.report.images.is_empty() {
-            Output::text(String::new())
-        } else {
-            Output::text(outcome.report.table(&cx.styles))
-        };
-        output.stderr = outcome.notes;
-        if outcome.report.images.is_empty() && !cx.quiet {
-            output.stderr.push_str(
-                "nothing to refresh: no base moved and no image has OS updates pending\n",
-            );
-        }
-        if outcome.exit != Exit::Success {
-            output.exit = Some(outcome.exit);
-        }
-        Ok(output)
-    })
+        refresh::report::write(path, &repo.catalog.name, &outcome.report, &kinds)?;
+    }
+    Ok(finish(
+        cx,
+        outcome,
+        stdout,
+        "nothing to refresh: no base moved and no image has OS updates pending\n",
+    ))
 }
 
-/// Stopped while asking about pending updates: nothing was built or recorded.
-async fn interrupted(repo: &Repository, engine: &Engine) -> Output {
-    for image in &repo.catalog.images {
-        let owner = repo.catalog.repository(&image.name);
-        let _ = engine
-            .remove_test_containers(std::slice::from_ref(&owner))
-            .await;
-    }
-    Output {
-        stderr: "interrupted: nothing was rebuilt\n".into(),
-        exit: Some(Exit::Interrupted),
-        ..Output::default()
-    }
+/// Stopped while asking about pending updates: the containers it started go.
+async fn remove_containers(repo: &Repository, engine: &dyn Engine) {
+    let owners: Vec<String> = repo
+        .catalog
+        .images
+        .iter()
+        .map(|i| repo.catalog.repository(&i.name))
+        .collect();
+    let _ = engine.remove_containers(&owners).await;
 }
 
-fn dry_run(cx: &Context, findings: &refresh::Findings) -> Output {
-    let candidates = &findings.refresh.candidates;
+fn dry_run(cx: &Context, findings: &Findings) -> Output {
+    let candidates = &findings.policy.candidates;
     if cx.json() {
         let images: Vec<_> = findings
             .plan

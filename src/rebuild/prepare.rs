@@ -1,46 +1,35 @@
-//! Preparing one job: the Dockerfile rendered with the exact images of this run (or the lock),
-//! the labels in one `LABEL` instruction, the build args (`HIER_PARENT`, `HIER_USES_*`), the
-//! fingerprint, the tags and where to push.
+//! Preparing one job from the repository and the exact images known now: the Dockerfile
+//! rendered with exact parents (pin tags), the labels in one `LABEL` instruction, the build
+//! args (`HIER_PARENT`, `HIER_USES_*`), the secrets the image may mount, the fingerprint, the
+//! tags and where to push.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use super::job::Job;
+use super::exact::{Exact, from_pin_tag, pin_tag};
+use super::job::{Job, Pin};
 use super::labels::{self, BuildFacts, Provenance};
-use super::upstream::Upstream;
-use crate::catalog::{Catalog, Image, Origin, Recipe};
+use super::upload::ContextSpec;
+use crate::catalog::{Builder, Catalog, Image, Origin, Recipe};
 use crate::dockerfile::{self, Refs};
+use crate::engine::{BuildRequest, SecretValues};
 use crate::inputs::{self, Inputs};
 use crate::name::ImageName;
 use crate::repo::Repository;
 
-/// The exact images of this run: what was built, else what the lock records.
+/// The exact images of this run, as a build names them.
 struct ExactRefs<'a> {
-    ids: &'a HashMap<ImageName, String>,
-    from_ids: &'a HashMap<ImageName, String>,
+    exact: &'a Exact,
+    catalog: &'a Catalog,
 }
 
 impl Refs for ExactRefs<'_> {
-    fn image(&self, _catalog: &Catalog, name: &ImageName) -> String {
-        self.ids.get(name).cloned().unwrap_or_default()
+    fn image(&self, catalog: &Catalog, name: &ImageName) -> String {
+        self.exact.reference(catalog, name)
     }
 
-    fn from(&self, image: &Image, from: &str) -> String {
-        self.from_ids
-            .get(&image.name)
-            .cloned()
-            .unwrap_or_else(|| from.to_string())
-    }
-}
-
-pub(super) fn parent_id(
-    image: &Image,
-    ids: &HashMap<ImageName, String>,
-    from_ids: &HashMap<ImageName, String>,
-) -> String {
-    match &image.origin {
-        Origin::Base { .. } => from_ids[&image.name].clone(),
-        Origin::Parent(dep) => ids[&dep.name].clone(),
+    fn from(&self, image: &Image, _from: &str) -> String {
+        self.exact.from_reference(self.catalog, &image.name)
     }
 }
 
@@ -52,125 +41,220 @@ pub fn uses_arg(name: &ImageName) -> String {
     )
 }
 
-/// Everything one job needs, from the repository and the exact images known now.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn prepare(
-    repo: &Repository,
+/// What every job of a run shares.
+pub struct Setting<'a> {
+    pub repo: &'a Repository,
+    pub inputs: &'a BTreeMap<ImageName, Inputs>,
+    pub provenance: &'a Provenance,
+    pub log_dir: &'a Path,
+    pub push: bool,
+    pub builder: Builder,
+    /// Secret values by name (only those some planned image declares).
+    pub secrets: &'a BTreeMap<String, Vec<u8>>,
+}
+
+/// A job ready to run, with what the lock will record of it.
+pub struct Prepared {
+    pub job: Job,
+    /// Its inputs, with a base's upstream identity as this run builds on it.
+    pub inputs: Inputs,
+    pub fingerprint: String,
+}
+
+/// Prepares the job of `name` on the exact images known now.
+pub fn prepare(
+    setting: &Setting,
+    exact: &Exact,
     name: &ImageName,
-    inputs: &BTreeMap<ImageName, Inputs>,
-    ids: &HashMap<ImageName, String>,
-    from_ids: &HashMap<ImageName, String>,
-    upstreams: &HashMap<ImageName, Upstream>,
-    provenance: &Provenance,
-    log_dir: &Path,
     no_cache: bool,
-    push: bool,
-    run_pushed: &HashMap<ImageName, String>,
-) -> Result<(Job, Inputs, String), String> {
+    must_promote: bool,
+) -> Result<Prepared, String> {
+    let repo = setting.repo;
     let catalog = &repo.catalog;
     let image = catalog.image(name);
-    let parent = parent_id(image, ids, from_ids);
+    let parent = exact.parent_id(image).to_string();
     let uses: BTreeMap<String, String> = image
         .uses
         .iter()
-        .map(|u| (u.name.to_string(), ids[&u.name].clone()))
+        .map(|u| (u.name.to_string(), exact.ids[&u.name].clone()))
         .collect();
-    let mut effective = inputs[name].clone();
-    let (base_name, base_digest) = match &image.origin {
-        Origin::Base { from, .. } => {
-            let upstream = &upstreams[name];
-            effective = inputs::with_upstream(&effective, from, &upstream.recorded);
-            (from.clone(), upstream.manifest_digest.clone())
-        }
-        Origin::Parent(dep) => {
-            let target = catalog.image(&dep.name);
-            let repository = catalog.repository(&dep.name);
-            let digest = run_pushed.get(&dep.name).cloned().or_else(|| {
-                repo.lock
-                    .images
-                    .get(dep.name.as_str())
-                    .filter(|e| e.image_id == parent)
-                    .and_then(|e| e.pushed.get(&repository).cloned())
-            });
-            (catalog.stable_ref(target), digest)
-        }
-    };
+    let mut effective = setting.inputs[name].clone();
+    if let Origin::Base { from, .. } = &image.origin {
+        effective = inputs::with_upstream(&effective, from, &exact.upstreams[name].recorded);
+    }
     let fingerprint = inputs::fingerprint(&effective, Some(&parent), &uses);
-    let mut text = match &image.recipe {
-        Recipe::Template { .. } => {
-            let refs = ExactRefs { ids, from_ids };
-            let vars = &repo.inherited.vars[name];
-            dockerfile::render(&repo.templates, catalog, image, vars, &refs)
-                .expect("a templated image")
-                .map_err(|d| d.message)?
-        }
-        Recipe::Dockerfile { path, .. } => std::fs::read_to_string(repo.root.join(path))
-            .map_err(|e| format!("cannot read {path}: {e}"))?,
-    };
-    let mut declared = catalog.labels.clone();
-    declared.extend(image.labels.clone());
-    let version = image.version.to_string();
-    let all = labels::labels(
-        &declared,
-        provenance,
-        &BuildFacts {
-            name: name.as_str(),
-            version: &version,
-            fingerprint: &fingerprint,
-            parent_id: &parent,
-            base_name: &base_name,
-            base_digest: base_digest.as_deref(),
-        },
-    );
-
+    let mut text = dockerfile_text(repo, image, exact)?;
+    let declared = labels_of(setting, exact, image, &parent, &fingerprint);
     if !text.ends_with('\n') {
         text.push('\n');
     }
-    text.push_str(&labels::instruction(&all));
-
-    let mut build_args: HashMap<String, String> = image
-        .build_args
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    build_args.insert("HIER_PARENT".into(), parent.clone());
-    for dep in &image.uses {
-        build_args.insert(uses_arg(&dep.name), ids[&dep.name].clone());
-    }
-    let in_context = repo.dockerfile_in_context(image);
-    let dockerfile_path = in_context
-        .clone()
-        .unwrap_or_else(|| ".hier.Dockerfile".to_string());
-    let skip = match image.recipe {
-        Recipe::Template { .. } => in_context.clone(),
-        Recipe::Dockerfile { .. } => None,
-    };
+    text.push_str(&labels::instruction(&declared));
     let job = Job {
-        name: name.to_string(),
-        context_root: repo.root.join(&image.context),
-        dockerfile_in_context: in_context,
-        dockerfile_path,
-        dockerfile: text,
-        skip,
-        planned_context: effective.components["context"].clone(),
-        build_args,
-        no_cache,
+        name: name.clone(),
+        context: context(repo, image, text, &effective),
+        request: BuildRequest {
+            image: name.to_string(),
+            dockerfile: dockerfile_path(repo, image),
+            build_args: build_args(catalog, image, exact),
+            no_cache,
+            builder: setting.builder,
+            secrets: secrets_of(setting, image),
+        },
         tests: image.test.clone(),
         test_timeout: image.test_timeout,
         build_timeout: image.build_timeout,
         repository: catalog.repository(name),
         version: image.version.clone(),
         extra_tags: image.tags.clone(),
-        log: log_dir.join(format!("{name}.log")),
-        promote_now: true,
-        refresh: None,
-        push_to: if push {
-            std::iter::once(catalog.repository(name))
-                .chain(catalog.mirrors.iter().map(|m| format!("{m}/{name}")))
-                .collect()
+        log: setting.log_dir.join(format!("{name}.log")),
+        push_to: if setting.push {
+            crate::push::destinations(catalog, name)
         } else {
             Vec::new()
         },
+        promote_now: true,
+        must_promote,
+        pins: pins(catalog, image, exact),
     };
-    Ok((job, effective, fingerprint))
+    Ok(Prepared {
+        job,
+        inputs: effective,
+        fingerprint,
+    })
+}
+
+/// The build's Dockerfile: the template rendered on exact images, or the hand-written file.
+fn dockerfile_text(repo: &Repository, image: &Image, exact: &Exact) -> Result<String, String> {
+    match &image.recipe {
+        Recipe::Template { .. } => {
+            let vars = &repo.inherited.vars[&image.name];
+            let refs = ExactRefs {
+                exact,
+                catalog: &repo.catalog,
+            };
+            dockerfile::render(&repo.templates, &repo.catalog, image, vars, &refs)
+                .expect("a templated image")
+                .map_err(|d| d.message)
+        }
+        Recipe::Dockerfile { path, .. } => std::fs::read_to_string(repo.root.join(path))
+            .map_err(|e| format!("cannot read {path}: {e}")),
+    }
+}
+
+fn labels_of(
+    setting: &Setting,
+    exact: &Exact,
+    image: &Image,
+    parent: &str,
+    fingerprint: &str,
+) -> BTreeMap<String, String> {
+    let catalog = &setting.repo.catalog;
+    let (base_name, base_digest) = match &image.origin {
+        Origin::Base { from, .. } => (
+            from.clone(),
+            exact.upstreams[&image.name].manifest_digest.clone(),
+        ),
+        Origin::Parent(dep) => {
+            let repository = catalog.repository(&dep.name);
+            let digest = exact.pushed.get(&dep.name).cloned().or_else(|| {
+                setting
+                    .repo
+                    .lock
+                    .images
+                    .get(dep.name.as_str())
+                    .filter(|e| e.image_id == parent)
+                    .and_then(|e| e.pushed.get(&repository).cloned())
+            });
+            (catalog.stable_ref(catalog.image(&dep.name)), digest)
+        }
+    };
+    let mut declared = catalog.labels.clone();
+    declared.extend(image.labels.clone());
+    let version = image.version.to_string();
+    labels::labels(
+        &declared,
+        setting.provenance,
+        &BuildFacts {
+            name: image.name.as_str(),
+            version: &version,
+            fingerprint,
+            parent_id: parent,
+            base_name: &base_name,
+            base_digest: base_digest.as_deref(),
+        },
+    )
+}
+
+fn build_args(catalog: &Catalog, image: &Image, exact: &Exact) -> HashMap<String, String> {
+    let mut args: HashMap<String, String> = image
+        .build_args
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let parent = match &image.origin {
+        Origin::Base { .. } => exact.from_reference(catalog, &image.name),
+        Origin::Parent(dep) => exact.reference(catalog, &dep.name),
+    };
+    args.insert("HIER_PARENT".into(), parent);
+    for dep in &image.uses {
+        args.insert(uses_arg(&dep.name), exact.reference(catalog, &dep.name));
+    }
+    args
+}
+
+/// The pins of what the build names: its `from` (a base) or parent, and its `uses` images.
+fn pins(catalog: &Catalog, image: &Image, exact: &Exact) -> Vec<Pin> {
+    let mut pins = Vec::new();
+    match &image.origin {
+        Origin::Base { .. } => {
+            let id = &exact.upstreams[&image.name].local_id;
+            pins.push(Pin {
+                image_id: id.clone(),
+                repository: catalog.repository(&image.name),
+                tag: from_pin_tag(id),
+            });
+        }
+        Origin::Parent(dep) => pins.push(pin_of(catalog, exact, &dep.name)),
+    }
+    pins.extend(image.uses.iter().map(|u| pin_of(catalog, exact, &u.name)));
+    pins
+}
+
+fn pin_of(catalog: &Catalog, exact: &Exact, name: &ImageName) -> Pin {
+    let id = &exact.ids[name];
+    Pin {
+        image_id: id.clone(),
+        repository: catalog.repository(name),
+        tag: pin_tag(id),
+    }
+}
+
+fn secrets_of(setting: &Setting, image: &Image) -> SecretValues {
+    SecretValues::new(
+        image
+            .secrets
+            .iter()
+            .filter_map(|s| Some((s.clone(), setting.secrets.get(s)?.clone())))
+            .collect(),
+    )
+}
+
+fn dockerfile_path(repo: &Repository, image: &Image) -> String {
+    repo.dockerfile_in_context(image)
+        .unwrap_or_else(|| ".hier.Dockerfile".to_string())
+}
+
+fn context(repo: &Repository, image: &Image, dockerfile: String, inputs: &Inputs) -> ContextSpec {
+    let in_context = repo.dockerfile_in_context(image);
+    ContextSpec {
+        root: repo.root.join(&image.context),
+        dockerfile_path: dockerfile_path(repo, image),
+        skip: match image.recipe {
+            Recipe::Template { .. } => in_context.clone(),
+            Recipe::Dockerfile { .. } => None,
+        },
+        dockerfile_in_context: in_context,
+        dockerfile: dockerfile.into_bytes(),
+        planned: inputs.components["context"].clone(),
+    }
 }

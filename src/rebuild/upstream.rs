@@ -4,18 +4,22 @@
 
 use crate::catalog::Image;
 use crate::engine::{Engine, EngineError, ImageFacts};
+
 use crate::reference::Reference;
 
 /// The identity of a base's `from`: the local image it builds on, and what the lock records
 /// (a manifest digest when it came from a registry, else the local image id).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Upstream {
     pub local_id: String,
     pub recorded: String,
     pub manifest_digest: Option<String>,
 }
 
+/// A base's `from` as the lock records it (`recorded`), pulled by its digest when the engine
+/// lacks it; the first time, what the engine has under that name.
 pub async fn resolve_from(
-    engine: &Engine,
+    engine: &dyn Engine,
     image: &Image,
     from: &str,
     recorded: Option<&str>,
@@ -73,7 +77,7 @@ pub async fn resolve_from(
 /// digest, or the engine lacks it) is resolved there and pulled fresh; one that exists only in
 /// the engine (imported) is identified by its local image id.
 pub async fn fresh_upstream(
-    engine: &Engine,
+    engine: &dyn Engine,
     from: &str,
     pull: bool,
 ) -> Result<Upstream, EngineError> {

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::error::Error;
-use crate::rebuild::report::{Report, Status};
+use crate::report::{Report, Status};
 
 fn short(digest: &str) -> String {
     let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
@@ -117,6 +117,20 @@ pub fn markdown(catalog: &str, report: &Report, kinds: &BTreeMap<String, String>
     out
 }
 
+/// A report path must say its format by its extension (checked before the run starts).
+pub fn check_extension(path: &Path) -> Result<(), Error> {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("md" | "markdown" | "json") => Ok(()),
+        _ => Err(Error::usage_help(
+            format!(
+                "--report {}: the extension says which format",
+                path.display()
+            ),
+            "use a .md file for Markdown or a .json file for JSON",
+        )),
+    }
+}
+
 /// Writes the report to `path`: Markdown for `.md`/`.markdown`, JSON for `.json`.
 pub fn write(
     path: &Path,
@@ -126,19 +140,9 @@ pub fn write(
 ) -> Result<(), Error> {
     let text = match path.extension().and_then(|e| e.to_str()) {
         Some("md" | "markdown") => markdown(catalog, report, kinds),
-        Some("json") => {
-            let mut t = serde_json::to_string_pretty(report).expect("the report serialises");
-            t.push('\n');
-            t
-        }
         _ => {
-            return Err(Error::usage_help(
-                format!(
-                    "--report {}: the extension says which format",
-                    path.display()
-                ),
-                "use a .md file for Markdown or a .json file for JSON",
-            ));
+            check_extension(path)?;
+            report.json()
         }
     };
     crate::lock::write_atomic(path, text.as_bytes())
@@ -148,7 +152,7 @@ pub fn write(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rebuild::report::ImageReport;
+    use crate::report::ImageReport;
 
     #[test]
     fn markdown_shows_digests_packages_and_owners() {

@@ -1,11 +1,12 @@
-//! OS package inventories: the dpkg status database or the apk installed database as read
-//! from an image's filesystem (no shell needed), their digest, and the difference between two
-//! of them (what a refresh report shows).
+//! OS package inventories: the dpkg status database or the apk installed database read from an
+//! image's filesystem through the engine (no shell needed), their digest, and the difference
+//! between two of them (what a refresh report shows).
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::engine::{Engine, EngineError};
 use crate::hash::Hasher;
 
 /// Package name → version.
@@ -14,6 +15,21 @@ pub type Inventory = BTreeMap<String, String>;
 /// Where each package manager keeps its database, and how to read it.
 pub const DPKG_STATUS: &str = "/var/lib/dpkg/status";
 pub const APK_INSTALLED: &str = "/lib/apk/db/installed";
+
+/// An image's OS packages (dpkg, else apk), read from its filesystem; `None` without either.
+pub async fn inventory(
+    engine: &dyn Engine,
+    owner: &str,
+    image_id: &str,
+) -> Result<Option<Inventory>, EngineError> {
+    if let Some(bytes) = engine.read_file(owner, image_id, DPKG_STATUS).await? {
+        return Ok(Some(parse_dpkg(&String::from_utf8_lossy(&bytes))));
+    }
+    if let Some(bytes) = engine.read_file(owner, image_id, APK_INSTALLED).await? {
+        return Ok(Some(parse_apk(&String::from_utf8_lossy(&bytes))));
+    }
+    Ok(None)
+}
 
 /// The installed packages of a dpkg status file (stanzas whose `Status` ends in `installed`).
 pub fn parse_dpkg(text: &str) -> Inventory {

@@ -1,0 +1,224 @@
+//! Builds: the context streamed as the request's body, built by the legacy builder
+//! (`version=1`) or by the engine's BuildKit (`version=2` with a session), and the engine's
+//! answer read into progress (the current step, log lines), the image id, and a failure that
+//! names the failing step. A build with secrets runs on hier's own session (`session`), which
+//! serves them; bollard's BuildKit path opens a session that cannot, so such a build is sent as
+//! a plain request that a request modifier turns into a BuildKit one on hier's session.
+
+use bollard::errors::Error as BollardError;
+use bollard::models::{BuildInfo, BuildInfoAux};
+use bollard::query_parameters::{BuildImageOptions, BuilderVersion};
+use futures_util::{Stream, StreamExt};
+
+use super::session::{self, Session};
+use super::trace::Trace;
+use super::{Docker, message};
+use crate::engine::{BuildFailure, BuildRequest, Builder, ContextStream, Progress, ProgressFn};
+
+/// The first API version whose `/session` and BuildKit builds the engine serves as hier uses
+/// them.
+const BUILDKIT_API: (usize, usize) = (1, 39);
+
+pub(super) async fn build(
+    docker: &Docker,
+    request: &BuildRequest,
+    context: ContextStream,
+    progress: ProgressFn<'_>,
+) -> Result<String, BuildFailure> {
+    let body = Some(bollard::body_try_stream(context));
+    match request.builder {
+        Builder::Legacy if !request.secrets.is_empty() => Err(BuildFailure::Step(format!(
+            "`{}` declares secrets, which only BuildKit can mount; build with `builder = \"buildkit\"`",
+            request.image
+        ))),
+        Builder::Legacy => {
+            let stream = docker.docker.build_image(options(request), None, body);
+            read_legacy(docker, stream, progress).await
+        }
+        Builder::BuildKit => {
+            check_buildkit_api(docker)?;
+            if request.secrets.is_empty() {
+                let options = BuildImageOptions {
+                    version: BuilderVersion::BuilderBuildKit,
+                    session: Some(session::new_id()),
+                    ..options(request)
+                };
+                let stream = docker.docker.build_image(options, None, body);
+                read_buildkit(docker, stream, progress).await
+            } else {
+                let session = Session::open(docker, request.secrets.clone())
+                    .await
+                    .map_err(BuildFailure::Engine)?;
+                let id = session.id().to_string();
+                let client = docker
+                    .docker
+                    .clone()
+                    .with_request_modifier(move |request| session::as_buildkit(request, &id));
+                let stream = client.build_image(options(request), None, body);
+                let built = read_buildkit(docker, stream, progress).await;
+                drop(session);
+                built
+            }
+        }
+    }
+}
+
+/// The options both builders share. `rm` and `forcerm`: no container of a failed legacy step
+/// stays behind. No `pull`: the images a build names exist only in this engine.
+fn options(request: &BuildRequest) -> BuildImageOptions {
+    BuildImageOptions {
+        dockerfile: request.dockerfile.clone(),
+        rm: true,
+        forcerm: true,
+        nocache: request.no_cache,
+        buildargs: Some(request.build_args.clone()),
+        ..Default::default()
+    }
+}
+
+fn check_buildkit_api(docker: &Docker) -> Result<(), BuildFailure> {
+    let version: Vec<usize> = docker
+        .api_version
+        .split('.')
+        .filter_map(|p| p.parse().ok())
+        .collect();
+    if version.len() == 2 && (version[0], version[1]) < BUILDKIT_API {
+        return Err(BuildFailure::Step(no_buildkit(
+            docker,
+            &format!("it speaks API {}", docker.api_version),
+        )));
+    }
+    Ok(())
+}
+
+fn no_buildkit(docker: &Docker, why: &str) -> String {
+    format!(
+        "the Docker Engine at {} cannot build with BuildKit ({why}); use the classic builder: `builder = \"legacy\"` in [catalog], or `--builder legacy`",
+        docker.endpoint
+    )
+}
+
+/// An error answer to the build request itself (not a failing step): the Dockerfile was
+/// refused (4xx), the engine has no BuildKit, or the engine failed.
+fn refused(docker: &Docker, e: BollardError, buildkit: bool) -> BuildFailure {
+    let text = message(&e);
+    let lower = text.to_ascii_lowercase();
+    if buildkit && lower.contains("buildkit") && lower.contains("not supported") {
+        return BuildFailure::Step(no_buildkit(docker, &text));
+    }
+    match e {
+        BollardError::DockerResponseServerError { status_code, .. } if status_code < 500 => {
+            BuildFailure::Step(if buildkit {
+                super::trace::clean(&text)
+            } else {
+                text
+            })
+        }
+        e => BuildFailure::Engine(docker.error(e)),
+    }
+}
+
+async fn read_legacy(
+    docker: &Docker,
+    mut stream: impl Stream<Item = Result<BuildInfo, BollardError>> + Unpin,
+    progress: ProgressFn<'_>,
+) -> Result<String, BuildFailure> {
+    let mut image_id = None;
+    let mut lines = Lines::default();
+    while let Some(item) = stream.next().await {
+        let info = match item {
+            Ok(info) => info,
+            Err(BollardError::DockerStreamError { error }) => {
+                return Err(BuildFailure::Step(error.trim().to_string()));
+            }
+            Err(e) => return Err(refused(docker, e, false)),
+        };
+        if let Some(text) = info.stream.as_deref() {
+            lines.push(text, progress);
+        } else if let Some(status) = info.status.as_deref() {
+            lines.push(status, progress);
+            lines.push("\n", progress);
+        }
+        if let Some(BuildInfoAux::Default(aux)) = info.aux
+            && let Some(id) = aux.id
+        {
+            image_id = Some(id);
+        }
+    }
+    lines.finish(progress);
+    image_id.ok_or_else(|| {
+        BuildFailure::Step("the engine ended the build without naming an image".into())
+    })
+}
+
+async fn read_buildkit(
+    docker: &Docker,
+    mut stream: impl Stream<Item = Result<BuildInfo, BollardError>> + Unpin,
+    progress: ProgressFn<'_>,
+) -> Result<String, BuildFailure> {
+    let mut image_id = None;
+    let mut trace = Trace::default();
+    let mut lines = Lines::default();
+    while let Some(item) = stream.next().await {
+        let info = match item {
+            Ok(info) => info,
+            Err(BollardError::DockerStreamError { error }) => {
+                lines.finish(progress);
+                return Err(BuildFailure::Step(trace.failure(&error)));
+            }
+            Err(e) => return Err(refused(docker, e, true)),
+        };
+        match info.aux {
+            Some(BuildInfoAux::BuildKit(status)) => {
+                let update = trace.update(&status);
+                if let Some(step) = &update.step {
+                    progress(Progress::Step(step));
+                }
+                for line in &update.lines {
+                    progress(Progress::Line(line));
+                }
+            }
+            Some(BuildInfoAux::Default(aux)) => image_id = aux.id.or(image_id),
+            None => {
+                if let Some(text) = info.stream.as_deref() {
+                    lines.push(text, progress);
+                }
+            }
+        }
+    }
+    lines.finish(progress);
+    image_id.ok_or_else(|| {
+        BuildFailure::Step("the engine ended the build without naming an image".into())
+    })
+}
+
+/// Output text cut into lines (the engine sends pieces); `Step …` lines of the legacy builder
+/// are also the build's current step.
+#[derive(Default)]
+struct Lines {
+    pending: String,
+}
+
+impl Lines {
+    fn push(&mut self, text: &str, progress: ProgressFn<'_>) {
+        self.pending.push_str(text);
+        while let Some(end) = self.pending.find('\n') {
+            let line: String = self.pending.drain(..=end).collect();
+            Self::emit(line.trim_end_matches(['\n', '\r']), progress);
+        }
+    }
+
+    fn finish(&mut self, progress: ProgressFn<'_>) {
+        let rest = std::mem::take(&mut self.pending);
+        if !rest.trim().is_empty() {
+            Self::emit(rest.trim_end(), progress);
+        }
+    }
+
+    fn emit(line: &str, progress: ProgressFn<'_>) {
+        if line.starts_with("Step ") {
+            progress(Progress::Step(line));
+        }
+        progress(Progress::Line(line));
+    }
+}

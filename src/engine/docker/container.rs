@@ -1,0 +1,213 @@
+//! Throwaway containers: a command run in an image (tests, package checks) within a time
+//! limit, one file read from an image without running it, and the removal of the containers a
+//! run left behind. Every container hier creates is labelled `io.hier.test=<owner>` and removed
+//! when it is done with it.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use bollard::errors::Error as BollardError;
+use bollard::models::{ContainerCreateBody, HostConfig};
+use bollard::query_parameters::{
+    CreateContainerOptions, DownloadFromContainerOptions, ListContainersOptions, LogsOptions,
+    RemoveContainerOptions, WaitContainerOptions,
+};
+use futures_util::StreamExt;
+
+use super::Docker;
+use crate::engine::{ContainerRun, EngineError, TestOutcome};
+
+const OWNER_LABEL: &str = "io.hier.test";
+
+/// Runs `/bin/sh -c command` (entrypoint cleared, the image's user kept unless one is given);
+/// the container is removed in every case.
+pub(super) async fn run(
+    docker: &Docker,
+    run: &ContainerRun<'_>,
+) -> Result<TestOutcome, EngineError> {
+    let config = ContainerCreateBody {
+        image: Some(run.image.to_string()),
+        user: run.user.map(str::to_string),
+        entrypoint: Some(vec![String::new()]),
+        cmd: Some(vec!["/bin/sh".into(), "-c".into(), run.command.into()]),
+        labels: Some(HashMap::from([(OWNER_LABEL.into(), run.owner.into())])),
+        host_config: Some(HostConfig {
+            auto_remove: Some(false),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let id = create(docker, config).await?;
+    let outcome = start_and_wait(docker, &id, run.limit).await;
+    let _ = remove(docker, &id).await;
+    outcome
+}
+
+async fn create(docker: &Docker, config: ContainerCreateBody) -> Result<String, EngineError> {
+    docker
+        .docker
+        .create_container(None::<CreateContainerOptions>, config)
+        .await
+        .map(|created| created.id)
+        .map_err(|e| docker.error(e))
+}
+
+async fn start_and_wait(
+    docker: &Docker,
+    id: &str,
+    limit: Duration,
+) -> Result<TestOutcome, EngineError> {
+    docker
+        .docker
+        .start_container(id, None)
+        .await
+        .map_err(|e| docker.error(e))?;
+    let wait = async {
+        let mut wait = docker
+            .docker
+            .wait_container(id, None::<WaitContainerOptions>);
+        match wait.next().await {
+            Some(Ok(r)) => Ok(r.status_code),
+            Some(Err(BollardError::DockerContainerWaitError { code, .. })) => Ok(code),
+            Some(Err(e)) => Err(docker.error(e)),
+            None => Ok(-1),
+        }
+    };
+    let (exit_code, timed_out) = match tokio::time::timeout(limit, wait).await {
+        Ok(code) => (code?, false),
+        Err(_) => (-1, true),
+    };
+    Ok(TestOutcome {
+        exit_code,
+        output: last_output(docker, id).await,
+        timed_out,
+    })
+}
+
+/// The last 200 lines a container wrote (standard output and error).
+async fn last_output(docker: &Docker, id: &str) -> String {
+    let mut output = String::new();
+    let mut logs = docker.docker.logs(
+        id,
+        Some(LogsOptions {
+            stdout: true,
+            stderr: true,
+            tail: "200".into(),
+            ..Default::default()
+        }),
+    );
+    while let Some(Ok(chunk)) = logs.next().await {
+        output.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
+    }
+    output
+}
+
+/// The content of one file of an image, read from a container that is created and never
+/// started (so images without a shell work too); `None` when the file does not exist.
+pub(super) async fn read_file(
+    docker: &Docker,
+    owner: &str,
+    image: &str,
+    path: &str,
+) -> Result<Option<Vec<u8>>, EngineError> {
+    let config = ContainerCreateBody {
+        image: Some(image.to_string()),
+        entrypoint: Some(vec!["/nonexistent-hier-reader".into()]),
+        cmd: Some(Vec::new()),
+        labels: Some(HashMap::from([(OWNER_LABEL.into(), owner.into())])),
+        ..Default::default()
+    };
+    let id = create(docker, config).await?;
+    let archive = download(docker, &id, path).await;
+    let _ = remove(docker, &id).await;
+    match archive? {
+        None => Ok(None),
+        Some(archive) => first_file(&archive)
+            .map_err(|e| EngineError::Failed(format!("cannot read {path} from the image: {e}"))),
+    }
+}
+
+/// The tar archive of `path` in a container, or `None` when it does not exist.
+async fn download(docker: &Docker, id: &str, path: &str) -> Result<Option<Vec<u8>>, EngineError> {
+    let mut stream = docker.docker.download_from_container(
+        id,
+        Some(DownloadFromContainerOptions {
+            path: path.to_string(),
+        }),
+    );
+    let mut archive = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        match chunk {
+            Ok(bytes) => archive.extend_from_slice(&bytes),
+            Err(BollardError::DockerResponseServerError {
+                status_code: 404, ..
+            }) => return Ok(None),
+            Err(e) => return Err(docker.error(e)),
+        }
+    }
+    Ok(Some(archive))
+}
+
+/// The content of the first regular file of a tar archive.
+fn first_file(archive: &[u8]) -> std::io::Result<Option<Vec<u8>>> {
+    let mut tar = tar::Archive::new(archive);
+    for entry in tar.entries()? {
+        let mut entry = entry?;
+        if entry.header().entry_type().is_file() {
+            let mut content = Vec::new();
+            std::io::Read::read_to_end(&mut entry, &mut content)?;
+            return Ok(Some(content));
+        }
+    }
+    Ok(None)
+}
+
+/// Removes a container, running or not, with its anonymous volumes.
+async fn remove(docker: &Docker, id: &str) -> Result<(), BollardError> {
+    docker
+        .docker
+        .remove_container(
+            id,
+            Some(RemoveContainerOptions {
+                force: true,
+                v: true,
+                ..Default::default()
+            }),
+        )
+        .await
+}
+
+/// Removes the containers of these owners (after an interrupted run). Label filters of the
+/// engine all have to match, so the engine lists hier's containers and the owners are picked
+/// here.
+pub(super) async fn remove_owned(docker: &Docker, owners: &[String]) -> Result<usize, EngineError> {
+    if owners.is_empty() {
+        return Ok(0);
+    }
+    let containers = docker
+        .docker
+        .list_containers(Some(ListContainersOptions {
+            all: true,
+            filters: Some(HashMap::from([(
+                "label".to_string(),
+                vec![OWNER_LABEL.to_string()],
+            )])),
+            ..Default::default()
+        }))
+        .await
+        .map_err(|e| docker.error(e))?;
+    let mut removed = 0;
+    for c in containers {
+        let owned = c
+            .labels
+            .as_ref()
+            .and_then(|l| l.get(OWNER_LABEL))
+            .is_some_and(|o| owners.contains(o));
+        if let (true, Some(id)) = (owned, c.id)
+            && remove(docker, &id).await.is_ok()
+        {
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}

@@ -1,0 +1,201 @@
+//! The Docker Engine behind the [`Engine`] trait, through bollard (this module and its children
+//! are the only code that imports it). Connects like the docker CLI (`DOCKER_HOST`, else the
+//! local socket), negotiates the API version and checks the engine's platform; bollard's errors
+//! become [`EngineError`]s here, told apart as unreachable, transient or refused. Builds are in
+//! `build` (both builders), containers in `container`, registries in `registry`, and hier's own
+//! BuildKit session (for secrets) in `session`.
+
+mod build;
+mod container;
+mod registry;
+mod session;
+mod trace;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bollard::errors::Error as BollardError;
+use bollard::query_parameters::{ListImagesOptions, TagImageOptions};
+
+pub use registry::redact_userinfo;
+
+use super::{
+    BuildFailure, BuildRequest, ContainerRun, ContextStream, Engine, EngineError, ImageFacts,
+    ProgressFn, TestOutcome,
+};
+
+/// Where hier looks for the engine, as the docker CLI does.
+pub fn endpoint() -> String {
+    std::env::var("DOCKER_HOST")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unix:///var/run/docker.sock".to_string())
+}
+
+/// A connected Docker Engine.
+#[derive(Clone)]
+pub struct Docker {
+    docker: bollard::Docker,
+    endpoint: String,
+    /// The API version the engine speaks (`1.41`).
+    api_version: String,
+}
+
+/// The engine's message, without bollard's wrapping.
+fn message(e: &BollardError) -> String {
+    match e {
+        BollardError::DockerResponseServerError { message, .. } => message.trim().to_string(),
+        BollardError::DockerStreamError { error } => error.trim().to_string(),
+        other => other.to_string(),
+    }
+}
+
+impl Docker {
+    /// Connects, negotiates the API version, and checks the engine's platform.
+    pub async fn connect(platform: &str) -> Result<Docker, EngineError> {
+        let endpoint = endpoint();
+        let unreachable = |message: String| EngineError::Unreachable {
+            endpoint: endpoint.clone(),
+            message,
+        };
+        let docker = bollard::Docker::connect_with_defaults()
+            .map_err(|e| unreachable(e.to_string()))?
+            // Builds can be long; hier applies its own time limits to builds and tests.
+            .with_timeout(Duration::from_secs(24 * 3600));
+        // Negotiation and the platform check are both answered by `/version`: ask side by
+        // side (the clone shares the negotiated version).
+        let (negotiated, version) =
+            tokio::join!(docker.clone().negotiate_version(), docker.version());
+        let docker = negotiated.map_err(|e| unreachable(message(&e)))?;
+        let version = version.map_err(|e| unreachable(message(&e)))?;
+        let engine_platform = format!(
+            "{}/{}",
+            version.os.as_deref().unwrap_or("?"),
+            version.arch.as_deref().unwrap_or("?")
+        );
+        if engine_platform != platform {
+            return Err(EngineError::Failed(format!(
+                "the Docker Engine at {endpoint} is {engine_platform}, and the catalog's platform is {platform}"
+            )));
+        }
+        Ok(Docker {
+            api_version: docker.client_version().to_string(),
+            docker,
+            endpoint,
+        })
+    }
+
+    /// A bollard error as an [`EngineError`]: a connection that failed or broke is the engine
+    /// being unreachable (worth a retry when it broke mid-way), a 5xx is worth a retry, the
+    /// rest is a refusal.
+    fn error(&self, e: BollardError) -> EngineError {
+        let unreachable = |e: &BollardError| EngineError::Unreachable {
+            endpoint: self.endpoint.clone(),
+            message: message(e),
+        };
+        match &e {
+            BollardError::SocketNotFoundError(_) => unreachable(&e),
+            BollardError::HyperLegacyError { .. }
+            | BollardError::IOError { .. }
+            | BollardError::RequestTimeoutError => unreachable(&e).transient(),
+            BollardError::HyperResponseError { .. } => EngineError::Failed(message(&e)).transient(),
+            BollardError::DockerResponseServerError { status_code, .. } if *status_code >= 500 => {
+                EngineError::Failed(message(&e)).transient()
+            }
+            _ => EngineError::Failed(message(&e)),
+        }
+    }
+}
+
+#[async_trait]
+impl Engine for Docker {
+    fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    async fn build(
+        &self,
+        request: &BuildRequest,
+        context: ContextStream,
+        progress: ProgressFn<'_>,
+    ) -> Result<String, BuildFailure> {
+        build::build(self, request, context, progress).await
+    }
+
+    async fn inspect(&self, reference: &str) -> Result<Option<ImageFacts>, EngineError> {
+        match self.docker.inspect_image(reference).await {
+            Ok(image) => Ok(Some(ImageFacts {
+                id: image.id.unwrap_or_default(),
+                repo_digests: image.repo_digests.unwrap_or_default(),
+            })),
+            Err(BollardError::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(None),
+            Err(e) => Err(self.error(e)),
+        }
+    }
+
+    async fn run(&self, run: &ContainerRun<'_>) -> Result<TestOutcome, EngineError> {
+        container::run(self, run).await
+    }
+
+    async fn read_file(
+        &self,
+        owner: &str,
+        image: &str,
+        path: &str,
+    ) -> Result<Option<Vec<u8>>, EngineError> {
+        container::read_file(self, owner, image, path).await
+    }
+
+    async fn tag(&self, image_id: &str, repository: &str, tag: &str) -> Result<(), EngineError> {
+        self.docker
+            .tag_image(
+                image_id,
+                Some(TagImageOptions {
+                    repo: Some(repository.to_string()),
+                    tag: Some(tag.to_string()),
+                }),
+            )
+            .await
+            .map_err(|e| self.error(e))
+    }
+
+    /// In one call: the engine filters (a busy engine lists thousands of images slowly).
+    async fn tags(
+        &self,
+        repository_prefix: &str,
+    ) -> Result<HashMap<String, Vec<String>>, EngineError> {
+        let filters = HashMap::from([(
+            "reference".to_string(),
+            vec![format!("{repository_prefix}/*")],
+        )]);
+        let images = self
+            .docker
+            .list_images(Some(ListImagesOptions {
+                all: false,
+                filters: Some(filters),
+                ..Default::default()
+            }))
+            .await
+            .map_err(|e| self.error(e))?;
+        Ok(images.into_iter().map(|i| (i.id, i.repo_tags)).collect())
+    }
+
+    async fn push(&self, repository: &str, tag: &str) -> Result<String, EngineError> {
+        registry::push(self, repository, tag).await
+    }
+
+    async fn pull(&self, reference: &str) -> Result<(), EngineError> {
+        registry::pull(self, reference).await
+    }
+
+    async fn remote_digest(&self, reference: &str) -> Result<String, EngineError> {
+        registry::remote_digest(self, reference).await
+    }
+
+    async fn remove_containers(&self, owners: &[String]) -> Result<usize, EngineError> {
+        container::remove_owned(self, owners).await
+    }
+}

@@ -1,0 +1,144 @@
+//! Pushing images: every tag of an image to the catalog's registry and every mirror (what
+//! `--push` does for each image a run promotes), and `hier push` of the images the lock records,
+//! whose pushed digests are recorded image by image.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use crate::catalog::Catalog;
+use crate::engine::{Engine, EngineError};
+use crate::error::{Error, Exit};
+use crate::name::ImageName;
+use crate::repo::Repository;
+use crate::report::{ImageReport, Report, RunOutcome, Status};
+
+/// Where an image is pushed: `<registry>/<name>`, then `<mirror>/<name>` for each mirror.
+pub fn destinations(catalog: &Catalog, name: &ImageName) -> Vec<String> {
+    std::iter::once(catalog.repository(name))
+        .chain(catalog.mirrors.iter().map(|m| format!("{m}/{name}")))
+        .collect()
+}
+
+/// Tags an image `repository:tag` for every tag, side by side; the first tag that failed.
+pub async fn tag_all(
+    engine: &dyn Engine,
+    image_id: &str,
+    repository: &str,
+    tags: &[String],
+) -> Result<(), (String, EngineError)> {
+    let tagged =
+        futures_util::future::join_all(tags.iter().map(|t| engine.tag(image_id, repository, t)))
+            .await;
+    for (tag, result) in tags.iter().zip(tagged) {
+        result.map_err(|e| (tag.clone(), e))?;
+    }
+    Ok(())
+}
+
+/// Pushes every tag to every repository of `push_to` (tagging the image there first, so what is
+/// pushed is exactly `image_id`); returns each repository's manifest digest (all tags of one
+/// image share it) for what was pushed, and the error that stopped it, if one did.
+pub async fn push_tags(
+    engine: &dyn Engine,
+    push_to: &[String],
+    image_id: &str,
+    tags: &[String],
+    mut log_line: impl FnMut(&str),
+) -> (BTreeMap<String, String>, Option<EngineError>) {
+    let mut pushed = BTreeMap::new();
+    for repository in push_to {
+        let mut digest = String::new();
+        for tag in tags {
+            if let Err(e) = engine.tag(image_id, repository, tag).await {
+                return (pushed, Some(e));
+            }
+            match engine.push(repository, tag).await {
+                Ok(d) => digest = d,
+                Err(e) => return (pushed, Some(e)),
+            }
+            log_line(&format!("hier: pushed {repository}:{tag} ({digest})"));
+        }
+        pushed.insert(repository.clone(), digest);
+    }
+    (pushed, None)
+}
+
+/// `hier push`: pushes the recorded images (every tag, to the registry and every mirror) and
+/// records each repository's digest in the lock, image by image. A registry that does not
+/// answer stops it (exit 3); one that refuses fails that image (exit 1).
+pub async fn recorded(
+    engine: &dyn Engine,
+    repo: &Repository,
+    names: &[ImageName],
+    run: String,
+) -> Result<RunOutcome, Error> {
+    let mut lock = repo.lock.clone();
+    let lock_path = repo.lock_path();
+    let mut images = Vec::new();
+    let mut exit = Exit::Success;
+    let mut notes = String::new();
+    for name in names {
+        let start = Instant::now();
+        let mut report = ImageReport {
+            name: name.to_string(),
+            status: Status::Failed,
+            ..ImageReport::default()
+        };
+        let Some(entry) = lock.images.get(name.as_str()).cloned() else {
+            report.error = Some(format!("never built; run `hier rebuild {name}`"));
+            exit = exit.worst(Exit::Failed);
+            images.push(report);
+            continue;
+        };
+        report.image_id = Some(entry.image_id.clone());
+        if engine
+            .inspect(&entry.image_id)
+            .await
+            .map_err(Error::from)?
+            .is_none()
+        {
+            report.error = Some(format!(
+                "the engine lacks {} (the image the lock records); run `hier rebuild {name}`",
+                entry.image_id
+            ));
+            exit = exit.worst(Exit::Failed);
+            images.push(report);
+            continue;
+        }
+        let push_to = destinations(&repo.catalog, name);
+        let (pushed, error) =
+            push_tags(engine, &push_to, &entry.image_id, &entry.tags, |_| {}).await;
+        if !pushed.is_empty() {
+            // What did get pushed is recorded, whatever happened next.
+            let stored = lock.images.get_mut(name.as_str()).expect("recorded");
+            stored.pushed.extend(pushed);
+            lock.write_atomic(&lock_path)
+                .map_err(|e| Error::io("write", lock_path.display(), e))?;
+        }
+        match error {
+            None => {
+                report.status = Status::Pushed;
+                report.reason = push_to.join(", ");
+            }
+            Some(e) if e.is_unreachable() => return Err(e.into()),
+            Some(e) => {
+                notes.push_str(&format!("{name}: the push failed: {e}\n"));
+                report.error = Some(e.to_string());
+                exit = exit.worst(Exit::Failed);
+            }
+        }
+        report.duration_s = crate::report::seconds(start.elapsed());
+        images.push(report);
+    }
+    let report = Report {
+        run,
+        interrupted: false,
+        images,
+    };
+    report.write(&crate::state::reports(&repo.root))?;
+    Ok(RunOutcome {
+        report,
+        exit,
+        notes,
+    })
+}

@@ -1,0 +1,74 @@
+//! The end of a run that promotes everything or nothing (`refresh --atomic`): when every image
+//! built and passed its tests, the held images are tagged, pushed and recorded, in build order;
+//! when one failed, nothing is, and the report names the image that blocked the run.
+
+use crate::engine::Engine;
+use crate::error::{Error, Exit};
+use crate::push;
+use crate::repo::Repository;
+use crate::report::{ImageReport, Status};
+use crate::tags;
+
+use super::record::Recorder;
+
+/// Promotes the held images, or says what blocked them. Returns how the run ends and notes for
+/// people.
+pub async fn held(
+    engine: &dyn Engine,
+    repo: &Repository,
+    recorder: &mut Recorder,
+    results: &mut [ImageReport],
+    push: bool,
+    interrupted: bool,
+) -> Result<(Exit, String), Error> {
+    let held = recorder.take_held();
+    if held.is_empty() || interrupted {
+        return Ok((Exit::Success, String::new()));
+    }
+    if let Some(blocker) = results.iter().find(|r| r.status == Status::Failed) {
+        let blocker = blocker.name.clone();
+        for (name, _) in &held {
+            if let Some(r) = results.iter_mut().find(|r| r.name == name.as_str()) {
+                r.note = Some(format!(
+                    "not promoted: `{blocker}` failed and the refresh is atomic"
+                ));
+            }
+        }
+        let notes =
+            format!("\nnothing was tagged or pushed: `{blocker}` blocked the refresh (--atomic)\n");
+        return Ok((Exit::Success, notes));
+    }
+    let mut exit = Exit::Success;
+    for (name, mut entry) in held {
+        let image = repo.catalog.image(&name);
+        let repository = repo.catalog.repository(&name);
+        let tags = tags::all_tags(&image.version, &image.tags, &entry.image_id);
+        push::tag_all(engine, &entry.image_id, &repository, &tags)
+            .await
+            .map_err(|(_, e)| Error::from(e))?;
+        entry.tags = tags.clone();
+        if push {
+            let destinations = push::destinations(&repo.catalog, &name);
+            let (pushed, error) =
+                push::push_tags(engine, &destinations, &entry.image_id, &tags, |_| {}).await;
+            if let Some(r) = results.iter_mut().find(|r| r.name == name.as_str()) {
+                r.digest = pushed.get(&repository).cloned();
+                match &error {
+                    None => r.status = Status::Pushed,
+                    Some(e) => {
+                        r.status = Status::Failed;
+                        r.error = Some(format!("built and tagged, but the push failed: {e}"));
+                    }
+                }
+            }
+            entry.pushed = pushed;
+            exit = match error {
+                Some(e) if e.is_unreachable() => exit.worst(Exit::Unreachable),
+                Some(_) => exit.worst(Exit::Failed),
+                None => exit,
+            };
+        }
+        recorder.write(&name, entry)?;
+    }
+    Ok((exit, String::new()))
+}

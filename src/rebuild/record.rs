@@ -1,0 +1,94 @@
+//! Recording finished images in `hier.lock`: each one at once (the lock is written atomically
+//! after every image, so a crash never loses a finished image nor records an unfinished one),
+//! or held until the end of a run that promotes everything or nothing (`refresh --atomic`).
+
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+use super::exact::Exact;
+use super::outcome::Built;
+use crate::catalog::Catalog;
+use crate::error::Error;
+use crate::inputs::Inputs;
+use crate::lock::{Lock, LockEntry};
+use crate::name::ImageName;
+
+pub struct Recorder {
+    lock: Lock,
+    path: PathBuf,
+    hold: bool,
+    held: Vec<(ImageName, LockEntry)>,
+}
+
+impl Recorder {
+    pub fn new(lock: Lock, path: PathBuf, hold: bool) -> Self {
+        Recorder {
+            lock,
+            path,
+            hold,
+            held: Vec::new(),
+        }
+    }
+
+    /// The lock as written so far.
+    pub fn lock(&self) -> &Lock {
+        &self.lock
+    }
+
+    /// Whether entries wait for the end of the run.
+    pub fn holds(&self) -> bool {
+        self.hold
+    }
+
+    /// Records an image: now, or at the end when the run holds.
+    pub fn record(&mut self, name: &ImageName, entry: LockEntry) -> Result<(), Error> {
+        if self.hold {
+            self.held.push((name.clone(), entry));
+            Ok(())
+        } else {
+            self.write(name, entry)
+        }
+    }
+
+    /// Writes an entry to the lock now.
+    pub fn write(&mut self, name: &ImageName, entry: LockEntry) -> Result<(), Error> {
+        self.lock.images.insert(name.to_string(), entry);
+        self.lock
+            .write_atomic(&self.path)
+            .map_err(|e| Error::io("write", self.path.display(), e))
+    }
+
+    /// The entries held so far, in the order they finished.
+    pub fn take_held(&mut self) -> Vec<(ImageName, LockEntry)> {
+        std::mem::take(&mut self.held)
+    }
+}
+
+/// The lock entry of an image built on the exact images of this run.
+pub fn entry(
+    catalog: &Catalog,
+    exact: &Exact,
+    name: &ImageName,
+    inputs: &Inputs,
+    fingerprint: &str,
+    built: &Built,
+) -> LockEntry {
+    let image = catalog.image(name);
+    LockEntry {
+        inputs: inputs.digest.clone(),
+        fingerprint: fingerprint.to_string(),
+        image_id: built.image_id.clone(),
+        parent_image_id: Some(exact.parent_id(image).to_string()),
+        upstream_digest: exact.upstreams.get(name).map(|u| u.recorded.clone()),
+        packages: built.packages.as_ref().and_then(|p| p.digest.clone()),
+        built_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+        tags: built.tags.clone(),
+        components: inputs.components.clone(),
+        uses_image_ids: image
+            .uses
+            .iter()
+            .map(|u| (u.name.to_string(), exact.ids[&u.name].clone()))
+            .collect(),
+        pushed: built.pushed.clone(),
+    }
+}

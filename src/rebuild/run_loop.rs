@@ -1,0 +1,474 @@
+//! The run loop: the scheduler decides what may start, the policy whether and how it builds,
+//! jobs run on the engine up to `-j N` at once, and each outcome goes to the recorder, the
+//! scheduler (a failure skips only the failed image's dependents) and the reporter as events.
+//! An interruption stops new starts, aborts running jobs and removes their containers.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+
+use super::event::Event;
+use super::exact::Exact;
+use super::job;
+use super::outcome::{Built, Failure, JobOutcome, JobResult};
+use super::policy::{Decision, Policy};
+use super::prepare::{Setting, prepare};
+use super::record::{self, Recorder};
+use super::reporter::Reporter;
+use crate::engine::{Engine, EngineError};
+use crate::error::{Error, Exit};
+use crate::inputs::Inputs;
+use crate::interrupt::Interrupt;
+use crate::name::ImageName;
+use crate::plan::Plan;
+use crate::report::{ImageReport, Status, seconds};
+use crate::schedule::{self, Scheduler};
+
+/// How the loop runs.
+pub struct Limits {
+    pub jobs: usize,
+    pub fail_fast: bool,
+    pub no_cache: bool,
+}
+
+/// What the loop leaves behind.
+pub struct Ran {
+    /// In plan order, the images the loop reported on.
+    pub results: Vec<ImageReport>,
+    pub exit: Exit,
+    pub notes: String,
+    pub interrupted: bool,
+    pub recorder: Recorder,
+}
+
+pub struct RunLoop<'a> {
+    setting: Setting<'a>,
+    limits: Limits,
+    engine: Arc<dyn Engine>,
+    policy: Arc<dyn Policy>,
+    interrupt: Interrupt,
+    planned: Vec<ImageName>,
+    index_of: HashMap<ImageName, usize>,
+    reasons: HashMap<ImageName, String>,
+    scheduler: Scheduler,
+    exact: Exact,
+    recorder: Recorder,
+    /// Inputs and fingerprint of each image started (what its lock entry records).
+    prepared: HashMap<ImageName, (Inputs, String)>,
+    promoted: HashSet<ImageName>,
+    results: HashMap<ImageName, ImageReport>,
+    exit: Exit,
+    notes: String,
+    interrupted: bool,
+    tasks: JoinSet<JobResult>,
+    task_names: HashMap<tokio::task::Id, ImageName>,
+    events_tx: mpsc::UnboundedSender<Event>,
+    events_rx: mpsc::UnboundedReceiver<Event>,
+}
+
+impl<'a> RunLoop<'a> {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        setting: Setting<'a>,
+        limits: Limits,
+        plan: &Plan,
+        engine: Arc<dyn Engine>,
+        policy: Arc<dyn Policy>,
+        interrupt: Interrupt,
+        exact: Exact,
+        recorder: Recorder,
+    ) -> Self {
+        let planned: Vec<ImageName> = plan.builds().map(|i| i.name.clone()).collect();
+        let index_of: HashMap<ImageName, usize> = planned
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), i))
+            .collect();
+        let catalog = &setting.repo.catalog;
+        let jobs: Vec<schedule::Job> = planned
+            .iter()
+            .map(|name| schedule::Job {
+                deps: catalog
+                    .image(name)
+                    .dependencies()
+                    .filter_map(|d| index_of.get(&d.name).copied())
+                    .collect(),
+            })
+            .collect();
+        let (events_tx, events_rx) = mpsc::unbounded_channel();
+        RunLoop {
+            scheduler: Scheduler::new(&jobs, limits.fail_fast),
+            reasons: plan
+                .items
+                .iter()
+                .map(|i| (i.name.clone(), i.reason.to_string()))
+                .collect(),
+            setting,
+            limits,
+            engine,
+            policy,
+            interrupt,
+            planned,
+            index_of,
+            exact,
+            recorder,
+            prepared: HashMap::new(),
+            promoted: HashSet::new(),
+            results: HashMap::new(),
+            exit: Exit::Success,
+            notes: String::new(),
+            interrupted: false,
+            tasks: JoinSet::new(),
+            task_names: HashMap::new(),
+            events_tx,
+            events_rx,
+        }
+    }
+
+    /// Runs every planned image (or as many as the run gets to) and says what became of them.
+    pub async fn run(mut self, reporter: &mut dyn Reporter) -> Result<Ran, Error> {
+        loop {
+            self.start_ready(reporter)?;
+            if self.tasks.is_empty() && (self.interrupted || self.scheduler.is_done()) {
+                break;
+            }
+            tokio::select! {
+                Some(event) = self.events_rx.recv() => reporter.event(&event),
+                Some(joined) = self.tasks.join_next_with_id() => {
+                    while let Ok(event) = self.events_rx.try_recv() {
+                        reporter.event(&event);
+                    }
+                    match joined {
+                        Ok((_, result)) => self.finished(result, reporter)?,
+                        Err(e) => self.aborted(e.id()),
+                    }
+                }
+                _ = self.interrupt.wait(), if !self.interrupted => {
+                    self.interrupted = true;
+                    self.scheduler.stop();
+                    self.tasks.abort_all();
+                }
+            }
+        }
+        while let Ok(event) = self.events_rx.try_recv() {
+            reporter.event(&event);
+        }
+        if self.interrupted {
+            self.exit = self.exit.worst(Exit::Interrupted);
+            let owners: Vec<String> = self
+                .planned
+                .iter()
+                .map(|n| self.setting.repo.catalog.repository(n))
+                .collect();
+            let _ = self.engine.remove_containers(&owners).await;
+        }
+        self.skip_remaining();
+        let mut results = self.results;
+        Ok(Ran {
+            results: self
+                .planned
+                .iter()
+                .filter_map(|n| results.remove(n))
+                .collect(),
+            exit: self.exit,
+            notes: self.notes,
+            interrupted: self.interrupted,
+            recorder: self.recorder,
+        })
+    }
+
+    fn reason(&self, name: &ImageName) -> String {
+        self.reasons.get(name).cloned().unwrap_or_default()
+    }
+
+    /// Starts ready images while there is room (or settles them when the policy keeps them).
+    fn start_ready(&mut self, reporter: &mut dyn Reporter) -> Result<(), Error> {
+        while !self.interrupted && self.tasks.len() < self.limits.jobs.max(1) {
+            let Some(index) = self.scheduler.start_next() else {
+                return Ok(());
+            };
+            let name = self.planned[index].clone();
+            let repo = self.setting.repo;
+            let built_on_promoted = repo
+                .catalog
+                .image(&name)
+                .dependencies()
+                .any(|d| self.promoted.contains(&d.name));
+            match self
+                .policy
+                .decide(&name, built_on_promoted, self.limits.no_cache)
+            {
+                Decision::Keep => self.keep(index, &name),
+                Decision::Build {
+                    no_cache,
+                    must_promote,
+                } => self.spawn(index, &name, no_cache, must_promote, reporter),
+            }
+        }
+        Ok(())
+    }
+
+    /// The recorded image stays and counts as done; it is not reported.
+    fn keep(&mut self, index: usize, name: &ImageName) {
+        if let Some(entry) = self.recorder.lock().images.get(name.as_str()) {
+            self.exact.ids.insert(name.clone(), entry.image_id.clone());
+        }
+        self.scheduler.finish(index, true);
+    }
+
+    fn spawn(
+        &mut self,
+        index: usize,
+        name: &ImageName,
+        no_cache: bool,
+        must_promote: bool,
+        reporter: &mut dyn Reporter,
+    ) {
+        match prepare(&self.setting, &self.exact, name, no_cache, must_promote) {
+            Ok(mut prepared) => {
+                prepared.job.promote_now = !self.recorder.holds();
+                self.prepared
+                    .insert(name.clone(), (prepared.inputs, prepared.fingerprint));
+                let handle = self.tasks.spawn(job::run(
+                    self.engine.clone(),
+                    self.policy.clone(),
+                    prepared.job,
+                    self.events_tx.clone(),
+                ));
+                self.task_names.insert(handle.id(), name.clone());
+            }
+            Err(message) => {
+                self.exit = self.exit.worst(Exit::Failed);
+                let failure = Failure::Prepare(message);
+                let report = self.failed_report(name, failure.to_string(), 0.0, None);
+                self.fail(index, report, reporter);
+            }
+        }
+    }
+
+    /// A job aborted by an interruption.
+    fn aborted(&mut self, id: tokio::task::Id) {
+        if let Some(name) = self.task_names.get(&id).cloned() {
+            let report = ImageReport {
+                name: name.to_string(),
+                status: Status::Skipped,
+                reason: self.reason(&name),
+                error: Some("interrupted".into()),
+                ..ImageReport::default()
+            };
+            self.results.insert(name, report);
+        }
+    }
+
+    fn finished(&mut self, result: JobResult, reporter: &mut dyn Reporter) -> Result<(), Error> {
+        let index = self.index_of[&result.name];
+        let log = crate::source::display_path(&result.log)
+            .display()
+            .to_string();
+        let duration = seconds(result.duration);
+        let name = result.name;
+        match result.outcome {
+            JobOutcome::Kept => {
+                self.keep_recorded(index, &name, duration, log, reporter);
+            }
+            JobOutcome::Built(built) => {
+                self.built(index, &name, built, duration, log, reporter)?;
+            }
+            JobOutcome::Failed(failure) => {
+                self.exit = self.exit.worst(Exit::Failed);
+                self.notes
+                    .push_str(&failure_note(&name, &failure.to_string(), &result.log));
+                let report = self.failed_report(&name, failure.to_string(), duration, Some(log));
+                self.fail(index, report, reporter);
+            }
+            JobOutcome::EngineLost(e) => {
+                self.exit = self.exit.worst(Exit::Unreachable);
+                self.scheduler.stop();
+                let report = self.failed_report(&name, e.to_string(), duration, Some(log));
+                self.fail(index, report, reporter);
+            }
+        }
+        Ok(())
+    }
+
+    /// A refresh found nothing new in the rebuilt image: the recorded one stays.
+    fn keep_recorded(
+        &mut self,
+        index: usize,
+        name: &ImageName,
+        duration: f64,
+        log: String,
+        reporter: &mut dyn Reporter,
+    ) {
+        self.keep(index, name);
+        let detail = "same upstream and packages: the old image stays".to_string();
+        reporter.event(&Event::Finished {
+            name: name.clone(),
+            status: Status::Unchanged,
+            detail: detail.clone(),
+        });
+        let mut report = ImageReport {
+            name: name.to_string(),
+            status: Status::Unchanged,
+            image_id: self.exact.ids.get(name).cloned(),
+            duration_s: duration,
+            reason: self.reason(name),
+            log: Some(log),
+            note: Some(detail),
+            ..ImageReport::default()
+        };
+        self.policy.annotate(&mut report);
+        self.results.insert(name.clone(), report);
+    }
+
+    fn built(
+        &mut self,
+        index: usize,
+        name: &ImageName,
+        built: Built,
+        duration: f64,
+        log: String,
+        reporter: &mut dyn Reporter,
+    ) -> Result<(), Error> {
+        let repo = self.setting.repo;
+        let catalog = &repo.catalog;
+        let repository = catalog.repository(name);
+        self.promoted.insert(name.clone());
+        let digest = built.pushed.get(&repository).cloned();
+        if let Some(d) = &digest {
+            self.exact.pushed.insert(name.clone(), d.clone());
+        }
+        let (inputs, fingerprint) = &self.prepared[name];
+        let entry = record::entry(catalog, &self.exact, name, inputs, fingerprint, &built);
+        self.recorder.record(name, entry)?;
+        self.exact.ids.insert(name.clone(), built.image_id.clone());
+        self.scheduler.finish(index, true);
+        let status = match (&built.push_error, built.pushed.is_empty()) {
+            (Some(_), _) => Status::Failed,
+            (None, false) => Status::Pushed,
+            (None, true) => Status::Built,
+        };
+        let error = built.push_error.as_ref().map(|e| self.push_failed(name, e));
+        reporter.event(&Event::Finished {
+            name: name.clone(),
+            status,
+            detail: error.clone().unwrap_or_else(|| format!("{duration:.1}s")),
+        });
+        let mut report = ImageReport {
+            name: name.to_string(),
+            status,
+            image_id: Some(built.image_id.clone()),
+            duration_s: duration,
+            reason: self.reason(name),
+            log: Some(log),
+            error,
+            packages: built.packages.and_then(|p| p.changes).map(|c| c.lines()),
+            owner: catalog.image(name).owner.clone(),
+            digest,
+            ..ImageReport::default()
+        };
+        self.policy.annotate(&mut report);
+        self.results.insert(name.clone(), report);
+        Ok(())
+    }
+
+    /// A push that failed after the image was built, tested and tagged.
+    fn push_failed(&mut self, name: &ImageName, e: &EngineError) -> String {
+        if e.is_unreachable() {
+            // The registry does not answer: this image is recorded, nothing more starts.
+            self.exit = self.exit.worst(Exit::Unreachable);
+            self.scheduler.stop();
+        }
+        self.exit = self.exit.worst(Exit::Failed);
+        let error = format!("built and tagged, but the push failed: {e}");
+        self.notes.push_str(&format!("\n{name}: {error}\n"));
+        error
+    }
+
+    fn failed_report(
+        &self,
+        name: &ImageName,
+        error: String,
+        duration_s: f64,
+        log: Option<String>,
+    ) -> ImageReport {
+        ImageReport {
+            name: name.to_string(),
+            status: Status::Failed,
+            duration_s,
+            reason: self.reason(name),
+            log,
+            error: Some(error),
+            ..ImageReport::default()
+        }
+    }
+
+    /// A failed image: the scheduler skips its dependents; the failure and the skips are
+    /// reported.
+    fn fail(&mut self, index: usize, report: ImageReport, reporter: &mut dyn Reporter) {
+        let skipped = self.scheduler.finish(index, false);
+        let because = self.planned[index].clone();
+        reporter.event(&Event::Finished {
+            name: because.clone(),
+            status: Status::Failed,
+            detail: report.error.clone().unwrap_or_default(),
+        });
+        self.results.insert(because.clone(), report);
+        for s in skipped {
+            let name = self.planned[s].clone();
+            let why = format!("`{because}` failed");
+            reporter.event(&Event::Finished {
+                name: name.clone(),
+                status: Status::Skipped,
+                detail: why.clone(),
+            });
+            let report = ImageReport {
+                name: name.to_string(),
+                status: Status::Skipped,
+                reason: self.reason(&name),
+                error: Some(why),
+                ..ImageReport::default()
+            };
+            self.results.insert(name, report);
+        }
+    }
+
+    /// Images that never started because the run stopped.
+    fn skip_remaining(&mut self) {
+        let why = if self.interrupted {
+            "interrupted"
+        } else {
+            "not started"
+        };
+        for index in self.scheduler.skip_remaining() {
+            let name = self.planned[index].clone();
+            let report = ImageReport {
+                name: name.to_string(),
+                status: Status::Skipped,
+                reason: self.reason(&name),
+                error: Some(why.into()),
+                ..ImageReport::default()
+            };
+            self.results.entry(name).or_insert(report);
+        }
+    }
+}
+
+/// The last lines of a failing build's log, for the terminal.
+fn failure_note(name: &ImageName, message: &str, log: &std::path::Path) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    let tail = &lines[lines.len().saturating_sub(20)..];
+    let mut note = format!(
+        "\n{name} failed: {message}\n--- last lines of {}\n",
+        crate::source::display_path(log).display()
+    );
+    for line in tail {
+        note.push_str("    ");
+        note.push_str(line);
+        note.push('\n');
+    }
+    note
+}

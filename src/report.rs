@@ -1,0 +1,138 @@
+//! The report of a run (SPEC section 9): per image its status, id, time, why it was in the run
+//! and what went wrong; written to `.hier/reports/<run>.json`, printed as JSON or as a table.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::error::{Error, Exit};
+use crate::table::Table;
+
+/// What a run did, and how it ends.
+#[derive(Debug)]
+pub struct RunOutcome {
+    pub report: Report,
+    pub exit: Exit,
+    /// Notes for people (the tails of failing logs, what blocked an atomic refresh).
+    pub notes: String,
+}
+
+/// A duration as the report gives it: seconds, to the millisecond.
+pub fn seconds(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1000.0).round() / 1000.0
+}
+
+/// What became of an image in a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Built,
+    Failed,
+    #[default]
+    Skipped,
+    Unchanged,
+    Fetched,
+    Pushed,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Built => "built",
+            Status::Failed => "failed",
+            Status::Skipped => "skipped",
+            Status::Unchanged => "unchanged",
+            Status::Fetched => "fetched",
+            Status::Pushed => "pushed",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct ImageReport {
+    pub name: String,
+    pub status: Status,
+    pub image_id: Option<String>,
+    pub duration_s: f64,
+    pub reason: String,
+    pub log: Option<String>,
+    /// Why it failed or was skipped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Refresh: the identity of a base's `from` before and after.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upstream_old: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upstream_new: Option<String>,
+    /// Refresh: OS package changes (`openssl 3.0.20-1 -> 3.0.22-1`, `+ name version`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub packages: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// The manifest digest it was pushed as.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    /// A remark for people.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl ImageReport {
+    pub fn with_note(mut self, note: String) -> Self {
+        self.note = Some(note);
+        self
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub run: String,
+    pub interrupted: bool,
+    pub images: Vec<ImageReport>,
+}
+
+impl Report {
+    pub fn table(&self, styles: &crate::style::Styles) -> String {
+        let mut table = Table::new(&["IMAGE", "STATUS", "TIME", "IMAGE ID", "NOTE"]);
+        for image in &self.images {
+            let id = image
+                .image_id
+                .as_deref()
+                .map(|id| id.trim_start_matches("sha256:").chars().take(12).collect())
+                .unwrap_or_default();
+            table.row(vec![
+                image.name.clone(),
+                image.status.as_str().to_string(),
+                format!("{:.1}s", image.duration_s),
+                id,
+                image
+                    .error
+                    .clone()
+                    .or_else(|| image.note.clone())
+                    .unwrap_or_else(|| image.reason.clone()),
+            ]);
+        }
+        table.render(styles)
+    }
+
+    /// How many images have this status.
+    pub fn count(&self, status: Status) -> usize {
+        self.images.iter().filter(|i| i.status == status).count()
+    }
+
+    /// Writes the report to `<dir>/<run>.json` (atomically).
+    pub fn write(&self, dir: &Path) -> Result<(), Error> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir.display(), e))?;
+        let path = dir.join(format!("{}.json", self.run));
+        crate::lock::write_atomic(&path, self.json().as_bytes())
+            .map_err(|e| Error::io("write", path.display(), e))
+    }
+
+    /// The report as pretty JSON, with a final newline.
+    pub fn json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).expect("the report serialises");
+        text.push('\n');
+        text
+    }
+}

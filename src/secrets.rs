@@ -1,0 +1,107 @@
+//! Build secrets' values, read when a run starts from where `[catalog.secrets]` says they are
+//! (an environment variable, or a file: `~/` is the home folder, a relative path is relative
+//! to the catalog's folder). A secret that an image of the run needs and whose source is
+//! missing stops the run before anything builds (exit 2), naming the secret and its source.
+//! Values are never hashed, printed or written; only the engine's BuildKit receives them.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::catalog::{Catalog, SecretSource};
+use crate::diagnostic::Diagnostic;
+use crate::error::Error;
+use crate::name::ImageName;
+
+/// The values of the secrets these images declare, by name.
+pub fn resolve<'a>(
+    catalog: &Catalog,
+    root: &Path,
+    images: impl IntoIterator<Item = &'a ImageName>,
+) -> Result<BTreeMap<String, Vec<u8>>, Error> {
+    let mut values = BTreeMap::new();
+    let mut problems = Vec::new();
+    for name in images {
+        for secret in &catalog.image(name).secrets {
+            if values.contains_key(secret) {
+                continue;
+            }
+            let declared = &catalog.secrets[secret];
+            match read(&declared.source, root) {
+                Ok(value) => {
+                    values.insert(secret.clone(), value);
+                }
+                Err(why) => problems.push(
+                    Diagnostic::error(format!("secret `{secret}` (needed by `{name}`): {why}"))
+                        .at(catalog.source.locate(declared.span.clone()))
+                        .help(match &declared.source {
+                            SecretSource::Env(var) => format!("set {var} for this run"),
+                            SecretSource::File(_) => {
+                                "create the file, or point the secret at one that exists"
+                                    .to_string()
+                            }
+                        }),
+                ),
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(values)
+    } else {
+        Err(Error::Input(problems))
+    }
+}
+
+fn read(source: &SecretSource, root: &Path) -> Result<Vec<u8>, String> {
+    match source {
+        SecretSource::Env(var) => std::env::var_os(var)
+            .map(|v| v.into_encoded_bytes())
+            .ok_or_else(|| format!("the {} is not set", source.describe())),
+        SecretSource::File(path) => {
+            let full = expand(path, root);
+            std::fs::read(&full).map_err(|e| format!("cannot read the {} ({e})", source.describe()))
+        }
+    }
+}
+
+/// `~/x` in the home folder; a relative path in the catalog's folder.
+fn expand(path: &str, root: &Path) -> PathBuf {
+    match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
+        _ => root.join(path),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_expand_from_home_or_the_catalog() {
+        let root = Path::new("/repo");
+        assert_eq!(expand("secrets/x", root), PathBuf::from("/repo/secrets/x"));
+        assert_eq!(expand("/etc/x", root), PathBuf::from("/etc/x"));
+        if let Some(home) = std::env::var_os("HOME") {
+            assert_eq!(expand("~/x", root), PathBuf::from(home).join("x"));
+        }
+    }
+
+    #[test]
+    fn a_missing_source_says_which() {
+        let missing = read(
+            &SecretSource::Env("HIER_TEST_UNSET_SECRET_VAR".into()),
+            Path::new("/"),
+        );
+        assert_eq!(
+            missing.unwrap_err(),
+            "the environment variable HIER_TEST_UNSET_SECRET_VAR is not set"
+        );
+        let file = read(
+            &SecretSource::File("nope/x".into()),
+            Path::new("/nonexistent"),
+        );
+        assert!(
+            file.unwrap_err()
+                .starts_with("cannot read the file nope/x (")
+        );
+    }
+}
