@@ -7,20 +7,29 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::catalog::{Catalog, SecretSource};
+use crate::catalog::{Builder, Catalog, SecretSource};
 use crate::diagnostic::Diagnostic;
+use crate::engine::SecretValues;
 use crate::error::Error;
 use crate::name::ImageName;
 
-/// The values of the secrets these images declare, by name.
+/// The values of the secrets these images declare, by name. Secrets are mounted by BuildKit
+/// only: an image with secrets under the legacy builder is bad input too.
 pub fn resolve<'a>(
     catalog: &Catalog,
     root: &Path,
     images: impl IntoIterator<Item = &'a ImageName>,
-) -> Result<BTreeMap<String, Vec<u8>>, Error> {
+    builder: Builder,
+) -> Result<SecretValues, Error> {
     let mut values = BTreeMap::new();
     let mut problems = Vec::new();
     for name in images {
+        if builder == Builder::Legacy && !catalog.image(name).secrets.is_empty() {
+            return Err(Error::usage_help(
+                format!("`{name}` declares build secrets, which only BuildKit can mount, and the builder is legacy"),
+                "build with BuildKit: `builder = \"buildkit\"` in [catalog] (the default), or `--builder buildkit`",
+            ));
+        }
         for secret in &catalog.image(name).secrets {
             if values.contains_key(secret) {
                 continue;
@@ -45,7 +54,7 @@ pub fn resolve<'a>(
         }
     }
     if problems.is_empty() {
-        Ok(values)
+        Ok(SecretValues::new(values))
     } else {
         Err(Error::Input(problems))
     }

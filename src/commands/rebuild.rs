@@ -31,6 +31,9 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
     let (repo, _run_lock, catalog_path) = super::open_locked(cx)?;
     let inputs = repo.inputs()?;
     let mut plan = super::plan::make(&repo, &catalog_path, &args.selection)?;
+    let builder = args.builder.unwrap_or(repo.catalog.builder);
+    let planned: Vec<_> = plan.builds().map(|i| &i.name).collect();
+    let secrets = crate::secrets::resolve(&repo.catalog, &repo.root, planned, builder)?;
     let engine = cx.engine(&repo.catalog.platform)?;
     let fetches = cx.block_on(preflight::fetch_items(&*engine, &repo, &plan))??;
     plan.add_fetches(fetches);
@@ -39,7 +42,7 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
         push: args.push,
         fail_fast: args.fail_fast,
         no_cache: args.no_cache,
-        builder: args.builder.unwrap_or(repo.catalog.builder),
+        builder,
         atomic: false,
     };
     let runner = Runner {
@@ -47,6 +50,7 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
         inputs: &inputs,
         engine,
         interrupt: cx.interrupt()?,
+        secrets,
     };
     let mut stdout = Vec::new();
     let outcome = {

@@ -79,12 +79,15 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
     if args.dry_run {
         return Ok(dry_run(cx, &findings));
     }
+    let builder = args.builder.unwrap_or(repo.catalog.builder);
+    let planned: Vec<_> = findings.plan.builds().map(|i| &i.name).collect();
+    let secrets = crate::secrets::resolve(&repo.catalog, &repo.root, planned, builder)?;
     let options = Options {
         jobs: args.jobs,
         push: args.push,
         fail_fast: false,
         no_cache: false,
-        builder: args.builder.unwrap_or(repo.catalog.builder),
+        builder,
         atomic: args.atomic,
     };
     let runner = Runner {
@@ -92,6 +95,7 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
         inputs: &inputs,
         engine,
         interrupt,
+        secrets,
     };
     let mut stdout = Vec::new();
     let outcome = {

@@ -41,7 +41,7 @@ pub struct BuildRequest {
     pub secrets: SecretValues,
 }
 
-/// Secret values for one build, by id. They never show: `Debug` lists the ids only, and
+/// Secret values (for one build, or for a run), by id. They never show: `Debug` lists the ids only, and
 /// [`SecretValues::redact`] blanks them out of any text.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct SecretValues(BTreeMap<String, Vec<u8>>);
@@ -57,6 +57,15 @@ impl SecretValues {
 
     pub fn get(&self, id: &str) -> Option<&[u8]> {
         self.0.get(id).map(Vec::as_slice)
+    }
+
+    /// The values of these ids (those known).
+    pub fn only<'a>(&self, ids: impl IntoIterator<Item = &'a String>) -> SecretValues {
+        SecretValues(
+            ids.into_iter()
+                .filter_map(|id| Some((id.clone(), self.0.get(id)?.clone())))
+                .collect(),
+        )
     }
 
     pub fn ids(&self) -> impl Iterator<Item = &str> {
@@ -133,6 +142,11 @@ pub struct TestOutcome {
 pub trait Engine: Send + Sync {
     /// Where the engine is (`unix:///var/run/docker.sock`), for messages.
     fn endpoint(&self) -> &str;
+
+    /// Whether the engine can build with `builder`; why not, otherwise.
+    fn check_builder(&self, _builder: Builder) -> Result<(), String> {
+        Ok(())
+    }
 
     /// Builds an image from a context stream; returns its id. `progress` gets the current
     /// step and each line of output.

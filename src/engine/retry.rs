@@ -77,6 +77,10 @@ impl<E: Engine> Engine for Retrying<E> {
         self.inner.endpoint()
     }
 
+    fn check_builder(&self, builder: super::Builder) -> Result<(), String> {
+        self.inner.check_builder(builder)
+    }
+
     async fn build(
         &self,
         request: &BuildRequest,

@@ -26,7 +26,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::catalog::Builder;
-use crate::engine::Engine;
+use crate::engine::{Engine, SecretValues};
 use crate::error::Error;
 use crate::inputs::Inputs;
 use crate::interrupt::Interrupt;
@@ -66,6 +66,8 @@ pub struct Runner<'a> {
     pub inputs: &'a BTreeMap<ImageName, Inputs>,
     pub engine: Arc<dyn Engine>,
     pub interrupt: Interrupt,
+    /// The values of the secrets the planned images declare ([`crate::secrets::resolve`]).
+    pub secrets: SecretValues,
 }
 
 impl Runner<'_> {
@@ -82,8 +84,11 @@ impl Runner<'_> {
         let root = repo.root.clone();
         let provenance = tokio::task::spawn_blocking(move || Provenance::of(&root));
         let planned: Vec<ImageName> = plan.builds().map(|i| i.name.clone()).collect();
-        check_secrets_builder(repo, &planned, options.builder)?;
-        let secrets = crate::secrets::resolve(&repo.catalog, &repo.root, &planned)?;
+        if !planned.is_empty() {
+            self.engine
+                .check_builder(options.builder)
+                .map_err(Error::usage)?;
+        }
         let retag = tokio::spawn(preflight::retag(
             self.engine.clone(),
             repo.catalog.registry.clone(),
@@ -111,7 +116,7 @@ impl Runner<'_> {
             log_dir: &log_dir,
             push: options.push,
             builder: options.builder,
-            secrets: &secrets,
+            secrets: &self.secrets,
         };
         let limits = Limits {
             jobs: options.jobs,
@@ -158,29 +163,5 @@ impl Runner<'_> {
             exit: ran.exit.worst(exit),
             notes: ran.notes + &notes,
         })
-    }
-}
-
-/// Secrets are mounted by BuildKit only: a planned image with secrets under the legacy builder
-/// is bad input.
-fn check_secrets_builder(
-    repo: &Repository,
-    planned: &[ImageName],
-    builder: Builder,
-) -> Result<(), Error> {
-    if builder != Builder::Legacy {
-        return Ok(());
-    }
-    match planned
-        .iter()
-        .find(|n| !repo.catalog.image(n).secrets.is_empty())
-    {
-        Some(name) => Err(Error::usage_help(
-            format!(
-                "`{name}` declares build secrets, which only BuildKit can mount, and the builder is legacy"
-            ),
-            "build with BuildKit: `builder = \"buildkit\"` in [catalog] (the default), or `--builder buildkit`",
-        )),
-        None => Ok(()),
     }
 }

@@ -49,8 +49,8 @@ pub struct Setting<'a> {
     pub log_dir: &'a Path,
     pub push: bool,
     pub builder: Builder,
-    /// Secret values by name (only those some planned image declares).
-    pub secrets: &'a BTreeMap<String, Vec<u8>>,
+    /// Secret values by name (those the planned images declare).
+    pub secrets: &'a SecretValues,
 }
 
 /// A job ready to run, with what the lock will record of it.
@@ -98,7 +98,7 @@ pub fn prepare(
             build_args: build_args(catalog, image, exact),
             no_cache,
             builder: setting.builder,
-            secrets: secrets_of(setting, image),
+            secrets: setting.secrets.only(&image.secrets),
         },
         tests: image.test.clone(),
         test_timeout: image.test_timeout,
@@ -227,16 +227,6 @@ fn pin_of(catalog: &Catalog, exact: &Exact, name: &ImageName) -> Pin {
         repository: catalog.repository(name),
         tag: pin_tag(id),
     }
-}
-
-fn secrets_of(setting: &Setting, image: &Image) -> SecretValues {
-    SecretValues::new(
-        image
-            .secrets
-            .iter()
-            .filter_map(|s| Some((s.clone(), setting.secrets.get(s)?.clone())))
-            .collect(),
-    )
 }
 
 fn dockerfile_path(repo: &Repository, image: &Image) -> String {

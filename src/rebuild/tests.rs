@@ -93,6 +93,19 @@ impl Hierarchy {
         policy: Arc<dyn Policy>,
         interrupt: Interrupt,
     ) -> (Result<RunOutcome, Error>, String) {
+        let mut lines = Lines::with_clock(Vec::new(), false, || 0.0);
+        let outcome = self.run_in(selector, options, policy, interrupt, &mut lines).await;
+        (outcome, String::from_utf8(lines.into_inner()).unwrap())
+    }
+
+    async fn run_in(
+        &self,
+        selector: Selector,
+        options: Options,
+        policy: Arc<dyn Policy>,
+        interrupt: Interrupt,
+        lines: &mut Lines<Vec<u8>>,
+    ) -> Result<RunOutcome, Error> {
         let repo = self.repo();
         let inputs = repo.inputs().unwrap();
         let plan = plan::make(
@@ -102,15 +115,17 @@ impl Hierarchy {
             &repo.lock,
             &selector,
         );
+        let planned: Vec<_> = plan.builds().map(|i| &i.name).collect();
+        let secrets =
+            crate::secrets::resolve(&repo.catalog, &repo.root, planned, options.builder)?;
         let runner = Runner {
             repo: &repo,
             inputs: &inputs,
             engine: self.engine.clone() as Arc<dyn Engine>,
             interrupt,
+            secrets,
         };
-        let mut lines = Lines::with_clock(Vec::new(), false, || 0.0);
-        let outcome = runner.run(&plan, &options, policy, &mut lines).await;
-        (outcome, String::from_utf8(lines.into_inner()).unwrap())
+        runner.run(&plan, &options, policy, lines).await
     }
 
     async fn rebuild(&self, options: Options) -> RunOutcome {

@@ -36,7 +36,7 @@ pub(super) async fn build(
             read_legacy(docker, stream, progress).await
         }
         Builder::BuildKit => {
-            check_buildkit_api(docker)?;
+            check_builder(docker, Builder::BuildKit).map_err(BuildFailure::Step)?;
             if request.secrets.is_empty() {
                 let options = BuildImageOptions {
                     version: BuilderVersion::BuilderBuildKit,
@@ -76,17 +76,22 @@ fn options(request: &BuildRequest) -> BuildImageOptions {
     }
 }
 
-fn check_buildkit_api(docker: &Docker) -> Result<(), BuildFailure> {
+/// BuildKit needs an engine recent enough to serve it through the API.
+pub(super) fn check_builder(docker: &Docker, builder: Builder) -> Result<(), String> {
     let version: Vec<usize> = docker
         .api_version
         .split('.')
         .filter_map(|p| p.parse().ok())
         .collect();
-    if version.len() == 2 && (version[0], version[1]) < BUILDKIT_API {
-        return Err(BuildFailure::Step(no_buildkit(
+    let old = version.len() == 2 && (version[0], version[1]) < BUILDKIT_API;
+    if builder == Builder::BuildKit && old {
+        return Err(no_buildkit(
             docker,
-            &format!("it speaks API {}", docker.api_version),
-        )));
+            &format!(
+                "it speaks API {}, and BuildKit needs {}.{}",
+                docker.api_version, BUILDKIT_API.0, BUILDKIT_API.1
+            ),
+        ));
     }
     Ok(())
 }

@@ -114,6 +114,10 @@ impl Engine for Docker {
         &self.endpoint
     }
 
+    fn check_builder(&self, builder: crate::engine::Builder) -> Result<(), String> {
+        build::check_builder(self, builder)
+    }
+
     async fn build(
         &self,
         request: &BuildRequest,
