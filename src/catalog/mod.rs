@@ -1,8 +1,16 @@
 //! The catalog: `catalog.toml` turned into checked values. `parse` reads the TOML (with spans, so
-//! every problem can name its line and column); `check` validates what needs the whole catalog
-//! (edges, version requirements, cycles). Nothing here touches the filesystem.
+//! every problem can name its line and column): the `[catalog]` table (`settings`), each image
+//! entry (`image`, `origin`, `lists`), with the field readers they share (`fields`, `value`);
+//! `check` validates what needs every entry (edges, version requirements). Nothing here touches
+//! the filesystem.
 
+mod check;
+mod fields;
+mod image;
+mod lists;
+mod origin;
 mod parse;
+mod settings;
 mod value;
 
 use std::collections::BTreeMap;
