@@ -3,10 +3,15 @@
 //! order, so problems come in that order; an entry without a usable name, version, origin or
 //! recipe is left out of the catalog.
 
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde_json::Map;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::fields::{read_build_args, read_duration, read_labels, relative_path};
+use super::secrets::Unchecked;
 use super::value::{Problems, TableReader, table_to_json, type_name};
 use super::{Catalog, DEFAULT_BUILD_TIMEOUT, DEFAULT_TEST_TIMEOUT, Image, Origin, Span};
 use crate::name::ImageName;
@@ -32,50 +37,44 @@ const IMAGE_KEYS: &[&str] = &[
     "labels",
     "context",
     "lint_ignore",
+    "secrets",
 ];
 
 /// Reads one entry; `None` when it is too broken to use (its problems are in `p`).
 pub fn read_image(
     p: &mut Problems,
     catalog: &Catalog,
+    unchecked: &Unchecked,
     key: &str,
     key_span: Span,
     entry: &Spanned<DeValue<'_>>,
 ) -> Option<Image> {
     let name = ImageName::parse(key).map_err(|e| p.error(key_span, e)).ok();
-    let DeValue::Table(table) = entry.get_ref() else {
-        p.error(
-            entry.span(),
-            format!(
-                "image `{key}` must be a table, found {}",
-                type_name(entry.get_ref())
-            ),
-        );
-        return None;
-    };
+    let table = entry_table(p, key, entry)?;
     let mut r = EntryReader::new(table, entry.span(), key);
     let version = r.version(p);
     let origin = r.origin(p);
     let recipe = r.recipe(p);
     let uses = r.uses(p);
     let kind = r.kind(p, origin.as_ref());
-    let description = r.t.string(p, "description").map(|(d, _)| d);
+    let description = r.text(p, "description").unwrap_or_default();
     let provides = r.provides(p);
     let tags = r.tags(p);
     let test = r.test(p);
-    let test_timeout = read_duration(p, &mut r.t, "test_timeout", &r.what);
-    let build_timeout = read_duration(p, &mut r.t, "build_timeout", &r.what);
-    let vars = r.t.table(p, "vars");
-    let vars = vars.and_then(|(vars, _)| table_to_json(p, vars, "vars", &r.what));
-    let owner = r.t.string(p, "owner").map(|(o, _)| o);
-    let build_args = r.t.table(p, "build_args");
-    let build_args = build_args.map(|(table, _)| read_build_args(p, table, &r.what));
-    let labels = r.t.table(p, "labels");
-    let labels = labels.map(|(table, _)| read_labels(p, table, &r.what));
+    let test_timeout = r
+        .duration(p, "test_timeout")
+        .unwrap_or(DEFAULT_TEST_TIMEOUT);
+    let build_timeout = r
+        .duration(p, "build_timeout")
+        .unwrap_or(DEFAULT_BUILD_TIMEOUT);
+    let vars = r.vars(p);
+    let owner = r.text(p, "owner");
+    let build_args = r.build_args(p);
+    let labels = r.labels(p);
     let (context, context_span) = r.context(p, catalog, key);
-    let lint_ignore = r.t.strings(p, "lint_ignore");
+    let lint_ignore = r.lint_ignore(p);
+    let secrets = r.secrets(p, &catalog.secrets, unchecked);
     r.t.finish(p, IMAGE_KEYS);
-
     Some(Image {
         name: name?,
         span: entry.span(),
@@ -84,22 +83,37 @@ pub fn read_image(
         version: version?,
         kind,
         recipe: recipe?,
-        description: description.unwrap_or_default(),
+        description,
         provides,
         tags,
         test,
-        test_timeout: test_timeout.unwrap_or(DEFAULT_TEST_TIMEOUT),
-        build_timeout: build_timeout.unwrap_or(DEFAULT_BUILD_TIMEOUT),
-        vars: vars.unwrap_or_default(),
+        test_timeout,
+        build_timeout,
+        vars,
         owner,
-        build_args: build_args.unwrap_or_default(),
-        labels: labels.unwrap_or_default(),
+        build_args,
+        labels,
         context,
         context_span,
-        lint_ignore: lint_ignore
-            .map(|l| l.into_iter().map(|(id, _)| id).collect())
-            .unwrap_or_default(),
+        lint_ignore,
+        secrets,
     })
+}
+
+fn entry_table<'t, 'i>(
+    p: &mut Problems,
+    key: &str,
+    entry: &'t Spanned<DeValue<'i>>,
+) -> Option<&'t DeTable<'i>> {
+    match entry.get_ref() {
+        DeValue::Table(table) => Some(table),
+        other => {
+            let found = type_name(other);
+            let message = format!("image `{key}` must be a table, found {found}");
+            p.error(entry.span(), message);
+            None
+        }
+    }
 }
 
 /// An entry being read: its table, its span (for what is missing) and how messages name it.
@@ -153,6 +167,41 @@ impl<'t, 'i> EntryReader<'t, 'i> {
                 None
             }
         }
+    }
+
+    /// A single-line string.
+    fn text(&mut self, p: &mut Problems, key: &'static str) -> Option<String> {
+        self.t.string(p, key).map(|(text, _)| text)
+    }
+
+    fn duration(&mut self, p: &mut Problems, key: &'static str) -> Option<Duration> {
+        read_duration(p, &mut self.t, key, &self.what)
+    }
+
+    /// `vars`, as template values.
+    fn vars(&mut self, p: &mut Problems) -> Map<String, serde_json::Value> {
+        let vars = self.t.table(p, "vars");
+        vars.and_then(|(vars, _)| table_to_json(p, vars, "vars", &self.what))
+            .unwrap_or_default()
+    }
+
+    fn build_args(&mut self, p: &mut Problems) -> BTreeMap<String, String> {
+        let args = self.t.table(p, "build_args");
+        args.map(|(table, _)| read_build_args(p, table, &self.what))
+            .unwrap_or_default()
+    }
+
+    fn labels(&mut self, p: &mut Problems) -> BTreeMap<String, String> {
+        let labels = self.t.table(p, "labels");
+        labels
+            .map(|(table, _)| read_labels(p, table, &self.what))
+            .unwrap_or_default()
+    }
+
+    /// `lint_ignore`: rule ids, as written.
+    fn lint_ignore(&mut self, p: &mut Problems) -> Vec<String> {
+        let ids = self.t.strings(p, "lint_ignore").unwrap_or_default();
+        ids.into_iter().map(|(id, _)| id).collect()
     }
 
     /// `kind`: one lower-case word; by default `base` for a base, else `image`.

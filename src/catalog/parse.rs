@@ -9,11 +9,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use super::Catalog;
 use super::check::check_dependencies;
 use super::image::read_image;
+use super::secrets::Unchecked;
 use super::settings::read_catalog_table;
 use super::value::{Problems, TableReader, type_name};
+use super::{Builder, Catalog};
 use crate::diagnostic::Diagnostic;
 use crate::source::SourceFile;
 
@@ -29,16 +30,19 @@ pub fn parse(source: SourceFile) -> (Catalog, Vec<Diagnostic>) {
     }
     let mut top = TableReader::new(root.get_ref(), "the catalog file");
     let mut catalog = empty_catalog(source.clone());
-    match top.table(&mut p, "catalog") {
+    let unchecked = match top.table(&mut p, "catalog") {
         Some((table, span)) => read_catalog_table(&mut p, table, span, &mut catalog),
-        None if !top.contains("catalog") => p.error_help(
-            0..0,
-            "the catalog has no [catalog] table",
-            "add `[catalog]` with `name` and `registry`",
-        ),
-        None => {}
-    }
-    let broken = read_images(&mut p, top.get("images"), &mut catalog);
+        None if !top.contains("catalog") => {
+            p.error_help(
+                0..0,
+                "the catalog has no [catalog] table",
+                "add `[catalog]` with `name` and `registry`",
+            );
+            Unchecked::default()
+        }
+        None => Unchecked::all(),
+    };
+    let broken = read_images(&mut p, top.get("images"), &mut catalog, &unchecked);
     top.finish(&mut p, &["catalog", "images"]);
     check_dependencies(&mut p, &catalog, &broken);
     let list = p.list;
@@ -50,6 +54,7 @@ fn read_images(
     p: &mut Problems,
     images: Option<&Spanned<DeValue<'_>>>,
     catalog: &mut Catalog,
+    unchecked: &Unchecked,
 ) -> BTreeSet<String> {
     let mut broken = BTreeSet::new();
     let Some(value) = images else {
@@ -69,7 +74,7 @@ fn read_images(
         DeValue::Table(images) => {
             for (key, entry) in images.iter() {
                 let name: &str = key.get_ref();
-                match read_image(p, catalog, name, key.span(), entry) {
+                match read_image(p, catalog, unchecked, name, key.span(), entry) {
                     Some(image) => {
                         catalog
                             .index
@@ -144,8 +149,10 @@ fn empty_catalog(source: SourceFile) -> Catalog {
         templates: "templates".into(),
         images_dir: "images".into(),
         platform: "linux/amd64".into(),
+        builder: Builder::default(),
         vars: serde_json::Map::new(),
         labels: BTreeMap::new(),
+        secrets: BTreeMap::new(),
         images: Vec::new(),
         index: BTreeMap::new(),
     }

@@ -1,11 +1,12 @@
 //! The `[catalog]` table: what every image shares (name, registry and mirrors, the folders, the
-//! platform, variables and labels).
+//! platform, the builder, variables, labels and the build secrets' declarations).
 
 use toml::de::DeTable;
 
 use super::fields::{read_labels, relative_path};
+use super::secrets::{Unchecked, read_declarations};
 use super::value::{Problems, TableReader, table_to_json};
-use super::{Catalog, Span};
+use super::{Builder, Catalog, Span};
 use crate::reference::check_repository;
 
 const CATALOG_KEYS: &[&str] = &[
@@ -15,23 +16,27 @@ const CATALOG_KEYS: &[&str] = &[
     "templates",
     "images",
     "platform",
+    "builder",
     "vars",
     "labels",
+    "secrets",
 ];
 
-/// Reads `[catalog]` (at `span`) into `catalog`.
+/// Reads `[catalog]` (at `span`) into `catalog`; returns the secret ids images may name
+/// unchecked (see [`Unchecked`]).
 pub fn read_catalog_table(
     p: &mut Problems,
     table: &DeTable<'_>,
     span: Span,
     catalog: &mut Catalog,
-) {
+) -> Unchecked {
     let mut t = TableReader::new(table, "[catalog]");
     read_name(p, &mut t, &span, catalog);
     read_registry(p, &mut t, &span, catalog);
     read_mirrors(p, &mut t, catalog);
     read_folders(p, &mut t, catalog);
     read_platform(p, &mut t, catalog);
+    read_builder(p, &mut t, catalog);
     if let Some((vars, _)) = t.table(p, "vars")
         && let Some(vars) = table_to_json(p, vars, "vars", "[catalog]")
     {
@@ -40,7 +45,10 @@ pub fn read_catalog_table(
     if let Some((labels, _)) = t.table(p, "labels") {
         catalog.labels = read_labels(p, labels, "[catalog]");
     }
+    let (secrets, unchecked) = read_declarations(p, &mut t);
+    catalog.secrets = secrets;
     t.finish(p, CATALOG_KEYS);
+    unchecked
 }
 
 fn read_name(p: &mut Problems, t: &mut TableReader<'_, '_>, span: &Span, catalog: &mut Catalog) {
@@ -124,6 +132,20 @@ fn read_platform(p: &mut Problems, t: &mut TableReader<'_, '_>, catalog: &mut Ca
             format!("invalid `platform` `{platform}` in [catalog]"),
             "write it as `os/arch` or `os/arch/variant`, e.g. `linux/amd64`",
         );
+    }
+}
+
+fn read_builder(p: &mut Problems, t: &mut TableReader<'_, '_>, catalog: &mut Catalog) {
+    let Some((builder, span)) = t.string(p, "builder") else {
+        return;
+    };
+    match Builder::parse(&builder) {
+        Some(builder) => catalog.builder = builder,
+        None => p.error_help(
+            span,
+            format!("invalid `builder` `{builder}` in [catalog]"),
+            "use `buildkit` (the default) or `legacy`",
+        ),
     }
 }
 
