@@ -22,6 +22,7 @@ pub const COMPONENTS: &[&str] = &[
     "version",
     "platform",
     "from",
+    "secrets",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,7 +92,8 @@ pub fn context_digest_with(
 }
 
 /// The inputs of one image, given its Dockerfile (stable rendering or hand-written file) and
-/// its context digest. For a base, the identity of `from` recorded in `locked` is an input.
+/// its context digest. For a base, the identity of `from` recorded in `locked` is an input; for
+/// an image that lists build secrets, their names (never their values).
 pub fn compute(
     catalog: &Catalog,
     image: &Image,
@@ -129,10 +131,25 @@ pub fn compute(
         );
         components.insert("from".to_string(), h.finish());
     }
+    // Only when there are some, so that the inputs of every image without secrets stay as they
+    // were before secrets existed.
+    if !image.secrets.is_empty() {
+        components.insert("secrets".to_string(), secret_names(&image.secrets));
+    }
     Inputs {
         digest: total(&components),
         components,
     }
+}
+
+/// The digest of the secret ids a build may mount, in any order: their names, never values.
+fn secret_names(ids: &[String]) -> String {
+    let sorted: std::collections::BTreeSet<&String> = ids.iter().collect();
+    let mut h = Hasher::new();
+    for id in sorted {
+        h.field(id);
+    }
+    h.finish()
 }
 
 /// The inputs of a base once the identity of its `from` is known (a base built for the first

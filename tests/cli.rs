@@ -490,6 +490,64 @@ WAVE  IMAGE  ACTION  REASON
     );
 }
 
+/// `[catalog] builder` and `[catalog.secrets]` with an image naming secrets: valid, and only
+/// the names an image lists are an input (never a value, nor the builder).
+#[test]
+fn builder_and_secrets_validate_and_secret_names_are_an_input() {
+    let repo = repo();
+    lock_everything(&repo);
+    let declared = CATALOG.replace(
+        "[catalog.vars]",
+        "builder = \"legacy\"\n\n[catalog.secrets]\nnpm_token = { env = \"NPM_TOKEN\" }\npip_conf = { file = \"~/.config/pip/pip.conf\" }\n\n[catalog.vars]",
+    );
+    let with_secrets = |list: &str| {
+        declared.replace(
+            "owner = \"team-a\"",
+            &format!("owner = \"team-a\"\nsecrets = {list}"),
+        )
+    };
+    repo.write("catalog.toml", &with_secrets("[\"npm_token\"]"));
+    assert_eq!(
+        ok(&repo.hier_offline(&["validate"])),
+        "catalog.toml: 5 images (1 base, 4 rendered from templates, 1 hand-written) in 4 waves; no problems found\n"
+    );
+    let opened = hier::repo::Repository::open(&repo.path().join("catalog.toml")).unwrap();
+    let inputs = opened.inputs().unwrap();
+    assert!(
+        !inputs[&opened.catalog.images[0].name]
+            .components
+            .contains_key("secrets")
+    );
+    assert_eq!(
+        ok(&repo.hier_offline(&["plan"])),
+        "WAVE  IMAGE  ACTION  REASON\n0     app    build   changed: secrets\n1 image to build in 1 wave\n"
+    );
+
+    // The declarations and the builder alone change nothing.
+    repo.write("catalog.toml", &declared);
+    assert_eq!(
+        ok(&repo.hier_offline(&["plan"])),
+        "Nothing to build: every image matches hier.lock.\n"
+    );
+
+    // Recorded with its secrets: their order and the builder change nothing, a new name does.
+    repo.write(
+        "catalog.toml",
+        &with_secrets("[\"npm_token\", \"pip_conf\"]"),
+    );
+    lock_everything(&repo);
+    repo.write(
+        "catalog.toml",
+        &with_secrets("[\"pip_conf\", \"npm_token\"]").replace("\"legacy\"", "\"buildkit\""),
+    );
+    assert_eq!(
+        ok(&repo.hier_offline(&["plan"])),
+        "Nothing to build: every image matches hier.lock.\n"
+    );
+    repo.write("catalog.toml", &with_secrets("[\"pip_conf\"]"));
+    assert!(ok(&repo.hier_offline(&["plan"])).contains("0     app    build   changed: secrets\n"));
+}
+
 #[test]
 fn plan_resumes_a_cascade_that_stopped_half_way() {
     let repo = repo();

@@ -1,8 +1,17 @@
 //! The catalog: `catalog.toml` turned into checked values. `parse` reads the TOML (with spans, so
-//! every problem can name its line and column); `check` validates what needs the whole catalog
-//! (edges, version requirements, cycles). Nothing here touches the filesystem.
+//! every problem can name its line and column): the `[catalog]` table (`settings`), each image
+//! entry (`image`, `origin`, `lists`), build secrets (`secrets`), with the field readers they
+//! share (`fields`, `value`); `check` validates what needs every entry (edges, version
+//! requirements). Nothing here touches the filesystem, nor reads any secret's value.
 
+mod check;
+mod fields;
+mod image;
+mod lists;
+mod origin;
 mod parse;
+mod secrets;
+mod settings;
 mod value;
 
 use std::collections::BTreeMap;
@@ -30,11 +39,12 @@ pub struct Catalog {
     /// Folder holding `<name>/` build contexts and rendered Dockerfiles.
     pub images_dir: String,
     pub platform: String,
+    /// How images are built (`[catalog] builder`); not an input of any image.
     pub builder: Builder,
-    /// Build secrets by name: where each value comes from.
-    pub secrets: BTreeMap<String, Secret>,
     pub vars: Map<String, serde_json::Value>,
     pub labels: BTreeMap<String, String>,
+    /// Build secrets by id (`[catalog.secrets]`): where each value comes from at build time.
+    pub secrets: BTreeMap<String, Secret>,
     /// Images in the order the file declares them.
     pub images: Vec<Image>,
     /// Index into `images` by name.
@@ -86,7 +96,7 @@ pub struct Image {
     pub context: String,
     pub context_span: Option<Span>,
     pub lint_ignore: Vec<String>,
-    /// Names of the build secrets it may mount.
+    /// Ids of the build secrets its build may mount, each declared in `[catalog.secrets]`.
     pub secrets: Vec<String>,
 }
 
@@ -154,7 +164,7 @@ impl Refresh {
     }
 }
 
-/// Which of the engine's builders builds the images.
+/// `[catalog] builder`: how the engine builds images.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Builder {
     #[default]
@@ -163,30 +173,42 @@ pub enum Builder {
 }
 
 impl Builder {
+    pub const ALL: [Builder; 2] = [Builder::BuildKit, Builder::Legacy];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Builder::BuildKit => "buildkit",
             Builder::Legacy => "legacy",
         }
     }
+
+    /// The builder a catalog names (`buildkit`, `legacy`).
+    pub fn parse(name: &str) -> Option<Builder> {
+        Builder::ALL.into_iter().find(|b| b.as_str() == name)
+    }
 }
 
-/// A build secret's declaration.
+/// A build secret declared in `[catalog.secrets]`. Only where its value comes from is known
+/// here: the value itself is read when a build needs it, never by the catalog.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Secret {
     pub source: SecretSource,
+    /// The span of the source's value (the variable's name, or the path).
     pub span: Span,
 }
 
-/// Where a secret's value comes from when a build needs it.
+/// Where a secret's value comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SecretSource {
+    /// `env = "VAR"`: an environment variable of the process running hier.
     Env(String),
+    /// `file = "PATH"`: a file, as written (a leading `~` means the home folder).
     File(String),
 }
 
 impl SecretSource {
-    /// Says where, for messages.
+    /// The source in words, for messages: "environment variable NPM_TOKEN",
+    /// "file ~/.config/pip/pip.conf".
     pub fn describe(&self) -> String {
         match self {
             SecretSource::Env(var) => format!("environment variable {var}"),

@@ -34,10 +34,6 @@ impl<'s> Problems<'s> {
             .help(help);
         self.list.push(d);
     }
-
-    pub fn count(&self) -> usize {
-        self.list.len()
-    }
 }
 
 pub fn type_name(value: &DeValue<'_>) -> &'static str {
@@ -66,6 +62,11 @@ impl<'t, 'i> TableReader<'t, 'i> {
             what: what.into(),
             read: Vec::new(),
         }
+    }
+
+    /// Whether the table has `key`, read or not.
+    pub fn contains(&self, key: &str) -> bool {
+        self.table.contains_key(key)
     }
 
     pub fn get(&mut self, key: &'t str) -> Option<&'t Spanned<DeValue<'i>>> {

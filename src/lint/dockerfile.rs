@@ -178,94 +178,6 @@ fn ends_with_escape(line: &str, escape: char) -> bool {
     count % 2 == 1
 }
 
-/// A word of a shell command, with its byte offset in the instruction's arguments.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Word {
-    pub text: String,
-    pub offset: usize,
-}
-
-/// Splits a shell-form command line into simple commands (at `&&`, `||`, `;`, `|`, `&`,
-/// parentheses and braces), each a list of words with quotes removed.
-pub fn commands(args: &str) -> Vec<Vec<Word>> {
-    let mut out = Vec::new();
-    let mut current: Vec<Word> = Vec::new();
-    let mut word = String::new();
-    let mut start: Option<usize> = None;
-    let chars: Vec<(usize, char)> = args.char_indices().collect();
-    let mut k = 0;
-    let flush = |word: &mut String, start: &mut Option<usize>, current: &mut Vec<Word>| {
-        if let Some(s) = start.take() {
-            current.push(Word {
-                text: std::mem::take(word),
-                offset: s,
-            });
-        }
-    };
-    while k < chars.len() {
-        let (pos, c) = chars[k];
-        match c {
-            '\'' => {
-                start.get_or_insert(pos);
-                k += 1;
-                while k < chars.len() && chars[k].1 != '\'' {
-                    word.push(chars[k].1);
-                    k += 1;
-                }
-            }
-            '"' => {
-                start.get_or_insert(pos);
-                k += 1;
-                while k < chars.len() && chars[k].1 != '"' {
-                    if chars[k].1 == '\\' && k + 1 < chars.len() {
-                        k += 1;
-                    }
-                    word.push(chars[k].1);
-                    k += 1;
-                }
-            }
-            '\\' => {
-                start.get_or_insert(pos);
-                if k + 1 < chars.len() {
-                    k += 1;
-                    word.push(chars[k].1);
-                }
-            }
-            c if c.is_whitespace() => flush(&mut word, &mut start, &mut current),
-            ';' | '|' | '&' | '(' | ')' | '{' | '}' if start.is_none() || c != '{' => {
-                if c == '{' || c == '}' {
-                    // Braces are words unless they stand alone (a group).
-                    let alone_before = start.is_none();
-                    let next_blank = chars
-                        .get(k + 1)
-                        .map(|(_, n)| n.is_whitespace() || *n == ';')
-                        .unwrap_or(true);
-                    if !(alone_before && next_blank) {
-                        start.get_or_insert(pos);
-                        word.push(c);
-                        k += 1;
-                        continue;
-                    }
-                }
-                flush(&mut word, &mut start, &mut current);
-                if !current.is_empty() {
-                    out.push(std::mem::take(&mut current));
-                }
-            }
-            _ => {
-                start.get_or_insert(pos);
-                word.push(c);
-            }
-        }
-        k += 1;
-    }
-    flush(&mut word, &mut start, &mut current);
-    if !current.is_empty() {
-        out.push(current);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -295,33 +207,5 @@ mod tests {
     fn escape_directive() {
         let df = parse("# escape=`\nFROM x:1\nRUN echo a `\n  b\n");
         assert_eq!(df.instructions[1].args, "echo a b");
-    }
-
-    #[test]
-    fn shell_commands_and_quotes() {
-        let cmds = commands(
-            "DEBIAN_FRONTEND=noninteractive apt-get install -y 'a b' && rm -rf /x; echo \"q;x\" | tee f",
-        );
-        let words: Vec<Vec<&str>> = cmds
-            .iter()
-            .map(|c| c.iter().map(|w| w.text.as_str()).collect())
-            .collect();
-        assert_eq!(
-            words,
-            vec![
-                vec![
-                    "DEBIAN_FRONTEND=noninteractive",
-                    "apt-get",
-                    "install",
-                    "-y",
-                    "a b"
-                ],
-                vec!["rm", "-rf", "/x"],
-                vec!["echo", "q;x"],
-                vec!["tee", "f"],
-            ]
-        );
-        let braces = commands("echo ${HOME} && { true; }");
-        assert_eq!(braces[0][1].text, "${HOME}");
     }
 }

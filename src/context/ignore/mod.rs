@@ -3,33 +3,17 @@
 //! exact-, prefix- and suffix-match shortcuts), and the walker matches with the per-directory
 //! results of the parent (`MatchesUsingParentResults`), which is what decides the tar's content.
 
-use regex::Regex;
+mod gopath;
+mod pattern;
+
+use gopath::{go_clean, go_dir};
+use pattern::Pattern;
 
 /// The compiled patterns of one `.dockerignore`.
 #[derive(Debug, Clone, Default)]
 pub struct Patterns {
     list: Vec<Pattern>,
     exclusions: bool,
-}
-
-#[derive(Debug, Clone)]
-struct Pattern {
-    /// The cleaned pattern without its `!`.
-    cleaned: String,
-    exclusion: bool,
-    /// Number of `/`-separated components (for the single-level `Matches`).
-    dirs: usize,
-    matcher: Matcher,
-}
-
-#[derive(Debug, Clone)]
-enum Matcher {
-    Exact,
-    Prefix,
-    Suffix,
-    Regex(Regex),
-    /// A pattern Go's regexp would reject: an error the first time it is used.
-    Bad,
 }
 
 /// Per-pattern results for a directory, handed to its entries.
@@ -102,25 +86,9 @@ impl Patterns {
             p = rest.to_string();
             self.exclusions = true;
         }
-        if !go_match_syntax_ok(&p) {
-            return Err(IgnoreError {
-                line,
-                message: format!("syntax error in pattern `{p}`"),
-            });
-        }
-        let matcher = compile(&p);
-        if matches!(matcher, Matcher::Bad) {
-            return Err(IgnoreError {
-                line,
-                message: format!("syntax error in pattern `{p}`"),
-            });
-        }
-        self.list.push(Pattern {
-            dirs: p.split('/').count(),
-            cleaned: p,
-            exclusion,
-            matcher,
-        });
+        let message = format!("syntax error in pattern `{p}`");
+        let pattern = Pattern::new(p, exclusion).ok_or(IgnoreError { line, message })?;
+        self.list.push(pattern);
         Ok(())
     }
 
@@ -214,217 +182,6 @@ impl Patterns {
     }
 }
 
-impl Pattern {
-    fn is_match(&self, path: &str) -> bool {
-        match &self.matcher {
-            Matcher::Exact => path == self.cleaned,
-            Matcher::Prefix => path.starts_with(&self.cleaned[..self.cleaned.len() - 2]),
-            Matcher::Suffix => {
-                let suffix = &self.cleaned[2..];
-                if path.ends_with(suffix) {
-                    return true;
-                }
-                suffix.starts_with('/') && path == &suffix[1..]
-            }
-            Matcher::Regex(re) => re.is_match(path),
-            Matcher::Bad => false,
-        }
-    }
-}
-
-#[derive(PartialEq, Clone, Copy)]
-enum MatchType {
-    Exact,
-    Prefix,
-    Suffix,
-    Regex,
-}
-
-/// `Pattern.compile`: the pattern becomes a regular expression unless one of the shortcuts
-/// applies.
-fn compile(pattern: &str) -> Matcher {
-    let chars: Vec<char> = pattern.chars().collect();
-    let mut re = String::from("^");
-    let mut kind = MatchType::Exact;
-    let mut pos = 0;
-    let mut iteration = 0;
-    while pos < chars.len() {
-        let ch = chars[pos];
-        pos += 1;
-        if ch == '*' {
-            if chars.get(pos) == Some(&'*') {
-                pos += 1;
-                if chars.get(pos) == Some(&'/') {
-                    pos += 1;
-                }
-                if pos >= chars.len() {
-                    if kind == MatchType::Exact {
-                        kind = MatchType::Prefix;
-                    } else {
-                        re.push_str(".*");
-                        kind = MatchType::Regex;
-                    }
-                } else {
-                    re.push_str("(.*/)?");
-                    kind = MatchType::Regex;
-                }
-                if iteration == 0 {
-                    kind = MatchType::Suffix;
-                }
-            } else {
-                re.push_str("[^/]*");
-                kind = MatchType::Regex;
-            }
-        } else if ch == '?' {
-            re.push_str("[^/]");
-            kind = MatchType::Regex;
-        } else if matches!(ch, '.' | '+' | '(' | ')' | '|' | '{' | '}' | '$') {
-            re.push('\\');
-            re.push(ch);
-        } else if ch == '\\' {
-            match chars.get(pos) {
-                Some(&next) => {
-                    pos += 1;
-                    // Go's regexp reads `\` + punctuation as the punctuation itself; Rust's
-                    // gives some of them other meanings (`\<`), so write them escaped.
-                    if next.is_ascii_alphanumeric() {
-                        re.push('\\');
-                        re.push(next);
-                    } else {
-                        re.push_str(&regex::escape(&next.to_string()));
-                    }
-                    kind = MatchType::Regex;
-                }
-                None => re.push_str("\\\\"),
-            }
-        } else if ch == '[' || ch == ']' {
-            re.push(ch);
-            kind = MatchType::Regex;
-        } else {
-            // Go passes other characters through: `^` is an anchor there too.
-            let mut buf = [0u8; 4];
-            let s = ch.encode_utf8(&mut buf);
-            if ch.is_alphanumeric() || ch == '/' || ch == '^' || ch == '-' || ch == '_' {
-                re.push_str(s);
-            } else {
-                re.push_str(&regex::escape(s));
-            }
-        }
-        iteration += 1;
-    }
-    match kind {
-        MatchType::Exact => Matcher::Exact,
-        MatchType::Prefix => Matcher::Prefix,
-        MatchType::Suffix => Matcher::Suffix,
-        MatchType::Regex => {
-            re.push('$');
-            match Regex::new(&re) {
-                Ok(re) => Matcher::Regex(re),
-                Err(_) => Matcher::Bad,
-            }
-        }
-    }
-}
-
-/// The syntax check `filepath.Match(pattern, ".")` performs: character classes must be closed
-/// and non-empty with valid ranges, and a pattern cannot end with a lone `\`.
-fn go_match_syntax_ok(pattern: &str) -> bool {
-    let chars: Vec<char> = pattern.chars().collect();
-    let mut i = 0;
-    while i < chars.len() {
-        match chars[i] {
-            '\\' => {
-                if i + 1 >= chars.len() {
-                    return false;
-                }
-                i += 2;
-            }
-            '[' => {
-                i += 1;
-                if chars.get(i) == Some(&'^') {
-                    i += 1;
-                }
-                let mut ranges = 0;
-                loop {
-                    match chars.get(i) {
-                        None => return false,
-                        Some(']') if ranges > 0 => {
-                            i += 1;
-                            break;
-                        }
-                        _ => {}
-                    }
-                    let Some(next) = class_char(&chars, &mut i) else {
-                        return false;
-                    };
-                    let _ = next;
-                    if chars.get(i) == Some(&'-') {
-                        i += 1;
-                        if class_char(&chars, &mut i).is_none() {
-                            return false;
-                        }
-                    }
-                    ranges += 1;
-                }
-            }
-            _ => i += 1,
-        }
-    }
-    true
-}
-
-/// One (possibly escaped) character of a class, like Go's `getEsc`.
-fn class_char(chars: &[char], i: &mut usize) -> Option<char> {
-    let c = *chars.get(*i)?;
-    if c == '-' || c == ']' {
-        return None;
-    }
-    if c == '\\' {
-        *i += 1;
-        let c = *chars.get(*i)?;
-        *i += 1;
-        return Some(c);
-    }
-    *i += 1;
-    Some(c)
-}
-
-/// Go's `filepath.Clean` for `/`-separated paths.
-pub fn go_clean(path: &str) -> String {
-    if path.is_empty() {
-        return ".".into();
-    }
-    let rooted = path.starts_with('/');
-    let mut out: Vec<&str> = Vec::new();
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                if out.last().is_some_and(|l| *l != "..") {
-                    out.pop();
-                } else if !rooted {
-                    out.push("..");
-                }
-            }
-            part => out.push(part),
-        }
-    }
-    let joined = out.join("/");
-    match (rooted, joined.is_empty()) {
-        (true, _) => format!("/{joined}"),
-        (false, true) => ".".into(),
-        (false, false) => joined,
-    }
-}
-
-/// Go's `filepath.Dir` for relative `/`-separated paths.
-fn go_dir(path: &str) -> String {
-    match path.rfind('/') {
-        Some(i) => go_clean(&path[..i]),
-        None => ".".into(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -454,21 +211,6 @@ mod tests {
         let texts: Vec<&str> = lines.iter().map(|(_, t)| t.as_str()).collect();
         assert_eq!(texts, ["# not a comment", "abs", "!keep/me", "y"]);
         assert_eq!(lines[1].0, 4);
-    }
-
-    #[test]
-    fn go_clean_matches_go() {
-        for (input, want) in [
-            ("", "."),
-            ("a//b/./c/..", "a/b"),
-            ("/../x", "/x"),
-            ("../x", "../x"),
-            ("./", "."),
-            ("/", "/"),
-            ("a/../..", ".."),
-        ] {
-            assert_eq!(go_clean(input), want, "{input}");
-        }
     }
 
     #[test]

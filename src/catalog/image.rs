@@ -1,0 +1,251 @@
+//! One `[images.<name>]` entry, read key by key by small readers: here the version, kind and
+//! context; the origin and recipe in `origin`, the lists in `lists`. Keys are read in a fixed
+//! order, so problems come in that order; an entry without a usable name, version, origin or
+//! recipe is left out of the catalog.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde_json::Map;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use super::fields::{read_build_args, read_duration, read_labels, relative_path};
+use super::secrets::Unchecked;
+use super::value::{Problems, TableReader, table_to_json, type_name};
+use super::{Catalog, DEFAULT_BUILD_TIMEOUT, DEFAULT_TEST_TIMEOUT, Image, Origin, Span};
+use crate::name::ImageName;
+
+const IMAGE_KEYS: &[&str] = &[
+    "from",
+    "parent",
+    "uses",
+    "version",
+    "kind",
+    "template",
+    "dockerfile",
+    "refresh",
+    "description",
+    "provides",
+    "tags",
+    "test",
+    "test_timeout",
+    "build_timeout",
+    "vars",
+    "owner",
+    "build_args",
+    "labels",
+    "context",
+    "lint_ignore",
+    "secrets",
+];
+
+/// Reads one entry; `None` when it is too broken to use (its problems are in `p`).
+pub fn read_image(
+    p: &mut Problems,
+    catalog: &Catalog,
+    unchecked: &Unchecked,
+    key: &str,
+    key_span: Span,
+    entry: &Spanned<DeValue<'_>>,
+) -> Option<Image> {
+    let name = ImageName::parse(key).map_err(|e| p.error(key_span, e)).ok();
+    let table = entry_table(p, key, entry)?;
+    let mut r = EntryReader::new(table, entry.span(), key);
+    let version = r.version(p);
+    let origin = r.origin(p);
+    let recipe = r.recipe(p);
+    let uses = r.uses(p);
+    let kind = r.kind(p, origin.as_ref());
+    let description = r.text(p, "description").unwrap_or_default();
+    let provides = r.provides(p);
+    let tags = r.tags(p);
+    let test = r.test(p);
+    let test_timeout = r
+        .duration(p, "test_timeout")
+        .unwrap_or(DEFAULT_TEST_TIMEOUT);
+    let build_timeout = r
+        .duration(p, "build_timeout")
+        .unwrap_or(DEFAULT_BUILD_TIMEOUT);
+    let vars = r.vars(p);
+    let owner = r.text(p, "owner");
+    let build_args = r.build_args(p);
+    let labels = r.labels(p);
+    let (context, context_span) = r.context(p, catalog, key);
+    let lint_ignore = r.lint_ignore(p);
+    let secrets = r.secrets(p, &catalog.secrets, unchecked);
+    r.t.finish(p, IMAGE_KEYS);
+    Some(Image {
+        name: name?,
+        span: entry.span(),
+        origin: origin?,
+        uses,
+        version: version?,
+        kind,
+        recipe: recipe?,
+        description,
+        provides,
+        tags,
+        test,
+        test_timeout,
+        build_timeout,
+        vars,
+        owner,
+        build_args,
+        labels,
+        context,
+        context_span,
+        lint_ignore,
+        secrets,
+    })
+}
+
+fn entry_table<'t, 'i>(
+    p: &mut Problems,
+    key: &str,
+    entry: &'t Spanned<DeValue<'i>>,
+) -> Option<&'t DeTable<'i>> {
+    match entry.get_ref() {
+        DeValue::Table(table) => Some(table),
+        other => {
+            let found = type_name(other);
+            let message = format!("image `{key}` must be a table, found {found}");
+            p.error(entry.span(), message);
+            None
+        }
+    }
+}
+
+/// An entry being read: its table, its span (for what is missing) and how messages name it.
+pub(super) struct EntryReader<'t, 'i> {
+    pub(super) t: TableReader<'t, 'i>,
+    pub(super) span: Span,
+    pub(super) what: String,
+}
+
+impl<'t, 'i> EntryReader<'t, 'i> {
+    fn new(table: &'t DeTable<'i>, span: Span, key: &str) -> Self {
+        let what = format!("image `{key}`");
+        EntryReader {
+            t: TableReader::new(table, what.clone()),
+            span,
+            what,
+        }
+    }
+
+    fn version(&mut self, p: &mut Problems) -> Option<semver::Version> {
+        let what = &self.what;
+        let Some((text, span)) = self.t.string(p, "version") else {
+            if !self.t.contains("version") {
+                p.error_help(
+                    self.span.clone(),
+                    format!("{what} has no `version`"),
+                    "add `version = \"1.0.0\"`",
+                );
+            }
+            return None;
+        };
+        match semver::Version::parse(text.trim()) {
+            Ok(v) if !v.build.is_empty() => {
+                p.error_help(
+                    span,
+                    format!(
+                        "version `{text}` of {what} has build metadata (`+{}`)",
+                        v.build
+                    ),
+                    "a tag cannot hold `+`; drop the build metadata",
+                );
+                None
+            }
+            Ok(v) => Some(v),
+            Err(e) => {
+                p.error_help(
+                    span,
+                    format!("invalid version `{text}` of {what}: {e}"),
+                    "write a semantic version like `1.4.0` or `2.0.0-rc.1`",
+                );
+                None
+            }
+        }
+    }
+
+    /// A single-line string.
+    fn text(&mut self, p: &mut Problems, key: &'static str) -> Option<String> {
+        self.t.string(p, key).map(|(text, _)| text)
+    }
+
+    fn duration(&mut self, p: &mut Problems, key: &'static str) -> Option<Duration> {
+        read_duration(p, &mut self.t, key, &self.what)
+    }
+
+    /// `vars`, as template values.
+    fn vars(&mut self, p: &mut Problems) -> Map<String, serde_json::Value> {
+        let vars = self.t.table(p, "vars");
+        vars.and_then(|(vars, _)| table_to_json(p, vars, "vars", &self.what))
+            .unwrap_or_default()
+    }
+
+    fn build_args(&mut self, p: &mut Problems) -> BTreeMap<String, String> {
+        let args = self.t.table(p, "build_args");
+        args.map(|(table, _)| read_build_args(p, table, &self.what))
+            .unwrap_or_default()
+    }
+
+    fn labels(&mut self, p: &mut Problems) -> BTreeMap<String, String> {
+        let labels = self.t.table(p, "labels");
+        labels
+            .map(|(table, _)| read_labels(p, table, &self.what))
+            .unwrap_or_default()
+    }
+
+    /// `lint_ignore`: rule ids, as written.
+    fn lint_ignore(&mut self, p: &mut Problems) -> Vec<String> {
+        let ids = self.t.strings(p, "lint_ignore").unwrap_or_default();
+        ids.into_iter().map(|(id, _)| id).collect()
+    }
+
+    /// `kind`: one lower-case word; by default `base` for a base, else `image`.
+    fn kind(&mut self, p: &mut Problems, origin: Option<&Origin>) -> String {
+        match self.t.string(p, "kind") {
+            Some((kind, _)) if is_word(&kind) => kind,
+            Some((kind, span)) => {
+                p.error_help(
+                    span,
+                    format!("invalid `kind` `{kind}` of {}", self.what),
+                    "a kind is one lower-case word, e.g. base, runtime, webserver, combo, app",
+                );
+                String::new()
+            }
+            None => match origin {
+                Some(Origin::Base { .. }) => "base".to_string(),
+                _ => "image".to_string(),
+            },
+        }
+    }
+
+    /// `context`, inside the repository; `<images>/<name>` by default.
+    fn context(
+        &mut self,
+        p: &mut Problems,
+        catalog: &Catalog,
+        key: &str,
+    ) -> (String, Option<Span>) {
+        match self.t.string(p, "context") {
+            Some((ctx, span)) => match relative_path(&ctx) {
+                Ok(c) => (c, Some(span)),
+                Err(e) => {
+                    p.error(span.clone(), format!("`context` of {}: {e}", self.what));
+                    (String::new(), Some(span))
+                }
+            },
+            None if catalog.images_dir.is_empty() => (key.to_string(), None),
+            None => (format!("{}/{key}", catalog.images_dir), None),
+        }
+    }
+}
+
+fn is_word(word: &str) -> bool {
+    let mut chars = word.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_'))
+}

@@ -1,0 +1,206 @@
+//! The rules that need only the Dockerfile: pinned `FROM`s in every stage (H101), the `RUN`
+//! rules of `packages`, `ENTRYPOINT`/`CMD` in exec form (H110), `COPY` rather than `ADD` for
+//! local files (H111) and secret-looking `ENV`/`ARG` names (H112).
+
+use std::collections::HashMap;
+
+use super::dockerfile::{Dockerfile, Instruction, Stage};
+use super::packages::check_run;
+use super::shell::{Word, commands};
+use super::{Hit, hit};
+use crate::reference::Reference;
+
+/// Rules that need only the file.
+pub fn check_file(df: &Dockerfile) -> Vec<Hit> {
+    let mut hits = Vec::new();
+    let global_args = global_args(df);
+    for (index, stage) in df.stages.iter().enumerate() {
+        check_from(df, index, stage, &global_args, &mut hits);
+    }
+    let mut pip_no_cache: HashMap<Option<usize>, bool> = HashMap::new();
+    for ins in &df.instructions {
+        match ins.keyword.as_str() {
+            "ENV" => {
+                for (name, value, _) in env_pairs(ins) {
+                    if name == "PIP_NO_CACHE_DIR" {
+                        let off = matches!(
+                            value.to_ascii_lowercase().as_str(),
+                            "0" | "false" | "off" | "no"
+                        );
+                        pip_no_cache.insert(ins.stage, !off);
+                    }
+                }
+                check_secrets(ins, &mut hits);
+            }
+            "ARG" => check_secrets(ins, &mut hits),
+            "RUN" if ins.exec.is_none() => check_run(
+                ins,
+                pip_no_cache.get(&ins.stage).copied().unwrap_or(false),
+                &mut hits,
+            ),
+            "ENTRYPOINT" | "CMD" if ins.exec.is_none() && !ins.args.is_empty() => hits.push(hit(
+                "H110",
+                ins.line,
+                format!(
+                    "{} in shell form does not receive signals: use the exec form [\"…\"]",
+                    ins.keyword
+                ),
+            )),
+            "ADD" => check_add(ins, &mut hits),
+            _ => {}
+        }
+    }
+    hits
+}
+
+/// ARG defaults before the first FROM: they resolve `FROM ${X}`.
+fn global_args(df: &Dockerfile) -> HashMap<String, String> {
+    let mut args = HashMap::new();
+    for ins in df
+        .instructions
+        .iter()
+        .filter(|i| i.stage.is_none() && i.keyword == "ARG")
+    {
+        if let Some((k, v)) = ins.args.split_once('=') {
+            args.insert(k.trim().to_string(), v.trim().trim_matches('"').to_string());
+        }
+    }
+    args
+}
+
+fn is_hier_ref(image: &str) -> bool {
+    image.contains("HIER_PARENT") || image.contains("HIER_USES_")
+}
+
+/// H101: a stage's `FROM` names a tag or a digest (not needed for hier's own references,
+/// `scratch` and earlier stages).
+fn check_from(
+    df: &Dockerfile,
+    index: usize,
+    stage: &Stage,
+    global_args: &HashMap<String, String>,
+    hits: &mut Vec<Hit>,
+) {
+    let image = stage.image.as_str();
+    let earlier = df.stages[..index].iter().any(|s| {
+        s.name
+            .as_deref()
+            .is_some_and(|n| n.eq_ignore_ascii_case(image))
+    });
+    if earlier || image.eq_ignore_ascii_case("scratch") || is_hier_ref(image) {
+        return;
+    }
+    let resolved = if image.contains('$') {
+        let var = image
+            .trim_start_matches('$')
+            .trim_start_matches('{')
+            .trim_end_matches('}');
+        match global_args.get(var) {
+            Some(v) if !v.contains('$') => v.clone(),
+            _ => return,
+        }
+    } else {
+        image.to_string()
+    };
+    let Ok(reference) = Reference::parse(&resolved) else {
+        return;
+    };
+    if reference.digest.is_some() {
+        return;
+    }
+    match reference.tag.as_deref() {
+        None => hits.push(hit(
+            "H101",
+            stage.line,
+            format!("`FROM {image}` has no tag: pin a version or a digest"),
+        )),
+        Some("latest") => hits.push(hit(
+            "H101",
+            stage.line,
+            format!("`FROM {image}` uses `latest`: pin a version or a digest"),
+        )),
+        _ => {}
+    }
+}
+
+/// H111: `ADD` of local files (URLs and archives that ADD unpacks are its job).
+fn check_add(ins: &Instruction, hits: &mut Vec<Hit>) {
+    let items: Vec<String> = match &ins.exec {
+        Some(items) => items.clone(),
+        None => commands(&ins.args)
+            .into_iter()
+            .flatten()
+            .map(|w| w.text)
+            .filter(|w| !w.starts_with("--"))
+            .collect(),
+    };
+    if items.len() < 2 {
+        return;
+    }
+    let archive = [
+        ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".tar.zst",
+    ];
+    let local = items[..items.len() - 1].iter().any(|s| {
+        let remote = s.starts_with("http://")
+            || s.starts_with("https://")
+            || s.starts_with("git@")
+            || s.starts_with("git://");
+        !remote && !archive.iter().any(|a| s.ends_with(a))
+    });
+    if local {
+        hits.push(hit("H111", ins.line, "ADD of local files: use COPY"));
+    }
+}
+
+/// (name, value, offset) of an ENV or ARG instruction.
+fn env_pairs(ins: &Instruction) -> Vec<(String, String, usize)> {
+    let words: Vec<Word> = commands(&ins.args).into_iter().flatten().collect();
+    let Some(first) = words.first() else {
+        return Vec::new();
+    };
+    if ins.keyword == "ENV" && !first.text.contains('=') {
+        // Legacy form: `ENV NAME value…`.
+        let value = words[1..]
+            .iter()
+            .map(|w| w.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        return vec![(first.text.clone(), value, first.offset)];
+    }
+    words
+        .iter()
+        .map(|w| match w.text.split_once('=') {
+            Some((k, v)) => (k.to_string(), v.to_string(), w.offset),
+            None => (w.text.clone(), String::new(), w.offset),
+        })
+        .collect()
+}
+
+/// H112: names that look like secrets (but not GPG keys and key ids, nor hier's own).
+fn check_secrets(ins: &Instruction, hits: &mut Vec<Hit>) {
+    for (name, _, offset) in env_pairs(ins) {
+        let upper = name.to_ascii_uppercase();
+        if upper.starts_with("HIER_") {
+            continue;
+        }
+        let exempt = upper == "GPG_KEY"
+            || upper == "GPG_KEYS"
+            || upper.ends_with("_GPG_KEY")
+            || upper.ends_with("_GPG_KEYS")
+            || upper.ends_with("_KEY_ID");
+        let secret = ["_PASSWORD", "_PASSWD", "_TOKEN", "_SECRET", "_KEY"]
+            .iter()
+            .any(|s| upper.ends_with(s))
+            || matches!(upper.as_str(), "PASSWORD" | "TOKEN" | "SECRET");
+        if secret && !exempt {
+            hits.push(hit(
+                "H112",
+                ins.line_at(offset),
+                format!(
+                    "{} `{name}` looks like a secret: it stays readable in the image",
+                    ins.keyword
+                ),
+            ));
+        }
+    }
+}

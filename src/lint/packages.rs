@@ -1,0 +1,207 @@
+//! The package-manager rules of a shell-form `RUN` (H102–H107): apt lists updated, installed
+//! and removed in the same `RUN` with `--no-install-recommends`, `apk add --no-cache`,
+//! `pip install --no-cache-dir`, and multi-line package lists sorted and without duplicates.
+
+use std::collections::{BTreeSet, HashMap};
+
+use super::dockerfile::Instruction;
+use super::rules::Severity;
+use super::shell::{Word, commands, packages, program, subcommand};
+use super::{Hit, hit};
+
+const APT_VALUE_OPTIONS: &[&str] = &[
+    "-o",
+    "-t",
+    "-c",
+    "--option",
+    "--target-release",
+    "--config-file",
+];
+const APK_VALUE_OPTIONS: &[&str] = &["-X", "--repository", "-t", "--virtual", "-p", "--root"];
+const PIP_VALUE_OPTIONS: &[&str] = &[
+    "-r",
+    "--requirement",
+    "-c",
+    "--constraint",
+    "-i",
+    "--index-url",
+    "--extra-index-url",
+    "-f",
+    "--find-links",
+    "-t",
+    "--target",
+    "--prefix",
+    "--root",
+    "-e",
+    "--editable",
+    "--platform",
+    "--python-version",
+    "--implementation",
+    "--abi",
+    "--src",
+    "--progress-bar",
+];
+
+/// What the commands of one `RUN` do with apt's lists.
+#[derive(Default)]
+struct AptLists {
+    updates: bool,
+    installs: bool,
+    removes: bool,
+}
+
+/// Checks a shell-form `RUN`; `pip_env` says `PIP_NO_CACHE_DIR` is on in its stage.
+pub fn check_run(ins: &Instruction, pip_env: bool, hits: &mut Vec<Hit>) {
+    let mut lists = AptLists::default();
+    for words in &commands(&ins.args) {
+        let Some((prog, args)) = program(words) else {
+            continue;
+        };
+        let line = ins.line_at(words[0].offset);
+        match prog {
+            "apt-get" | "apt" => apt(ins, prog, args, line, &mut lists, hits),
+            "rm" => {
+                if args.iter().any(|w| w.text.contains("/var/lib/apt/lists")) {
+                    lists.removes = true;
+                }
+            }
+            "apk" => apk(ins, args, line, hits),
+            p => pip(ins, p, args, line, pip_env, hits),
+        }
+    }
+    if lists.updates && !lists.installs {
+        hits.push(hit(
+            "H102",
+            ins.line,
+            "`apt-get update` in a RUN that installs nothing: update and install in the same RUN",
+        ));
+    }
+    if lists.updates && lists.installs && !lists.removes {
+        hits.push(hit(
+            "H104",
+            ins.line,
+            "this RUN fetches apt lists and leaves them in the layer: end it with `rm -rf /var/lib/apt/lists/*`",
+        ));
+    }
+}
+
+fn apt(
+    ins: &Instruction,
+    prog: &str,
+    args: &[Word],
+    line: usize,
+    lists: &mut AptLists,
+    hits: &mut Vec<Hit>,
+) {
+    let Some((at, sub)) = subcommand(args, APT_VALUE_OPTIONS) else {
+        return;
+    };
+    match sub {
+        "update" => lists.updates = true,
+        "install" | "upgrade" | "dist-upgrade" | "full-upgrade" => {
+            lists.installs = true;
+            if sub == "install" {
+                if !without_recommends(args) {
+                    hits.push(hit(
+                        "H103",
+                        line,
+                        format!("`{prog} install` without `--no-install-recommends`"),
+                    ));
+                }
+                let names = packages(&args[at + 1..], APT_VALUE_OPTIONS);
+                check_list(ins, &names, "apt", hits);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `--no-install-recommends`, or `-o APT::Install-Recommends=false`.
+fn without_recommends(args: &[Word]) -> bool {
+    args.iter().enumerate().any(|(i, w)| {
+        w.text == "--no-install-recommends"
+            || ((w.text == "-o" || w.text == "--option")
+                && args.get(i + 1).is_some_and(|v| {
+                    let v = v.text.to_ascii_lowercase();
+                    v.starts_with("apt::install-recommends=")
+                        && (v.ends_with("=false") || v.ends_with("=0"))
+                }))
+    })
+}
+
+fn apk(ins: &Instruction, args: &[Word], line: usize, hits: &mut Vec<Hit>) {
+    if let Some((at, "add")) = subcommand(args, APK_VALUE_OPTIONS) {
+        if !args.iter().any(|w| w.text == "--no-cache") {
+            hits.push(hit("H105", line, "`apk add` without `--no-cache`"));
+        }
+        let names = packages(&args[at + 1..], APK_VALUE_OPTIONS);
+        check_list(ins, &names, "apk", hits);
+    }
+}
+
+/// `pip…` or `python… -m pip`.
+fn pip(
+    ins: &Instruction,
+    prog: &str,
+    args: &[Word],
+    line: usize,
+    pip_env: bool,
+    hits: &mut Vec<Hit>,
+) {
+    let pip_args = if prog.starts_with("pip") {
+        Some(args)
+    } else if prog.starts_with("python") {
+        match args {
+            [m, pip, rest @ ..] if m.text == "-m" && pip.text == "pip" => Some(rest),
+            _ => None,
+        }
+    } else {
+        None
+    };
+    if let Some(args) = pip_args
+        && let Some((at, "install")) = subcommand(args, PIP_VALUE_OPTIONS)
+    {
+        if !pip_env && !args.iter().any(|w| w.text == "--no-cache-dir") {
+            hits.push(hit("H106", line, "`pip install` without `--no-cache-dir`"));
+        }
+        let names = packages(&args[at + 1..], PIP_VALUE_OPTIONS);
+        check_list(ins, &names, "pip", hits);
+    }
+}
+
+/// Checks a package list written over several lines: sorted, no duplicates.
+fn check_list(ins: &Instruction, names: &[&Word], tool: &str, hits: &mut Vec<Hit>) {
+    let lines: BTreeSet<usize> = names.iter().map(|w| ins.line_at(w.offset)).collect();
+    if lines.len() < 2 {
+        return;
+    }
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for w in names {
+        let line = ins.line_at(w.offset);
+        if let Some(first) = seen.insert(w.text.as_str(), line) {
+            let mut h = hit(
+                "H107",
+                line,
+                format!(
+                    "`{}` is listed twice in this {tool} list (first on line {first})",
+                    w.text
+                ),
+            );
+            h.severity = Severity::Error;
+            hits.push(h);
+        }
+    }
+    for pair in names.windows(2) {
+        if pair[1].text < pair[0].text {
+            hits.push(hit(
+                "H107",
+                ins.line_at(pair[1].offset),
+                format!(
+                    "this {tool} list is not sorted: `{}` comes after `{}`",
+                    pair[1].text, pair[0].text
+                ),
+            ));
+            break;
+        }
+    }
+}

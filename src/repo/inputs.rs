@@ -1,0 +1,135 @@
+//! The inputs of every image, read from the repository: each Dockerfile (the stable rendering
+//! or the hand-written file) and each build context as the engine would receive it.
+
+use std::collections::BTreeMap;
+use std::fs;
+
+use rayon::prelude::*;
+
+use super::Repository;
+use crate::catalog::{Image, Recipe};
+use crate::context::{self, ContextError, FileDigests};
+use crate::diagnostic::Diagnostic;
+use crate::dockerfile::StableRefs;
+use crate::error::Error;
+use crate::inputs::{self, Inputs};
+use crate::name::ImageName;
+use crate::source::{SourceFile, display_path};
+
+impl Repository {
+    /// The Dockerfile text an image's inputs are computed from: its stable rendering, or its
+    /// hand-written file.
+    pub fn dockerfile_bytes(
+        &self,
+        image: &Image,
+        rendered: &BTreeMap<ImageName, String>,
+    ) -> Result<Vec<u8>, Diagnostic> {
+        match &image.recipe {
+            Recipe::Template { .. } => Ok(rendered
+                .get(&image.name)
+                .map(|s| s.as_bytes().to_vec())
+                .unwrap_or_default()),
+            Recipe::Dockerfile { path, .. } => fs::read(self.root.join(path)).map_err(|e| {
+                Diagnostic::error(format!(
+                    "cannot read the Dockerfile of image `{}`: {e}",
+                    image.name
+                ))
+                .at_file(self.display(path))
+            }),
+        }
+    }
+
+    /// Computes the inputs of every image (renderings, contexts, Dockerfiles), in parallel,
+    /// hashing each file once.
+    pub fn inputs(&self) -> Result<BTreeMap<ImageName, Inputs>, Error> {
+        self.inputs_of(&self.render_all(&StableRefs)?)
+    }
+
+    /// [`inputs`](Self::inputs), given the stable renderings (for a caller that needs them
+    /// too, so every template is rendered once).
+    pub fn inputs_of(
+        &self,
+        rendered: &BTreeMap<ImageName, String>,
+    ) -> Result<BTreeMap<ImageName, Inputs>, Error> {
+        let files = FileDigests::default();
+        let results: Vec<Result<(ImageName, Inputs), Diagnostic>> = self
+            .catalog
+            .images
+            .par_iter()
+            .map(|image| {
+                let bytes = self.dockerfile_bytes(image, rendered)?;
+                let context_digest = self.context_digest(image, &files)?;
+                let locked = self.lock.images.get(image.name.as_str());
+                Ok((
+                    image.name.clone(),
+                    inputs::compute(&self.catalog, image, &bytes, context_digest, locked),
+                ))
+            })
+            .collect();
+        let mut out = BTreeMap::new();
+        let mut problems = Vec::new();
+        for result in results {
+            match result {
+                Ok((name, inputs)) => {
+                    out.insert(name, inputs);
+                }
+                Err(d) => problems.push(d),
+            }
+        }
+        if problems.is_empty() {
+            Ok(out)
+        } else {
+            Err(Error::Input(problems))
+        }
+    }
+
+    fn context_digest(&self, image: &Image, files: &FileDigests) -> Result<String, Diagnostic> {
+        let root = self.root.join(&image.context);
+        let in_context = self.dockerfile_in_context(image);
+        let entries = context::walk(&root, in_context.as_deref())
+            .map_err(|e| self.context_problem(image, e))?;
+        let skip = match image.recipe {
+            Recipe::Template { .. } => in_context.as_deref(),
+            Recipe::Dockerfile { .. } => None,
+        };
+        inputs::context_digest(&root, &entries, files, skip).map_err(|e| {
+            Diagnostic::error(format!(
+                "cannot read the context of image `{}`: {e}",
+                image.name
+            ))
+            .at_file(self.display(&image.context))
+        })
+    }
+
+    fn context_problem(&self, image: &Image, error: ContextError) -> Diagnostic {
+        match error {
+            ContextError::Ignore {
+                path,
+                line,
+                message,
+            } => {
+                let text = fs::read_to_string(&path).unwrap_or_default();
+                let source = SourceFile::new(display_path(&path), text);
+                let start = source.line_text(line);
+                let mut location = source.locate(0..0);
+                location.line = line;
+                location.column = 1;
+                if let Some(s) = location.snippet.as_mut() {
+                    s.text = start.to_string();
+                    s.width = start.chars().count().max(1);
+                }
+                Diagnostic::error(format!(
+                    "invalid .dockerignore in the context of image `{}`: {message}",
+                    image.name
+                ))
+                .at(location)
+            }
+            ContextError::Io { path, error } => Diagnostic::error(format!(
+                "cannot read the context of image `{}`: {}: {error}",
+                image.name,
+                display_path(&path).display()
+            ))
+            .at_file(self.display(&image.context)),
+        }
+    }
+}
