@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::engine::{docker, docker_succeeds, pairs, remove_images, statuses};
-use common::{Repo, Run};
+use common::{Repo, Run, builder, builder_line};
 use serde_json::Value;
 
 const BASE: &str = "hier-test/busybox:1";
@@ -46,7 +46,8 @@ impl Hierarchy {
         require_engine();
         let prefix = format!("hier-test-{test}-{}", std::process::id());
         let catalog = format!(
-            "[catalog]\nname = \"t\"\nregistry = \"{prefix}\"\n\n[catalog.labels]\n\"org.example.test\" = \"{prefix}\"\n\n[catalog.vars]\nmark = \"one\"\n\n{images}"
+            "[catalog]\nname = \"t\"\nregistry = \"{prefix}\"\n{}\n[catalog.labels]\n\"org.example.test\" = \"{prefix}\"\n\n[catalog.vars]\nmark = \"one\"\n\n{images}",
+            builder_line()
         );
         let repo = Repo::with(&[
             ("catalog.toml", &catalog),
@@ -313,7 +314,11 @@ fn a_hierarchy_builds_in_order_on_exact_parents_with_tags_labels_and_lock() {
         .count();
     assert_eq!(reports, 1);
     let log = report["images"][0]["log"].as_str().unwrap();
-    assert!(h.repo.read(log).contains("Step 1/"), "{log}");
+    let step = match builder() {
+        "legacy" => "Step 2/3 : RUN echo base one > /etc/base",
+        _ => "[2/2] RUN echo base one > /etc/base",
+    };
+    assert!(h.repo.read(log).contains(step), "{log}");
 
     // Nothing changed: nothing planned, nothing built.
     let (again, report) = h.rebuild(&[]);
@@ -614,15 +619,22 @@ dockerfile = "images/ctx/Dockerfile"
         .as_str()
         .unwrap()
         .to_string();
-    // The docker CLI's legacy builder, same context and Dockerfile: every step from cache,
-    // and the same layers.
+    // The docker CLI (Debian's, which builds with BuildKit itself), same context and
+    // Dockerfile, same builder: every step from cache, and the same layers.
+    let cli_id = match builder() {
+        "legacy" => cli_build_legacy(&h, &parent),
+        _ => cli_build_buildkit(&h, &parent),
+    };
+    let layers = |r: &str| docker(&["image", "inspect", r, "--format", "{{json .RootFS.Layers}}"]);
+    assert_eq!(layers(&cli_id), layers(&id));
+    let _ = Command::new("docker").args(["rmi", &cli_id]).output();
+}
+
+/// `docker build` with the legacy builder; the image id. Its COPY step must come from hier's
+/// cache.
+fn cli_build_legacy(h: &Hierarchy, parent: &str) -> String {
     let out = Command::new("docker")
-        .args([
-            "build",
-            "--build-arg",
-            &format!("HIER_PARENT={parent}"),
-            ".",
-        ])
+        .args(["build", "--build-arg", &format!("HIER_PARENT={parent}"), "."])
         .current_dir(h.repo.path().join("images/ctx"))
         .env("DOCKER_BUILDKIT", "0")
         .output()
@@ -637,14 +649,42 @@ dockerfile = "images/ctx/Dockerfile"
         output.contains("COPY . /ctx/\n ---> Using cache"),
         "the COPY step comes from hier's cache: {output}"
     );
-    let cli_id = output
+    output
         .lines()
         .find_map(|l| l.strip_prefix("Successfully built "))
         .unwrap()
-        .to_string();
-    let layers = |r: &str| docker(&["image", "inspect", r, "--format", "{{json .RootFS.Layers}}"]);
-    assert_eq!(layers(&cli_id), layers(&id));
-    let _ = Command::new("docker").args(["rmi", &cli_id]).output();
+        .to_string()
+}
+
+/// `DOCKER_BUILDKIT=1 docker build` with Debian's docker client (BuildKit built in), on the
+/// pin hier's build named the parent by; the image id. Its COPY step must come from hier's
+/// cache.
+fn cli_build_buildkit(h: &Hierarchy, parent: &str) -> String {
+    let pin = format!(
+        "{}/ctx:from-sha256-{}",
+        h.prefix,
+        parent.trim_start_matches("sha256:")
+    );
+    let iid = h.repo.path().join("cli.iid");
+    let out = Command::new("/usr/bin/docker")
+        .args(["build", "--progress", "plain", "--iidfile"])
+        .arg(&iid)
+        .args(["--build-arg", &format!("HIER_PARENT={pin}"), "."])
+        .current_dir(h.repo.path().join("images/ctx"))
+        .env("DOCKER_BUILDKIT", "1")
+        .output()
+        .unwrap();
+    let output = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{output}");
+    let copy = output
+        .split("\n\n")
+        .find(|block| block.contains("] COPY . /ctx/"))
+        .unwrap_or_default();
+    assert!(
+        copy.contains("CACHED"),
+        "the COPY step comes from hier's cache: {output}"
+    );
+    std::fs::read_to_string(iid).unwrap().trim().to_string()
 }
 
 #[test]
@@ -652,17 +692,9 @@ fn a_recorded_parent_the_engine_lacks_is_an_error_naming_the_rebuild() {
     let h = three_levels("lacks");
     let (run, _) = h.rebuild(&[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    // Remove `app`, then `mid` (no child left, so it really goes).
+    // Remove `app`, then `mid` (no child left, so it really goes), with every tag.
     for image in ["app", "mid"] {
-        let tags: Vec<String> = h.entry(image)["tags"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|t| h.reference(image, t.as_str().unwrap()))
-            .collect();
-        let mut args = vec!["rmi", "-f"];
-        args.extend(tags.iter().map(String::as_str));
-        docker(&args);
+        docker(&["rmi", "-f", h.entry(image)["image_id"].as_str().unwrap()]);
     }
     h.repo.write("images/app/app.txt", "changed\n");
     let before = h.repo.read("hier.lock");

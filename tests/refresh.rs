@@ -219,7 +219,7 @@ fn setup(test: &str) -> Setup {
         r#"[catalog]
 name = "acme"
 registry = "{REGISTRY}/{prefix}"
-
+{builder}
 [catalog.vars]
 source = "{source}"
 
@@ -243,7 +243,8 @@ owner = "billing-team"
 template = "app.hbs"
 test = ["test ! -f /etc/hier-fail"]
 "#,
-        source = apt.source()
+        source = apt.source(),
+        builder = common::builder_line()
     );
     let repo = Repo::with(&[
         ("catalog.toml", &catalog),

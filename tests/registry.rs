@@ -41,7 +41,7 @@ fn setup(test: &str, registry: &str) -> Setup {
 name = "t"
 registry = "{registry}/{prefix}"
 mirrors = ["{MIRROR}/{prefix}"]
-
+{builder}
 [catalog.labels]
 "org.example.test" = "{prefix}"
 
@@ -60,7 +60,8 @@ template = "t.hbs"
 parent = "child"
 version = "3.1.0"
 template = "t.hbs"
-"#
+"#,
+        builder = common::builder_line()
     );
     let repo = Repo::with(&[
         ("catalog.toml", &catalog),

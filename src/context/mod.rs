@@ -5,7 +5,7 @@ pub mod archive;
 pub mod ignore;
 mod walk;
 
-pub use walk::{Entry, EntryKind, FileDigests, walk};
+pub use walk::{Entry, EntryKind, FileDigests, walk, walk_for_buildkit};
 
 /// A context problem: which file, and what went wrong.
 #[derive(Debug)]

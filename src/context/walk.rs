@@ -47,10 +47,24 @@ impl Entry {
     }
 }
 
-/// Lists the entries of the context at `root`. `dockerfile` is the Dockerfile's path inside
-/// the context (kept even if `.dockerignore` excludes it, as the docker CLI does). A context
-/// folder that does not exist is an empty context.
+/// Lists the entries of the context at `root` as the docker CLI sends them to the legacy
+/// builder. `dockerfile` is the Dockerfile's path inside the context: it and `.dockerignore`
+/// are kept even if `.dockerignore` excludes them (the engine drops them after reading). A
+/// context folder that does not exist is an empty context.
 pub fn walk(root: &Path, dockerfile: Option<&str>) -> Result<Vec<Entry>, ContextError> {
+    walk_with(root, Some(dockerfile))
+}
+
+/// Lists the entries of the context at `root` as the docker CLI offers them to BuildKit:
+/// `.dockerignore` applied as written, with no exception for the build files (BuildKit reads
+/// the Dockerfile apart).
+pub fn walk_for_buildkit(root: &Path) -> Result<Vec<Entry>, ContextError> {
+    walk_with(root, None)
+}
+
+/// `keep`: the build files to keep (`Some`, with the Dockerfile's path if it is in the
+/// context), or none.
+fn walk_with(root: &Path, keep: Option<Option<&str>>) -> Result<Vec<Entry>, ContextError> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |error| ContextError::Io { path, error }
@@ -72,7 +86,7 @@ pub fn walk(root: &Path, dockerfile: Option<&str>) -> Result<Vec<Entry>, Context
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
         Err(e) => return Err(io(&ignore_path)(e)),
     };
-    let patterns = compiled(&bytes, dockerfile).map_err(|e| ContextError::Ignore {
+    let patterns = compiled(&bytes, keep).map_err(|e| ContextError::Ignore {
         path: ignore_path.clone(),
         line: e.line,
         message: e.message,
@@ -87,11 +101,11 @@ pub fn walk(root: &Path, dockerfile: Option<&str>) -> Result<Vec<Entry>, Context
 /// every context, and compiled patterns are shared between threads.
 fn compiled(
     bytes: &[u8],
-    dockerfile: Option<&str>,
+    keep: Option<Option<&str>>,
 ) -> Result<Arc<Patterns>, super::ignore::IgnoreError> {
-    type Cache = HashMap<(Vec<u8>, Option<String>), Arc<Patterns>>;
+    type Cache = HashMap<(Vec<u8>, Option<Option<String>>), Arc<Patterns>>;
     static CACHE: Mutex<Option<Cache>> = Mutex::new(None);
-    let key = (bytes.to_vec(), dockerfile.map(str::to_string));
+    let key = (bytes.to_vec(), keep.map(|d| d.map(str::to_string)));
     if let Some(p) = CACHE
         .lock()
         .unwrap_or_else(|e| e.into_inner())
@@ -102,7 +116,9 @@ fn compiled(
     }
     let text = String::from_utf8_lossy(bytes);
     let mut patterns = Patterns::new(&read_lines(&text))?;
-    patterns.keep_build_files(dockerfile);
+    if let Some(dockerfile) = keep {
+        patterns.keep_build_files(dockerfile);
+    }
     let patterns = Arc::new(patterns);
     CACHE
         .lock()
@@ -287,6 +303,20 @@ mod tests {
                 "link -> a.txt",
                 "skip/keep/me"
             ]
+        );
+    }
+
+    #[test]
+    fn buildkit_gets_no_exception_for_the_build_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::write(root.join("Dockerfile"), "FROM x").unwrap();
+        fs::write(root.join("app.txt"), "x").unwrap();
+        fs::write(root.join(".dockerignore"), "Dockerfile\n.dockerignore\n").unwrap();
+        assert_eq!(paths(&walk_for_buildkit(root).unwrap()), ["app.txt"]);
+        assert_eq!(
+            paths(&walk(root, Some("Dockerfile")).unwrap()),
+            [".dockerignore", "Dockerfile", "app.txt"]
         );
     }
 

@@ -12,8 +12,8 @@ use async_trait::async_trait;
 use futures_util::StreamExt;
 
 use super::{
-    BuildFailure, BuildRequest, ContainerRun, ContextStream, Engine, EngineError, ImageFacts,
-    Progress, ProgressFn, TestOutcome,
+    BuildContext, BuildFailure, BuildRequest, ContainerRun, ContextStream, Engine, EngineError,
+    ImageFacts, Progress, ProgressFn, TestOutcome,
 };
 
 /// A call the fake received.
@@ -174,6 +174,14 @@ impl Fake {
     }
 }
 
+/// The build's Dockerfile, however the context comes.
+async fn dockerfile(context: BuildContext, path: &str) -> Result<String, String> {
+    match context {
+        BuildContext::Tar(tar) => read_from_tar(tar, path).await,
+        BuildContext::Files(tree) => Ok(String::from_utf8_lossy(tree.dockerfile()).into_owned()),
+    }
+}
+
 /// The file at `path` in a tar stream.
 async fn read_from_tar(mut context: ContextStream, path: &str) -> Result<String, String> {
     let mut bytes = Vec::new();
@@ -201,10 +209,10 @@ impl Engine for Fake {
     async fn build(
         &self,
         request: &BuildRequest,
-        context: ContextStream,
+        context: BuildContext,
         progress: ProgressFn<'_>,
     ) -> Result<String, BuildFailure> {
-        let dockerfile = read_from_tar(context, &request.dockerfile)
+        let dockerfile = dockerfile(context, &request.dockerfile)
             .await
             .map_err(|e| BuildFailure::Engine(EngineError::Failed(e)))?;
         self.record(Call::Build {

@@ -14,6 +14,8 @@ pub mod retry;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -21,18 +23,38 @@ use bytes::Bytes;
 use futures_util::stream::BoxStream;
 
 pub use crate::catalog::Builder;
+use crate::context::Entry;
 pub use docker::{Docker, endpoint, redact_userinfo};
 pub use error::{BuildFailure, EngineError};
 
 /// A build context as it streams to the engine: tar bytes, or the error that stopped it.
 pub type ContextStream = BoxStream<'static, std::io::Result<Bytes>>;
 
+/// A build's context, as its builder reads it.
+pub enum BuildContext {
+    /// One tar stream, the Dockerfile inside (the legacy builder).
+    Tar(ContextStream),
+    /// Files the engine asks for one by one, and the Dockerfile apart (BuildKit, which then
+    /// transfers only what it does not have yet).
+    Files(Arc<dyn FileTree>),
+}
+
+/// A context offered file by file.
+pub trait FileTree: Send + Sync {
+    /// The entries, in the order a walk of the folder gives them (names sorted byte-wise).
+    fn entries(&self) -> &[Entry];
+    /// Where the entry at `path` is on disk.
+    fn locate(&self, path: &str) -> PathBuf;
+    /// The build's Dockerfile.
+    fn dockerfile(&self) -> &[u8];
+}
+
 /// What to build (the context comes as a stream beside it).
 #[derive(Debug, Clone)]
 pub struct BuildRequest {
     /// The catalog image this builds (for messages).
     pub image: String,
-    /// The Dockerfile's path inside the context.
+    /// The Dockerfile's path inside the context (a tar context), or its name (files).
     pub dockerfile: String,
     pub build_args: HashMap<String, String>,
     pub no_cache: bool,
@@ -148,12 +170,12 @@ pub trait Engine: Send + Sync {
         Ok(())
     }
 
-    /// Builds an image from a context stream; returns its id. `progress` gets the current
-    /// step and each line of output.
+    /// Builds an image; returns its id. `progress` gets the current step and each line of
+    /// output.
     async fn build(
         &self,
         request: &BuildRequest,
-        context: ContextStream,
+        context: BuildContext,
         progress: ProgressFn<'_>,
     ) -> Result<String, BuildFailure>;
 

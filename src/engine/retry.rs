@@ -9,7 +9,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use super::{
-    BuildFailure, BuildRequest, ContainerRun, ContextStream, Engine, EngineError, ImageFacts,
+    BuildFailure, BuildRequest, BuildContext, ContainerRun, Engine, EngineError, ImageFacts,
     ProgressFn, TestOutcome,
 };
 
@@ -84,7 +84,7 @@ impl<E: Engine> Engine for Retrying<E> {
     async fn build(
         &self,
         request: &BuildRequest,
-        context: ContextStream,
+        context: BuildContext,
         progress: ProgressFn<'_>,
     ) -> Result<String, BuildFailure> {
         self.inner.build(request, context, progress).await

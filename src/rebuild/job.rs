@@ -205,7 +205,9 @@ async fn build(
     let mut attempt = 0;
     loop {
         let mut answered = false;
-        let (context, upload) = upload::open(&job.context);
+        let (context, upload) = upload::open(&job.context, job.request.builder)
+            .await
+            .map_err(Failure::Context)?;
         let mut progress = |p: Progress<'_>| {
             answered = true;
             match p {

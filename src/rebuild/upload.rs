@@ -1,18 +1,22 @@
-//! A build's context on its way to the engine: a blocking thread walks the context (with
-//! `.dockerignore`) and writes the tar into a bounded channel — at most 8 chunks of 256 KiB in
-//! memory, whatever the context's size — while the engine reads it. Each file is re-hashed as it
-//! streams; a context that no longer matches the plan fails the upload (and so the build)
-//! rather than building something else.
+//! A build's context on its way to the engine, as its builder reads it. For the legacy builder
+//! a blocking thread walks the context (with `.dockerignore`) and writes the tar into a bounded
+//! channel — at most 8 chunks of 256 KiB in memory, whatever the context's size — while the
+//! engine reads it, re-hashing each file as it streams. For BuildKit the engine asks for the
+//! files it lacks one by one, and a blocking thread re-hashes the context beside the build.
+//! Either way a context that no longer matches the plan fails the image rather than building
+//! something else.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use crate::catalog::Builder;
 use crate::context::archive::{Archive, ChunkWriter};
-use crate::context::{self, Entry};
-use crate::engine::ContextStream;
+use crate::context::{self, Entry, FileDigests};
+use crate::engine::{BuildContext, FileTree};
 use crate::inputs;
 
 /// What to send.
@@ -30,9 +34,20 @@ pub struct ContextSpec {
     pub planned: String,
 }
 
-/// Starts streaming the context. The handle ends with what went wrong, if the context could not
-/// be sent as planned.
-pub fn open(spec: &ContextSpec) -> (ContextStream, JoinHandle<Result<(), String>>) {
+/// The context of one build, for `builder`, and the check that it is what was planned (the
+/// handle ends with what went wrong, if it is not).
+pub async fn open(
+    spec: &ContextSpec,
+    builder: Builder,
+) -> Result<(BuildContext, JoinHandle<Result<(), String>>), String> {
+    match builder {
+        Builder::Legacy => Ok(tar(spec)),
+        Builder::BuildKit => files(spec).await,
+    }
+}
+
+/// The context as one tar stream, written by a blocking thread that also checks it.
+fn tar(spec: &ContextSpec) -> (BuildContext, JoinHandle<Result<(), String>>) {
     let (tx, mut rx) = mpsc::channel::<std::io::Result<Bytes>>(8);
     let spec = spec.clone();
     let writer = tokio::task::spawn_blocking(move || {
@@ -44,7 +59,61 @@ pub fn open(spec: &ContextSpec) -> (ContextStream, JoinHandle<Result<(), String>
         result
     });
     let stream = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
-    (Box::pin(stream), writer)
+    (BuildContext::Tar(Box::pin(stream)), writer)
+}
+
+/// The context file by file, as BuildKit reads it, checked beside the build.
+async fn files(spec: &ContextSpec) -> Result<(BuildContext, JoinHandle<Result<(), String>>), String> {
+    let root = spec.root.clone();
+    let entries = tokio::task::spawn_blocking(move || context::walk_for_buildkit(&root))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("cannot read the context: {e}"))?;
+    let tree = LocalFiles {
+        root: spec.root.clone(),
+        entries,
+        dockerfile: spec.dockerfile.clone(),
+    };
+    let spec = spec.clone();
+    let check = tokio::task::spawn_blocking(move || verify(&spec));
+    Ok((BuildContext::Files(Arc::new(tree)), check))
+}
+
+/// Whether the context's files are still the ones planned (walked and hashed as the plan did).
+fn verify(spec: &ContextSpec) -> Result<(), String> {
+    let entries = context::walk(&spec.root, spec.dockerfile_in_context.as_deref())
+        .map_err(|e| format!("cannot read the context: {e}"))?;
+    let files = FileDigests::default();
+    let digest = inputs::context_digest(&spec.root, &entries, &files, spec.skip.as_deref())
+        .map_err(|e| format!("cannot read the context: {e}"))?;
+    if digest == spec.planned {
+        Ok(())
+    } else {
+        Err(CHANGED.to_string())
+    }
+}
+
+const CHANGED: &str = "the context changed since the plan was made; run again";
+
+/// A context folder offered file by file.
+struct LocalFiles {
+    root: PathBuf,
+    entries: Vec<Entry>,
+    dockerfile: Vec<u8>,
+}
+
+impl FileTree for LocalFiles {
+    fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    fn locate(&self, path: &str) -> PathBuf {
+        self.root.join(path)
+    }
+
+    fn dockerfile(&self) -> &[u8] {
+        &self.dockerfile
+    }
 }
 
 fn write(spec: &ContextSpec, tx: &mpsc::Sender<std::io::Result<Bytes>>) -> Result<(), String> {
@@ -73,6 +142,6 @@ fn write(spec: &ContextSpec, tx: &mpsc::Sender<std::io::Result<Bytes>>) -> Resul
     if sent == spec.planned {
         Ok(())
     } else {
-        Err("the context changed since the plan was made; run again".to_string())
+        Err(CHANGED.to_string())
     }
 }

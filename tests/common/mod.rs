@@ -10,6 +10,20 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// The builder the engine tests build with: the classic builder when `HIER_TEST_BUILDER=legacy`,
+/// BuildKit otherwise. `scripts/test` runs the engine, registry and refresh tests under both.
+pub fn builder() -> &'static str {
+    match std::env::var("HIER_TEST_BUILDER").as_deref() {
+        Ok("legacy") => "legacy",
+        _ => "buildkit",
+    }
+}
+
+/// The `[catalog]` line that selects [`builder`].
+pub fn builder_line() -> String {
+    format!("builder = \"{}\"\n", builder())
+}
+
 /// A temporary hierarchy repository.
 pub struct Repo {
     pub dir: tempfile::TempDir,

@@ -1,19 +1,25 @@
-//! Builds: the context streamed as the request's body, built by the legacy builder
-//! (`version=1`) or by the engine's BuildKit (`version=2` with a session), and the engine's
-//! answer read into progress (the current step, log lines), the image id, and a failure that
-//! names the failing step. A build with secrets runs on hier's own session (`session`), which
-//! serves them; bollard's BuildKit path opens a session that cannot, so such a build is sent as
-//! a plain request that a request modifier turns into a BuildKit one on hier's session.
+//! Builds: the legacy builder (`version=1`) reads the context as one tar stream, the
+//! Dockerfile inside; BuildKit (`version=2`) builds on a session of hier's own that serves the
+//! context file by file, the Dockerfile apart and the image's secrets — the way the docker CLI
+//! builds with BuildKit, so `.dockerignore` means the same, the build's Dockerfile never lands
+//! in a `COPY .`, and BuildKit transfers only what changed. bollard's BuildKit path opens a
+//! session that can serve none of that, so the request is sent as a plain one that a request
+//! modifier turns into a BuildKit build on hier's session. The engine's answer is read into
+//! progress (the current step, log lines), the image id, and a failure that names the failing
+//! step.
 
 use bollard::errors::Error as BollardError;
 use bollard::models::{BuildInfo, BuildInfoAux};
-use bollard::query_parameters::{BuildImageOptions, BuilderVersion};
+use bollard::query_parameters::BuildImageOptions;
+use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 
 use super::session::{self, Session};
 use super::trace::Trace;
 use super::{Docker, message};
-use crate::engine::{BuildFailure, BuildRequest, Builder, ContextStream, Progress, ProgressFn};
+use crate::engine::{
+    BuildContext, BuildFailure, BuildRequest, Builder, EngineError, Progress, ProgressFn,
+};
 
 /// The first API version whose `/session` and BuildKit builds the engine serves as hier uses
 /// them.
@@ -22,44 +28,43 @@ const BUILDKIT_API: (usize, usize) = (1, 39);
 pub(super) async fn build(
     docker: &Docker,
     request: &BuildRequest,
-    context: ContextStream,
+    context: BuildContext,
     progress: ProgressFn<'_>,
 ) -> Result<String, BuildFailure> {
-    let body = Some(bollard::body_try_stream(context));
-    match request.builder {
-        Builder::Legacy if !request.secrets.is_empty() => Err(BuildFailure::Step(format!(
+    match (request.builder, context) {
+        (Builder::Legacy, _) if !request.secrets.is_empty() => Err(BuildFailure::Step(format!(
             "`{}` declares secrets, which only BuildKit can mount; build with `builder = \"buildkit\"`",
             request.image
         ))),
-        Builder::Legacy => {
+        (Builder::Legacy, BuildContext::Tar(tar)) => {
+            let body = Some(bollard::body_try_stream(tar));
             let stream = docker.docker.build_image(options(request), None, body);
             read_legacy(docker, stream, progress).await
         }
-        Builder::BuildKit => {
+        (Builder::BuildKit, BuildContext::Files(tree)) => {
             check_builder(docker, Builder::BuildKit).map_err(BuildFailure::Step)?;
-            if request.secrets.is_empty() {
-                let options = BuildImageOptions {
-                    version: BuilderVersion::BuilderBuildKit,
-                    session: Some(session::new_id()),
-                    ..options(request)
-                };
-                let stream = docker.docker.build_image(options, None, body);
-                read_buildkit(docker, stream, progress).await
-            } else {
-                let session = Session::open(docker, request.secrets.clone())
-                    .await
-                    .map_err(BuildFailure::Engine)?;
-                let id = session.id().to_string();
-                let client = docker
-                    .docker
-                    .clone()
-                    .with_request_modifier(move |request| session::as_buildkit(request, &id));
-                let stream = client.build_image(options(request), None, body);
-                let built = read_buildkit(docker, stream, progress).await;
-                drop(session);
-                built
-            }
+            let session = Session::open(docker, tree, request.secrets.clone())
+                .await
+                .map_err(BuildFailure::Engine)?;
+            let id = session.id().to_string();
+            let client = docker
+                .docker
+                .clone()
+                .with_request_modifier(move |request| session::as_buildkit(request, &id));
+            let options = BuildImageOptions {
+                dockerfile: "Dockerfile".into(),
+                ..options(request)
+            };
+            let body = Some(bollard::body_full(Bytes::new()));
+            let stream = client.build_image(options, None, body);
+            let built = read_buildkit(docker, stream, progress).await;
+            drop(session);
+            built
         }
+        (builder, _) => Err(BuildFailure::Engine(EngineError::Failed(format!(
+            "a {} build was given the other builder's kind of context",
+            builder.as_str()
+        )))),
     }
 }
 

@@ -2,11 +2,13 @@
 //! are the only code that imports it). Connects like the docker CLI (`DOCKER_HOST`, else the
 //! local socket), negotiates the API version and checks the engine's platform; bollard's errors
 //! become [`EngineError`]s here, told apart as unreachable, transient or refused. Builds are in
-//! `build` (both builders), containers in `container`, registries in `registry`, and hier's own
-//! BuildKit session (for secrets) in `session`.
+//! `build` (both builders; BuildKit's progress read by `trace`), containers in `container`,
+//! registries in `registry`, and hier's own BuildKit session in `session` (serving the file
+//! sync of `filesync` and the secrets).
 
 mod build;
 mod container;
+mod filesync;
 mod registry;
 mod session;
 mod trace;
@@ -21,7 +23,7 @@ use bollard::query_parameters::{ListImagesOptions, TagImageOptions};
 pub use registry::redact_userinfo;
 
 use super::{
-    BuildFailure, BuildRequest, ContainerRun, ContextStream, Engine, EngineError, ImageFacts,
+    BuildFailure, BuildRequest, BuildContext, ContainerRun, Engine, EngineError, ImageFacts,
     ProgressFn, TestOutcome,
 };
 
@@ -121,7 +123,7 @@ impl Engine for Docker {
     async fn build(
         &self,
         request: &BuildRequest,
-        context: ContextStream,
+        context: BuildContext,
         progress: ProgressFn<'_>,
     ) -> Result<String, BuildFailure> {
         build::build(self, request, context, progress).await

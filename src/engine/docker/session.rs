@@ -1,11 +1,12 @@
-//! hier's own BuildKit session, for builds that mount secrets. The engine's BuildKit asks the
-//! client for a secret over a session: an HTTP connection to `/session` upgraded to HTTP/2, on
-//! which the client serves gRPC (the health check BuildKit polls, and the secrets service).
-//! Each build with secrets opens its own session holding only that image's secrets; it ends
-//! with the build. Secret values stay in this process's memory and go to the engine only when
-//! BuildKit asks for one by id.
+//! hier's own BuildKit session, one per build. The engine's BuildKit asks the client for what a
+//! build needs over a session: an HTTP connection to `/session` upgraded to HTTP/2, on which
+//! the client serves gRPC — the health check BuildKit polls, the file sync of the context and
+//! the Dockerfile (`filesync`), and the image's secrets. The session ends with the build.
+//! Secret values stay in this process's memory and go to the engine only when BuildKit asks for
+//! one by id.
 
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bollard::health::health_check_response::ServingStatus;
@@ -15,6 +16,7 @@ use bollard::health::{
 };
 use bollard::moby::buildkit::secrets::v1::secrets_server::{Secrets, SecretsServer};
 use bollard::moby::buildkit::secrets::v1::{GetSecretRequest, GetSecretResponse};
+use bollard::moby::filesync::v1::file_sync_server::FileSyncServer;
 use bytes::Bytes;
 use http_body_util::Empty;
 use hyper_util::rt::TokioIo;
@@ -22,12 +24,17 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tonic::{Request, Response, Status};
 
 use super::Docker;
-use crate::engine::{EngineError, SecretValues};
+use super::filesync::Sync;
+use crate::engine::{EngineError, FileTree, SecretValues};
+
+/// The largest gRPC message either side sends (BuildKit's own limit).
+const MAX_MESSAGE: usize = 16 << 20;
 
 /// The gRPC methods the session serves (the engine calls only those it is told of).
 const METHODS: &[&str] = &[
     "/grpc.health.v1.Health/Check",
     "/moby.buildkit.secrets.v1.Secrets/GetSecret",
+    "/moby.filesync.v1.FileSync/DiffCopy",
 ];
 
 /// An open session; it closes when dropped.
@@ -65,8 +72,12 @@ impl Session {
         &self.id
     }
 
-    /// Opens a session serving `secrets` on the engine.
-    pub async fn open(docker: &Docker, secrets: SecretValues) -> Result<Session, EngineError> {
+    /// Opens a session serving a build's context and Dockerfile, and its secrets.
+    pub async fn open(
+        docker: &Docker,
+        tree: Arc<dyn FileTree>,
+        secrets: SecretValues,
+    ) -> Result<Session, EngineError> {
         let id = new_id();
         let failed = |message: String| EngineError::Unreachable {
             endpoint: docker.endpoint.clone(),
@@ -108,7 +119,12 @@ impl Session {
             .map_err(|e| failed(e.to_string()))?;
         let router = tonic::transport::Server::builder()
             .add_service(HealthServer::new(Serving))
-            .add_service(SecretsServer::new(Store(secrets)));
+            .add_service(SecretsServer::new(Store(secrets)))
+            .add_service(
+                FileSyncServer::new(Sync::new(tree))
+                    .max_decoding_message_size(MAX_MESSAGE)
+                    .max_encoding_message_size(MAX_MESSAGE),
+            );
         let connection = Upgraded(TokioIo::new(upgraded));
         let server = tokio::spawn(async move {
             let incoming = futures_util::stream::iter([Ok::<_, std::io::Error>(connection)]);
@@ -119,7 +135,7 @@ impl Session {
 }
 
 /// A build request sent as a legacy one (so bollard opens no session of its own) turned into a
-/// BuildKit build on session `id`.
+/// BuildKit build on session `id`, whose context the session serves (`remote=client-session`).
 pub(super) fn as_buildkit(
     mut request: bollard::BollardRequest,
     id: &str,
@@ -132,11 +148,17 @@ pub(super) fn as_buildkit(
         .query()
         .unwrap_or("")
         .split('&')
-        .filter(|p| !p.is_empty() && !p.starts_with("version=") && !p.starts_with("session="))
+        .filter(|p| {
+            !p.is_empty()
+                && !["version=", "session=", "remote="]
+                    .iter()
+                    .any(|k| p.starts_with(k))
+        })
         .map(str::to_string)
         .collect();
     query.push("version=2".into());
     query.push(format!("session={id}"));
+    query.push("remote=client-session".into());
     let path_and_query = format!("{}?{}", uri.path(), query.join("&"));
     let mut parts = uri.into_parts();
     parts.path_and_query = path_and_query.parse().ok();
@@ -271,7 +293,7 @@ mod tests {
         let request = as_buildkit(request, "hierabc");
         assert_eq!(
             request.uri().to_string(),
-            "http://localhost/v1.41/build?dockerfile=Dockerfile&rm=true&nocache=false&version=2&session=hierabc"
+            "http://localhost/v1.41/build?dockerfile=Dockerfile&rm=true&nocache=false&version=2&session=hierabc&remote=client-session"
         );
         let other = http::Request::get("http://localhost/v1.41/images/x/json")
             .body(bollard::body_full(Bytes::new()))
