@@ -341,3 +341,111 @@ fn templated_images_say_which_template_rendered_them() {
         "{f}"
     );
 }
+
+// Modern Dockerfile syntax: heredocs and flags are read as BuildKit reads them, and no rule
+// fires on them falsely. A finding after each construct pins the line numbers that follow it.
+
+#[test]
+fn a_run_heredoc_is_its_script() {
+    // Update, install and cleanup in one heredoc script: clean. The later CMD keeps its line.
+    check(
+        "runtime",
+        &format!(
+            "{PARENT}RUN <<EOT\nset -eux\n# apt-get update needs the install below\napt-get update\napt-get install -y --no-install-recommends \\\n    ca-certificates \\\n    curl\nrm -rf /var/lib/apt/lists/*\nEOT\nCMD serve\n"
+        ),
+        &[("H110", 12, "warning")],
+    );
+    // `<<-` strips tabs; a missing `--no-install-recommends` is found at its line in the body.
+    check(
+        "runtime",
+        &format!(
+            "{PARENT}RUN <<-EOT\n\tapt-get update\n\tapt-get install -y curl\n\trm -rf /var/lib/apt/lists/*\n\tEOT\nRUN apk add curl\n"
+        ),
+        &[("H103", 5, "warning"), ("H105", 8, "warning")],
+    );
+    // An update alone in the script, a list unsorted in it, a quoted delimiter.
+    check(
+        "runtime",
+        &format!(
+            "{PARENT}RUN <<'EOT'\napt-get update\nEOT\nRUN <<\"EOT\"\napk add --no-cache \\\n    zlib \\\n    bash\nEOT\n"
+        ),
+        &[("H102", 3, "error"), ("H107", 9, "warning")],
+    );
+}
+
+#[test]
+fn heredoc_bodies_are_data_not_instructions() {
+    check(
+        "app",
+        &format!(
+            "{PARENT}COPY <<EOF /etc/sample/Dockerfile\nFROM ubuntu\nCMD foo\nRUN apt-get update\nUSER root\nENV DB_PASSWORD=x\nEOF\nRUN cat <<'EOF' > /usr/local/bin/start && chmod +x /usr/local/bin/start\n#!/bin/sh\napt-get update\nexec \"$@\"\nEOF\nRUN python3 <<PY\nimport subprocess\nsubprocess.run(['pip', 'install', 'x'])\nPY\nRUN <<EOT\n#!/usr/bin/env python3\nprint('apt-get update')\nEOT\nUSER app\nENTRYPOINT /start\n"
+        ),
+        &[("H110", 24, "warning")],
+    );
+    // Several heredocs in one instruction; ADD of a heredoc is not a local file.
+    check(
+        "runtime",
+        &format!(
+            "{PARENT}COPY <<a <<b /dst/\nFROM x\na\nRUN y\nb\nADD <<EOF /etc/motd\nhello\nEOF\nADD app.py /app.py\n"
+        ),
+        &[("H111", 11, "warning")],
+    );
+    // A heredoc fed to a shell is its script.
+    check(
+        "runtime",
+        &format!("{PARENT}RUN bash -e <<EOF\napk add curl\nEOF\nCMD x\n"),
+        &[("H105", 4, "warning"), ("H110", 6, "warning")],
+    );
+}
+
+#[test]
+fn heredocs_after_flags() {
+    check(
+        "runtime",
+        &format!(
+            "{PARENT}RUN --mount=type=cache,target=/var/cache/apt,sharing=locked \\\n    --mount=type=cache,target=/var/lib/apt,sharing=locked <<EOT\nset -e\napt-get update\napt-get install -y --no-install-recommends curl\nEOT\nRUN --mount=type=secret,id=npm_token <<EOT\napk add curl\nEOT\n"
+        ),
+        &[("H105", 10, "warning")],
+    );
+}
+
+#[test]
+fn flags_are_not_commands_nor_sources() {
+    check(
+        "runtime",
+        &format!(
+            "{PARENT}RUN --mount=type=cache,target=/var/cache/apt,sharing=locked \\\n    --mount=type=cache,target=/var/lib/apt,sharing=locked \\\n    apt-get update && apt-get install -y --no-install-recommends curl\nRUN --mount=type=secret,id=npm_token --network=host --security=insecure apk add curl\nRUN --mount=type=bind,source=requirements.txt,target=/tmp/r.txt pip install --no-cache-dir -r /tmp/r.txt\nRUN --network=none apt-get update && apt-get install -y curl\nCOPY --chmod=755 --chown=app:app --link app.py /app.py\nCOPY --from=build --chmod=644 /out /out\nADD --chmod=755 https://example.com/tool.tar.gz /opt/\nADD --checksum=sha256:24454f830cdb571e2c4ad15481119c43b3cafd48dd869a9b2945d1036d1dc68d https://example.com/x.tgz /opt/\nADD --chmod=755 --link app.py /app.py\n"
+        ),
+        &[
+            ("H105", 6, "warning"),
+            ("H103", 8, "warning"),
+            ("H104", 8, "warning"),
+            ("H111", 13, "warning"),
+        ],
+    );
+}
+
+#[test]
+fn cache_mounts_keep_caches_out_of_the_layer() {
+    check(
+        "runtime",
+        &format!(
+            "{PARENT}RUN --mount=type=cache,target=/root/.cache/pip pip install flask\nRUN --mount=type=cache,target=/var/cache/apk apk add curl\nRUN --mount=type=tmpfs,target=/var/lib/apt/lists apt-get update && apt-get install -y --no-install-recommends curl\nRUN --mount=type=bind,target=/var/cache/apk apk add curl\n"
+        ),
+        &[("H105", 6, "warning")],
+    );
+}
+
+#[test]
+fn validate_accepts_modern_syntax() {
+    let repo = repo_with(
+        "app",
+        &format!(
+            "# syntax=docker/dockerfile:1.7\n{PARENT}RUN --mount=type=cache,target=/var/cache/apk <<EOT\napk add curl\nEOT\nCOPY --chmod=755 <<EOF /usr/local/bin/start\n#!/bin/sh\nexec \"$@\"\nEOF\nUSER app\nENTRYPOINT [\"/usr/local/bin/start\"]\n"
+        ),
+        "",
+    );
+    assert_eq!(findings(&repo), vec![]);
+    let run = repo.hier_offline(&["validate"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+}

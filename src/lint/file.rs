@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use super::dockerfile::{Dockerfile, Instruction, Stage};
+use super::dockerfile::{Dockerfile, Instruction, Stage, marker};
 use super::packages::check_run;
 use super::shell::{Word, commands};
 use super::{Hit, hit};
@@ -123,7 +123,8 @@ fn check_from(
     }
 }
 
-/// H111: `ADD` of local files (URLs and archives that ADD unpacks are its job).
+/// H111: `ADD` of local files (URLs and archives that ADD unpacks are its job; a heredoc is
+/// not a file).
 fn check_add(ins: &Instruction, hits: &mut Vec<Hit>) {
     let items: Vec<String> = match &ins.exec {
         Some(items) => items.clone(),
@@ -132,6 +133,7 @@ fn check_add(ins: &Instruction, hits: &mut Vec<Hit>) {
             .flatten()
             .map(|w| w.text)
             .filter(|w| !w.starts_with("--"))
+            .filter(|w| ins.heredocs.is_empty() || marker(w).is_none())
             .collect(),
     };
     if items.len() < 2 {

@@ -8,6 +8,7 @@ mod file;
 mod image;
 mod packages;
 pub mod rules;
+mod scripts;
 mod shell;
 
 use std::collections::BTreeMap;

@@ -1,11 +1,14 @@
-//! The package-manager rules of a shell-form `RUN` (H102–H107): apt lists updated, installed
-//! and removed in the same `RUN` with `--no-install-recommends`, `apk add --no-cache`,
-//! `pip install --no-cache-dir`, and multi-line package lists sorted and without duplicates.
+//! The package-manager rules of a shell-form `RUN` (H102–H107), read in its command line and in
+//! the heredocs that are its scripts: apt lists updated, installed and removed in the same `RUN`
+//! with `--no-install-recommends`, `apk add --no-cache`, `pip install --no-cache-dir` (a cache
+//! mount over a cache keeps it out of the layer too), and multi-line package lists sorted and
+//! without duplicates.
 
 use std::collections::{BTreeSet, HashMap};
 
 use super::dockerfile::Instruction;
 use super::rules::Severity;
+use super::scripts::{Script, scripts};
 use super::shell::{Word, commands, packages, program, subcommand};
 use super::{Hit, hit};
 
@@ -50,24 +53,68 @@ struct AptLists {
     removes: bool,
 }
 
-/// Checks a shell-form `RUN`; `pip_env` says `PIP_NO_CACHE_DIR` is on in its stage.
-pub fn check_run(ins: &Instruction, pip_env: bool, hits: &mut Vec<Hit>) {
-    let mut lists = AptLists::default();
-    for words in &commands(&ins.args) {
-        let Some((prog, args)) = program(words) else {
-            continue;
-        };
-        let line = ins.line_at(words[0].offset);
-        match prog {
-            "apt-get" | "apt" => apt(ins, prog, args, line, &mut lists, hits),
-            "rm" => {
-                if args.iter().any(|w| w.text.contains("/var/lib/apt/lists")) {
-                    lists.removes = true;
-                }
-            }
-            "apk" => apk(ins, args, line, hits),
-            p => pip(ins, p, args, line, pip_env, hits),
+/// The caches a `RUN` keeps out of its layer: by a cache or tmpfs mount over them
+/// (`--mount=type=cache,target=/var/lib/apt`), or, for pip, `PIP_NO_CACHE_DIR` in its stage.
+#[derive(Default)]
+struct Kept {
+    apt_lists: bool,
+    apk: bool,
+    pip: bool,
+}
+
+impl Kept {
+    fn of(ins: &Instruction, pip_env: bool) -> Kept {
+        let targets: Vec<&str> = ins
+            .flags
+            .iter()
+            .filter(|f| f.name == "mount")
+            .filter_map(|f| f.value.as_deref().and_then(cache_target))
+            .collect();
+        let mounted = |path: &str| targets.iter().any(|t| covers(t, path));
+        Kept {
+            apt_lists: mounted("/var/lib/apt/lists"),
+            apk: mounted("/var/cache/apk") || mounted("/etc/apk/cache"),
+            pip: pip_env
+                || mounted("/root/.cache/pip")
+                || targets
+                    .iter()
+                    .any(|t| t.ends_with("/.cache/pip") || t.ends_with("/.cache")),
         }
+    }
+}
+
+/// The target of a `type=cache` or `type=tmpfs` mount (`type=bind` is the default).
+fn cache_target(mount: &str) -> Option<&str> {
+    let mut kind = "bind";
+    let mut target = None;
+    for field in mount.split(',') {
+        match field.split_once('=') {
+            Some(("type", value)) => kind = value,
+            Some(("target" | "dst" | "destination", value)) => target = Some(value),
+            _ => {}
+        }
+    }
+    matches!(kind, "cache" | "tmpfs")
+        .then_some(target)
+        .flatten()
+}
+
+/// Whether a mount at `target` holds `path`.
+fn covers(target: &str, path: &str) -> bool {
+    let target = target.trim_end_matches('/');
+    path == target || path.starts_with(&format!("{target}/"))
+}
+
+/// Checks a shell-form `RUN` (its command line and the heredocs that are scripts);
+/// `pip_env` says `PIP_NO_CACHE_DIR` is on in its stage.
+pub fn check_run(ins: &Instruction, pip_env: bool, hits: &mut Vec<Hit>) {
+    let kept = Kept::of(ins, pip_env);
+    let mut lists = AptLists {
+        removes: kept.apt_lists,
+        ..AptLists::default()
+    };
+    for script in scripts(ins) {
+        check_script(&script, &kept, &mut lists, hits);
     }
     if lists.updates && !lists.installs {
         hits.push(hit(
@@ -85,8 +132,27 @@ pub fn check_run(ins: &Instruction, pip_env: bool, hits: &mut Vec<Hit>) {
     }
 }
 
+fn check_script(script: &Script, kept: &Kept, lists: &mut AptLists, hits: &mut Vec<Hit>) {
+    for words in &commands(script.text) {
+        let Some((prog, args)) = program(words) else {
+            continue;
+        };
+        let line = script.line_at(words[0].offset);
+        match prog {
+            "apt-get" | "apt" => apt(script, prog, args, line, lists, hits),
+            "rm" => {
+                if args.iter().any(|w| w.text.contains("/var/lib/apt/lists")) {
+                    lists.removes = true;
+                }
+            }
+            "apk" => apk(script, args, line, kept.apk, hits),
+            p => pip(script, p, args, line, kept.pip, hits),
+        }
+    }
+}
+
 fn apt(
-    ins: &Instruction,
+    script: &Script,
     prog: &str,
     args: &[Word],
     line: usize,
@@ -109,7 +175,7 @@ fn apt(
                     ));
                 }
                 let names = packages(&args[at + 1..], APT_VALUE_OPTIONS);
-                check_list(ins, &names, "apt", hits);
+                check_list(script, &names, "apt", hits);
             }
         }
         _ => {}
@@ -129,23 +195,23 @@ fn without_recommends(args: &[Word]) -> bool {
     })
 }
 
-fn apk(ins: &Instruction, args: &[Word], line: usize, hits: &mut Vec<Hit>) {
+fn apk(script: &Script, args: &[Word], line: usize, cache_kept: bool, hits: &mut Vec<Hit>) {
     if let Some((at, "add")) = subcommand(args, APK_VALUE_OPTIONS) {
-        if !args.iter().any(|w| w.text == "--no-cache") {
+        if !cache_kept && !args.iter().any(|w| w.text == "--no-cache") {
             hits.push(hit("H105", line, "`apk add` without `--no-cache`"));
         }
         let names = packages(&args[at + 1..], APK_VALUE_OPTIONS);
-        check_list(ins, &names, "apk", hits);
+        check_list(script, &names, "apk", hits);
     }
 }
 
 /// `pip…` or `python… -m pip`.
 fn pip(
-    ins: &Instruction,
+    script: &Script,
     prog: &str,
     args: &[Word],
     line: usize,
-    pip_env: bool,
+    cache_kept: bool,
     hits: &mut Vec<Hit>,
 ) {
     let pip_args = if prog.starts_with("pip") {
@@ -161,23 +227,23 @@ fn pip(
     if let Some(args) = pip_args
         && let Some((at, "install")) = subcommand(args, PIP_VALUE_OPTIONS)
     {
-        if !pip_env && !args.iter().any(|w| w.text == "--no-cache-dir") {
+        if !cache_kept && !args.iter().any(|w| w.text == "--no-cache-dir") {
             hits.push(hit("H106", line, "`pip install` without `--no-cache-dir`"));
         }
         let names = packages(&args[at + 1..], PIP_VALUE_OPTIONS);
-        check_list(ins, &names, "pip", hits);
+        check_list(script, &names, "pip", hits);
     }
 }
 
 /// Checks a package list written over several lines: sorted, no duplicates.
-fn check_list(ins: &Instruction, names: &[&Word], tool: &str, hits: &mut Vec<Hit>) {
-    let lines: BTreeSet<usize> = names.iter().map(|w| ins.line_at(w.offset)).collect();
+fn check_list(script: &Script, names: &[&Word], tool: &str, hits: &mut Vec<Hit>) {
+    let lines: BTreeSet<usize> = names.iter().map(|w| script.line_at(w.offset)).collect();
     if lines.len() < 2 {
         return;
     }
     let mut seen: HashMap<&str, usize> = HashMap::new();
     for w in names {
-        let line = ins.line_at(w.offset);
+        let line = script.line_at(w.offset);
         if let Some(first) = seen.insert(w.text.as_str(), line) {
             let mut h = hit(
                 "H107",
@@ -195,7 +261,7 @@ fn check_list(ins: &Instruction, names: &[&Word], tool: &str, hits: &mut Vec<Hit
         if pair[1].text < pair[0].text {
             hits.push(hit(
                 "H107",
-                ins.line_at(pair[1].offset),
+                script.line_at(pair[1].offset),
                 format!(
                     "this {tool} list is not sorted: `{}` comes after `{}`",
                     pair[1].text, pair[0].text

@@ -1,22 +1,30 @@
-//! Reading the shell commands inside a `RUN`: splitting a command line into simple commands and
-//! words (quotes removed, each word with its offset), then the program of a command, its
-//! subcommand, its operands and the package names it installs.
+//! Reading the shell commands inside a `RUN`: splitting shell text (a command line, or a script
+//! over several lines) into simple commands and words (quotes removed, each word with its
+//! offset), then the program of a command, its subcommand, its operands and the package names
+//! it installs.
 
-/// A word of a shell command, with its byte offset in the instruction's arguments.
+/// A word of a shell command, with its byte offset in the text it was read from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Word {
     pub text: String,
     pub offset: usize,
 }
 
-/// Splits a shell-form command line into simple commands (at `&&`, `||`, `;`, `|`, `&`,
-/// parentheses and braces), each a list of words with quotes removed.
-pub fn commands(args: &str) -> Vec<Vec<Word>> {
-    let mut s = Splitter::new(args);
+/// Splits shell text into simple commands (at `&&`, `||`, `;`, `|`, `&`, parentheses, braces
+/// and line ends), each a list of words with quotes removed. Comments (`#` starting a word) and
+/// the bodies of heredocs inside the text (`cat <<EOF` … `EOF`) are not commands; a backslash
+/// before a line end continues the line.
+pub fn commands(text: &str) -> Vec<Vec<Word>> {
+    let mut s = Splitter::new(text);
     while let Some((pos, c)) = s.next() {
         match c {
             '\'' | '"' => s.quoted(pos, c),
             '\\' => s.escaped(pos),
+            '\n' => {
+                s.end_command();
+                s.skip_heredoc_bodies();
+            }
+            '#' if s.start.is_none() => s.comment(),
             c if c.is_whitespace() => s.end_word(),
             '{' | '}' if s.brace_is_word() => s.push(pos, c),
             ';' | '|' | '&' | '(' | ')' | '{' | '}' => s.end_command(),
@@ -37,6 +45,12 @@ struct Splitter {
     word: String,
     /// Where the current word starts, once it has started.
     start: Option<usize>,
+    /// The current word starts with an unquoted character (it may be a `<<` operator).
+    bare: bool,
+    /// Heredocs opened on the current line: (delimiter, `<<-`), and whether the next word is a
+    /// delimiter (after a lone `<<`).
+    heredocs: Vec<(String, bool)>,
+    delimiter_next: Option<bool>,
 }
 
 impl Splitter {
@@ -48,6 +62,9 @@ impl Splitter {
             current: Vec::new(),
             word: String::new(),
             start: None,
+            bare: false,
+            heredocs: Vec::new(),
+            delimiter_next: None,
         }
     }
 
@@ -57,14 +74,27 @@ impl Splitter {
         c
     }
 
+    fn peek(&self) -> Option<char> {
+        self.chars.get(self.next).map(|(_, c)| *c)
+    }
+
+    /// Starts the current word at `pos` unless it has started.
+    fn begin(&mut self, pos: usize, bare: bool) {
+        if self.start.is_none() {
+            self.start = Some(pos);
+            self.bare = bare;
+        }
+    }
+
     fn push(&mut self, pos: usize, c: char) {
-        self.start.get_or_insert(pos);
+        self.begin(pos, true);
         self.word.push(c);
     }
 
-    /// `'…'` (taken as it is) or `"…"` (where a backslash escapes the next character).
+    /// `'…'` (taken as it is) or `"…"` (where a backslash escapes the next character, and a
+    /// backslash before a line end removes both).
     fn quoted(&mut self, pos: usize, quote: char) {
-        self.start.get_or_insert(pos);
+        self.begin(pos, false);
         while let Some((_, c)) = self.next() {
             if c == quote {
                 break;
@@ -72,37 +102,98 @@ impl Splitter {
             if quote == '"' && c == '\\' && self.next < self.chars.len() {
                 let (_, escaped) = self.chars[self.next];
                 self.next += 1;
-                self.word.push(escaped);
+                if escaped != '\n' {
+                    self.word.push(escaped);
+                }
             } else {
                 self.word.push(c);
             }
         }
     }
 
-    /// A backslash outside quotes: the next character as it is.
+    /// A backslash outside quotes: the next character as it is; before a line end, both go
+    /// (the line continues).
     fn escaped(&mut self, pos: usize) {
-        self.start.get_or_insert(pos);
+        if self.peek() == Some('\n') {
+            self.next += 1;
+            return;
+        }
+        self.begin(pos, false);
         if let Some((_, c)) = self.next() {
             self.word.push(c);
+        }
+    }
+
+    /// A comment runs to the end of the line (which still ends the command).
+    fn comment(&mut self) {
+        while self.peek().is_some_and(|c| c != '\n') {
+            self.next += 1;
         }
     }
 
     /// Braces are words unless they stand alone (a group).
     fn brace_is_word(&self) -> bool {
         let alone_before = self.start.is_none();
-        let next_blank = self
-            .chars
-            .get(self.next)
-            .is_none_or(|(_, n)| n.is_whitespace() || *n == ';');
+        let next_blank = self.peek().is_none_or(|n| n.is_whitespace() || n == ';');
         !(alone_before && next_blank)
     }
 
     fn end_word(&mut self) {
         if let Some(offset) = self.start.take() {
-            self.current.push(Word {
-                text: std::mem::take(&mut self.word),
-                offset,
-            });
+            let text = std::mem::take(&mut self.word);
+            self.note_heredoc(&text);
+            self.current.push(Word { text, offset });
+        }
+    }
+
+    /// Remembers the heredocs a word opens: `<<EOF`, `<<-'EOF'`, or `<<` then `EOF`.
+    fn note_heredoc(&mut self, text: &str) {
+        if let Some(chomp) = self.delimiter_next.take() {
+            self.heredocs.push((text.to_string(), chomp));
+            return;
+        }
+        let Some(rest) = text
+            .strip_prefix("<<")
+            .filter(|r| self.bare && !r.starts_with('<'))
+        else {
+            return;
+        };
+        let (chomp, rest) = match rest.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, rest),
+        };
+        let name: String = rest
+            .chars()
+            .take_while(|c| !matches!(c, '<' | '>'))
+            .collect();
+        if name.is_empty() {
+            self.delimiter_next = Some(chomp);
+        } else {
+            self.heredocs.push((name, chomp));
+        }
+    }
+
+    /// At a line end: skips the bodies of the heredocs the line opened, each up to its
+    /// delimiter line.
+    fn skip_heredoc_bodies(&mut self) {
+        self.delimiter_next = None;
+        for (name, chomp) in std::mem::take(&mut self.heredocs) {
+            while self.next < self.chars.len() {
+                let line: String = self.chars[self.next..]
+                    .iter()
+                    .map(|(_, c)| *c)
+                    .take_while(|c| *c != '\n')
+                    .collect();
+                self.next += line.chars().count() + 1;
+                let line = if chomp {
+                    line.trim_start_matches('\t')
+                } else {
+                    &line
+                };
+                if line == name {
+                    break;
+                }
+            }
         }
     }
 
@@ -200,5 +291,48 @@ mod tests {
         );
         let braces = commands("echo ${HOME} && { true; }");
         assert_eq!(braces[0][1].text, "${HOME}");
+    }
+
+    fn texts(text: &str) -> Vec<Vec<String>> {
+        commands(text)
+            .iter()
+            .map(|c| c.iter().map(|w| w.text.clone()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn scripts_over_several_lines() {
+        let script = "set -e # strict\n# apt-get update in a comment\napt-get install -y \\\n    curl \"a\\\nb\"\necho '#not a comment' x#y\n";
+        assert_eq!(
+            texts(script),
+            [
+                vec!["set", "-e"],
+                vec!["apt-get", "install", "-y", "curl", "ab"],
+                vec!["echo", "#not a comment", "x#y"],
+            ]
+        );
+        let curl = commands(script)[1][3].offset;
+        assert_eq!(&script[curl..curl + 4], "curl");
+    }
+
+    #[test]
+    fn heredoc_bodies_inside_a_script_are_skipped() {
+        assert_eq!(
+            texts("cat > /a <<'EOF' && cat > /b << -X\napt-get update\nEOF\napk add x\n-X\ntrue\n"),
+            [
+                vec!["cat", ">", "/a", "<<EOF"],
+                vec!["cat", ">", "/b", "<<", "-X"],
+                vec!["true"],
+            ]
+        );
+        assert_eq!(
+            texts("cat <<-EOF>/x\n\tapk add y\n\tEOF\ngrep a <<<\"b\"\necho \"<<EOF\"\nnext\n"),
+            [
+                vec!["cat", "<<-EOF>/x"],
+                vec!["grep", "a", "<<<b"],
+                vec!["echo", "<<EOF"],
+                vec!["next"],
+            ]
+        );
     }
 }
