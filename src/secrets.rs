@@ -26,7 +26,9 @@ pub fn resolve<'a>(
     for name in images {
         if builder == Builder::Legacy && !catalog.image(name).secrets.is_empty() {
             return Err(Error::usage_help(
-                format!("`{name}` declares build secrets, which only BuildKit can mount, and the builder is legacy"),
+                format!(
+                    "`{name}` declares build secrets, which only BuildKit can mount, and the builder is legacy"
+                ),
                 "build with BuildKit: `builder = \"buildkit\"` in [catalog] (the default), or `--builder buildkit`",
             ));
         }

@@ -8,156 +8,10 @@ use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::engine::{docker, docker_succeeds, pairs, remove_images, statuses};
-use common::{Repo, Run, builder, builder_line};
+use common::builder;
+use common::engine::{docker, pairs, statuses};
+use common::hierarchy::{BASE, Hierarchy};
 use serde_json::Value;
-
-const BASE: &str = "hier-test/busybox:1";
-
-/// Fails (never skips) when no engine answers: CI must have one.
-fn require_engine() {
-    assert!(
-        docker_succeeds(&["image", "inspect", BASE]),
-        "these tests need a Docker Engine with {BASE}: run scripts/engine-up first"
-    );
-}
-
-/// A repository whose images live under a prefix of their own, removed on drop.
-struct Hierarchy {
-    repo: Repo,
-    prefix: String,
-}
-
-impl Drop for Hierarchy {
-    fn drop(&mut self) {
-        if std::env::var_os("HIER_TEST_KEEP").is_some() {
-            eprintln!("kept {} ({})", self.repo.path().display(), self.prefix);
-            std::mem::forget(std::mem::replace(&mut self.repo, Repo::new()).dir.keep());
-            return;
-        }
-        remove_images(&format!("{}/", self.prefix));
-    }
-}
-
-impl Hierarchy {
-    /// `images` is the `[images.*]` part of the catalog; templates `layer.hbs` (a file per
-    /// image, from a var) and `copy.hbs` (copies the context) are there.
-    fn new(test: &str, images: &str) -> Hierarchy {
-        require_engine();
-        let prefix = format!("hier-test-{test}-{}", std::process::id());
-        let catalog = format!(
-            "[catalog]\nname = \"t\"\nregistry = \"{prefix}\"\n{}\n[catalog.labels]\n\"org.example.test\" = \"{prefix}\"\n\n[catalog.vars]\nmark = \"one\"\n\n{images}",
-            builder_line()
-        );
-        let repo = Repo::with(&[
-            ("catalog.toml", &catalog),
-            (
-                "templates/layer.hbs",
-                "FROM {{parent.ref}}\nRUN echo {{image.name}} {{vars.mark}} > /etc/{{image.name}}\n",
-            ),
-            (
-                "templates/copy.hbs",
-                "FROM {{parent.ref}}\nCOPY . /ctx/{{image.name}}/\n",
-            ),
-        ]);
-        let h = Hierarchy { repo, prefix };
-        h.git(&["init", "-q"]);
-        h.commit();
-        h
-    }
-
-    fn git(&self, args: &[&str]) {
-        let ok = Command::new("git")
-            .args(args)
-            .current_dir(self.repo.path())
-            .env("GIT_AUTHOR_NAME", "t")
-            .env("GIT_AUTHOR_EMAIL", "t@example.com")
-            .env("GIT_COMMITTER_NAME", "t")
-            .env("GIT_COMMITTER_EMAIL", "t@example.com")
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "git {args:?}");
-    }
-
-    fn commit(&self) {
-        self.git(&["add", "-A"]);
-        self.git(&["commit", "-q", "--allow-empty", "-m", "change"]);
-    }
-
-    fn hier(&self, args: &[&str]) -> Run {
-        self.repo.hier(args)
-    }
-
-    fn rebuild(&self, args: &[&str]) -> (Run, Value) {
-        let mut all = vec!["rebuild", "--format", "json"];
-        all.extend_from_slice(args);
-        let run = self.hier(&all);
-        let report: Value = serde_json::from_str(&run.stdout)
-            .unwrap_or_else(|e| panic!("{e}: stdout {} stderr {}", run.stdout, run.stderr));
-        (run, report)
-    }
-
-    fn lock(&self) -> toml::Table {
-        toml::from_str(&self.repo.read("hier.lock")).unwrap()
-    }
-
-    fn entry(&self, image: &str) -> toml::Table {
-        self.lock()["images"][image].as_table().unwrap().clone()
-    }
-
-    fn reference(&self, image: &str, tag: &str) -> String {
-        format!("{}/{image}:{tag}", self.prefix)
-    }
-
-    fn inspect(&self, reference: &str, format: &str) -> String {
-        docker(&["image", "inspect", reference, "--format", format])
-    }
-
-    /// Waits (at most a minute) until the lock records `image`, as a running rebuild writes it.
-    fn wait_for_lock_entry(&self, image: &str) {
-        let start = Instant::now();
-        let entry = format!("[images.{image}]");
-        while start.elapsed() < Duration::from_secs(60) {
-            let text =
-                std::fs::read_to_string(self.repo.path().join("hier.lock")).unwrap_or_default();
-            if text.contains(&entry) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// No test container of this hierarchy's images is left behind.
-    fn assert_no_test_containers(&self) {
-        let owners = docker(&[
-            "ps",
-            "-a",
-            "--filter",
-            "label=io.hier.test",
-            "--format",
-            "{{.Label \"io.hier.test\"}}",
-        ]);
-        let mine: Vec<&str> = owners
-            .lines()
-            .filter(|o| o.starts_with(&format!("{}/", self.prefix)))
-            .collect();
-        assert!(mine.is_empty(), "test containers left: {mine:?}");
-    }
-
-    /// Names planned by `hier plan --changed`.
-    fn planned(&self) -> Vec<String> {
-        let run = self.hier(&["plan", "--format", "json"]);
-        assert_eq!(run.code, 0, "{}", run.stderr);
-        let plan: Value = serde_json::from_str(&run.stdout).unwrap();
-        plan["images"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|i| i["name"].as_str().unwrap().to_string())
-            .collect()
-    }
-}
 
 const THREE_LEVELS: &str = r#"
 [images.base]
@@ -637,7 +491,12 @@ dockerfile = "images/ctx/Dockerfile"
 /// cache.
 fn cli_build_legacy(h: &Hierarchy, parent: &str) -> String {
     let out = Command::new("docker")
-        .args(["build", "--build-arg", &format!("HIER_PARENT={parent}"), "."])
+        .args([
+            "build",
+            "--build-arg",
+            &format!("HIER_PARENT={parent}"),
+            ".",
+        ])
         .current_dir(h.repo.path().join("images/ctx"))
         .env("DOCKER_BUILDKIT", "0")
         .output()
@@ -820,6 +679,67 @@ fn an_up_to_date_image_missing_a_tag_is_retagged_not_rebuilt_by_the_next_build()
     assert_eq!(report["images"][0]["reason"], "retagged: 2");
     assert_eq!(h.inspect(&h.reference("mid", "2"), "{{.Id}}"), mid);
     assert_eq!(h.entry("mid")["image_id"].as_str().unwrap(), mid);
+}
+
+#[test]
+fn the_layer_cache_is_reused_unless_no_cache_and_each_step_is_told() {
+    let h = Hierarchy::new(
+        "layercache",
+        r#"
+[images.base]
+from = "hier-test/busybox:1"
+version = "1.0.0"
+template = "layer.hbs"
+"#,
+    );
+    let (run, _) = h.rebuild(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // A new label rebuilds the image (labels come last): the step before comes from the
+    // cache; `-v` tells each step as it starts.
+    let catalog = h.repo.read("catalog.toml");
+    h.repo.write(
+        "catalog.toml",
+        &catalog.replace(
+            "version = \"1.0.0\"",
+            "version = \"1.0.0\"\nlabels = { \"org.example.x\" = \"1\" }",
+        ),
+    );
+    let (run, report) = h.rebuild(&["-v"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let step = match builder() {
+        "legacy" => "Step 2/3 : RUN echo base one > /etc/base",
+        _ => "[2/2] RUN echo base one > /etc/base",
+    };
+    assert!(
+        run.stderr.contains(&format!("base: {step}")),
+        "{}",
+        run.stderr
+    );
+    // The legacy builder says so on the line after the step; BuildKit on a line of the step's
+    // number (`#5 CACHED`).
+    let cached = |log: &str| {
+        let line = log
+            .lines()
+            .find(|l| l.contains(step))
+            .unwrap_or_else(|| panic!("{log}"));
+        match builder() {
+            "legacy" => log[log.find(line).unwrap()..]
+                .lines()
+                .nth(1)
+                .is_some_and(|l| l.contains("Using cache")),
+            _ => {
+                let number = line.split_whitespace().next().unwrap();
+                log.lines().any(|l| l == format!("{number} CACHED"))
+            }
+        }
+    };
+    let log = h.repo.read(report["images"][0]["log"].as_str().unwrap());
+    assert!(cached(&log), "{log}");
+    // With --no-cache, the step runs again.
+    let (run, report) = h.rebuild(&["--all", "--no-cache"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let log = h.repo.read(report["images"][0]["log"].as_str().unwrap());
+    assert!(!cached(&log), "{log}");
 }
 
 #[test]

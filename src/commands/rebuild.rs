@@ -72,7 +72,10 @@ pub fn reporters<'a>(cx: &Context, total: usize, stdout: &'a mut Vec<u8>) -> All
     } else {
         Box::new(Table::new(stdout, cx.styles))
     };
-    All(vec![reporter::progress(total as u64, cx.quiet), summary])
+    All(vec![
+        reporter::progress(total as u64, cx.quiet, cx.verbose > 0),
+        summary,
+    ])
 }
 
 /// The command's output: the report, the notes, and a summary line.

@@ -9,7 +9,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use super::{
-    BuildFailure, BuildRequest, BuildContext, ContainerRun, Engine, EngineError, ImageFacts,
+    BuildContext, BuildFailure, BuildRequest, ContainerRun, Engine, EngineError, ImageFacts,
     ProgressFn, TestOutcome,
 };
 

@@ -94,7 +94,9 @@ impl Hierarchy {
         interrupt: Interrupt,
     ) -> (Result<RunOutcome, Error>, String) {
         let mut lines = Lines::with_clock(Vec::new(), false, || 0.0);
-        let outcome = self.run_in(selector, options, policy, interrupt, &mut lines).await;
+        let outcome = self
+            .run_in(selector, options, policy, interrupt, &mut lines)
+            .await;
         (outcome, String::from_utf8(lines.into_inner()).unwrap())
     }
 
@@ -116,8 +118,7 @@ impl Hierarchy {
             &selector,
         );
         let planned: Vec<_> = plan.builds().map(|i| &i.name).collect();
-        let secrets =
-            crate::secrets::resolve(&repo.catalog, &repo.root, planned, options.builder)?;
+        let secrets = crate::secrets::resolve(&repo.catalog, &repo.root, planned, options.builder)?;
         let runner = Runner {
             repo: &repo,
             inputs: &inputs,

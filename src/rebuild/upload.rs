@@ -63,7 +63,9 @@ fn tar(spec: &ContextSpec) -> (BuildContext, JoinHandle<Result<(), String>>) {
 }
 
 /// The context file by file, as BuildKit reads it, checked beside the build.
-async fn files(spec: &ContextSpec) -> Result<(BuildContext, JoinHandle<Result<(), String>>), String> {
+async fn files(
+    spec: &ContextSpec,
+) -> Result<(BuildContext, JoinHandle<Result<(), String>>), String> {
     let root = spec.root.clone();
     let entries = tokio::task::spawn_blocking(move || context::walk_for_buildkit(&root))
         .await

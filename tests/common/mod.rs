@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod engine;
+pub mod hierarchy;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -69,6 +70,11 @@ impl Repo {
 
     pub fn hier(&self, args: &[&str]) -> Run {
         hier_in(self.path(), args)
+    }
+
+    /// Runs hier with these environment variables set.
+    pub fn hier_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        run(self.path(), args, env)
     }
 
     /// Runs hier with no engine to be found (the offline commands must not depend on one).

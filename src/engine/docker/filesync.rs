@@ -115,10 +115,8 @@ impl Filter {
         // The context's own `.dockerignore` decides, unless the engine overrides it.
         let exclude = (values("override-excludes").first().map(String::as_str) == Some("true"))
             .then(|| {
-                let lines: Vec<(usize, String)> = values("exclude-patterns")
-                    .into_iter()
-                    .enumerate()
-                    .collect();
+                let lines: Vec<(usize, String)> =
+                    values("exclude-patterns").into_iter().enumerate().collect();
                 Patterns::new(&lines).ok()
             })
             .flatten();
@@ -202,16 +200,15 @@ impl FileSync for Sync {
             }
             other => return Err(Status::not_found(format!("no folder {other:?} here"))),
         }
-        let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-            rx.recv().await.map(|p| (p, rx))
-        });
+        let stream =
+            futures_util::stream::unfold(
+                rx,
+                |mut rx| async move { rx.recv().await.map(|p| (p, rx)) },
+            );
         Ok(Response::new(Box::pin(stream)))
     }
 
-    async fn tar_stream(
-        &self,
-        _: Request<Streaming<Packet>>,
-    ) -> Result<Response<Packets>, Status> {
+    async fn tar_stream(&self, _: Request<Streaming<Packet>>) -> Result<Response<Packets>, Status> {
         Err(Status::unimplemented("only DiffCopy is served"))
     }
 }
@@ -347,7 +344,10 @@ mod tests {
             mode(&entry("l", EntryKind::Symlink("t".into()), 0o777)),
             (1 << 27) | 0o777
         );
-        assert_eq!(mode(&entry("f", EntryKind::File, 0o4755)), (1 << 23) | 0o755);
+        assert_eq!(
+            mode(&entry("f", EntryKind::File, 0o4755)),
+            (1 << 23) | 0o755
+        );
     }
 
     #[test]

@@ -23,7 +23,7 @@ use bollard::query_parameters::{ListImagesOptions, TagImageOptions};
 pub use registry::redact_userinfo;
 
 use super::{
-    BuildFailure, BuildRequest, BuildContext, ContainerRun, Engine, EngineError, ImageFacts,
+    BuildContext, BuildFailure, BuildRequest, ContainerRun, Engine, EngineError, ImageFacts,
     ProgressFn, TestOutcome,
 };
 

@@ -1,5 +1,6 @@
 //! One plain line per event, with the time since the run started (CI logs, pipes): what started,
-//! each test, and how each image ended; under `--quiet`, failures only.
+//! each test, and how each image ended; with `-v`, each build step too; under `--quiet`,
+//! failures only.
 
 use std::io::Write;
 use std::time::Instant;
@@ -11,6 +12,7 @@ use crate::report::Status;
 pub struct Lines<W> {
     out: W,
     quiet: bool,
+    steps: bool,
     /// Seconds since the run started.
     clock: Box<dyn FnMut() -> f64 + Send>,
 }
@@ -26,8 +28,15 @@ impl<W: Write + Send> Lines<W> {
         Lines {
             out,
             quiet,
+            steps: false,
             clock: Box::new(clock),
         }
+    }
+
+    /// Tells each build step as well.
+    pub fn with_steps(mut self, steps: bool) -> Self {
+        self.steps = steps;
+        self
     }
 
     pub fn into_inner(self) -> W {
@@ -39,6 +48,7 @@ impl<W: Write + Send> Reporter for Lines<W> {
     fn event(&mut self, event: &Event) {
         let line = match event {
             Event::Started { name } if !self.quiet => format!("{name}: building"),
+            Event::Step { name, step } if self.steps && !self.quiet => format!("{name}: {step}"),
             Event::Testing { name, command } if !self.quiet => {
                 format!("{name}: testing `{command}`")
             }
@@ -116,6 +126,16 @@ mod tests {
              [    3.8s] base: built: 1.5s\n\
              [    5.0s] app: failed: test `true` exited with 1\n\
              [    6.2s] leaf: skipped: `app` failed\n"
+        );
+    }
+
+    #[test]
+    fn verbose_tells_each_step() {
+        let mut lines = Lines::with_clock(Vec::new(), false, || 0.5).with_steps(true);
+        lines.event(&events()[1]);
+        assert_eq!(
+            String::from_utf8(lines.into_inner()).unwrap(),
+            "[    0.5s] base: [2/2] RUN echo hi\n"
         );
     }
 

@@ -40,11 +40,11 @@ impl Reporter for All<'_> {
 }
 
 /// The live reporter for standard error: bars on a terminal (not under CI), plain lines
-/// otherwise.
-pub fn progress(total: u64, quiet: bool) -> Box<dyn Reporter> {
+/// otherwise (with each build step when `verbose`).
+pub fn progress(total: u64, quiet: bool, verbose: bool) -> Box<dyn Reporter> {
     if !quiet && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none() {
         Box::new(Bars::stderr(total))
     } else {
-        Box::new(Lines::new(std::io::stderr(), quiet))
+        Box::new(Lines::new(std::io::stderr(), quiet).with_steps(verbose))
     }
 }
