@@ -116,7 +116,7 @@ fn lock_everything(repo: &Repo) {
             LockEntry {
                 inputs: inputs[name].digest.clone(),
                 components: inputs[name].components.clone(),
-                fingerprint: "sha256:f".into(),
+                fingerprint: format!("sha256:{}", "f".repeat(64)),
                 image_id: id(name.as_str()),
                 parent_image_id: image.parent().map(|p| id(p.name.as_str())),
                 uses_image_ids: uses,

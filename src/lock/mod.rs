@@ -1,5 +1,10 @@
 //! `hier.lock`: what was built and pushed. TOML with a format `version`, sorted, written
-//! atomically (temp file + rename) so that a crash leaves either the old or the new lock.
+//! atomically (temp file + rename) so that a crash leaves either the old or the new lock, and
+//! checked value by value when read (`check`).
+
+mod check;
+
+pub use check::is_digest;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -87,6 +92,7 @@ impl Lock {
                 "delete it and rebuild, or use the hier that wrote it"
             }));
         }
+        check::check(&lock, source)?;
         Ok(lock)
     }
 
@@ -127,16 +133,17 @@ mod tests {
     use super::*;
 
     fn entry(n: u8) -> LockEntry {
+        let digest = |c: char| format!("sha256:{}", c.to_string().repeat(64));
         LockEntry {
-            inputs: format!("sha256:{n}"),
-            fingerprint: "sha256:f".into(),
-            image_id: "sha256:i".into(),
-            parent_image_id: Some("sha256:p".into()),
+            inputs: digest(char::from(b'0' + n)),
+            fingerprint: digest('f'),
+            image_id: digest('a'),
+            parent_image_id: Some(digest('b')),
             built_at: "2026-11-23T00:00:00Z".into(),
             tags: vec!["1.0.0".into()],
-            components: [("context".to_string(), "sha256:c".to_string())].into(),
-            uses_image_ids: [("nginx".to_string(), "sha256:n".to_string())].into(),
-            pushed: [("r/x".to_string(), "sha256:d".to_string())].into(),
+            components: [("context".to_string(), digest('c'))].into(),
+            uses_image_ids: [("nginx".to_string(), digest('e'))].into(),
+            pushed: [("r/x".to_string(), digest('d'))].into(),
             ..Default::default()
         }
     }

