@@ -73,59 +73,17 @@ pub async fn recorded(
     run: String,
 ) -> Result<RunOutcome, Error> {
     let mut lock = repo.lock.clone();
-    let lock_path = repo.lock_path();
     let mut images = Vec::new();
     let mut exit = Exit::Success;
     let mut notes = String::new();
     for name in names {
         let start = Instant::now();
-        let mut report = ImageReport {
-            name: name.to_string(),
-            status: Status::Failed,
-            ..ImageReport::default()
-        };
-        let Some(entry) = lock.images.get(name.as_str()).cloned() else {
-            report.error = Some(format!("never built; run `hier rebuild {name}`"));
+        let (mut report, refused) = push_one(engine, repo, &mut lock, name).await?;
+        if report.error.is_some() {
             exit = exit.worst(Exit::Failed);
-            images.push(report);
-            continue;
-        };
-        report.image_id = Some(entry.image_id.clone());
-        if engine
-            .inspect(&entry.image_id)
-            .await
-            .map_err(Error::from)?
-            .is_none()
-        {
-            report.error = Some(format!(
-                "the engine lacks {} (the image the lock records); run `hier rebuild {name}`",
-                entry.image_id
-            ));
-            exit = exit.worst(Exit::Failed);
-            images.push(report);
-            continue;
         }
-        let push_to = destinations(&repo.catalog, name);
-        let (pushed, error) =
-            push_tags(engine, &push_to, &entry.image_id, &entry.tags, |_| {}).await;
-        if !pushed.is_empty() {
-            // What did get pushed is recorded, whatever happened next.
-            let stored = lock.images.get_mut(name.as_str()).expect("recorded");
-            stored.pushed.extend(pushed);
-            lock.write_atomic(&lock_path)
-                .map_err(|e| Error::io("write", lock_path.display(), e))?;
-        }
-        match error {
-            None => {
-                report.status = Status::Pushed;
-                report.reason = push_to.join(", ");
-            }
-            Some(e) if e.is_unreachable() => return Err(e.into()),
-            Some(e) => {
-                notes.push_str(&format!("{name}: the push failed: {e}\n"));
-                report.error = Some(e.to_string());
-                exit = exit.worst(Exit::Failed);
-            }
+        if let Some(e) = refused {
+            notes.push_str(&format!("{name}: the push failed: {e}\n"));
         }
         report.duration_s = crate::report::seconds(start.elapsed());
         images.push(report);
@@ -141,4 +99,54 @@ pub async fn recorded(
         exit,
         notes,
     })
+}
+
+/// Pushes one recorded image and records what was pushed; its report (with the error that
+/// failed it), and what a registry that refused said. A registry or engine that does not
+/// answer is the run's error.
+async fn push_one(
+    engine: &dyn Engine,
+    repo: &Repository,
+    lock: &mut crate::lock::Lock,
+    name: &ImageName,
+) -> Result<(ImageReport, Option<EngineError>), Error> {
+    let mut report = ImageReport {
+        name: name.to_string(),
+        status: Status::Failed,
+        ..ImageReport::default()
+    };
+    let Some(entry) = lock.images.get(name.as_str()).cloned() else {
+        report.error = Some(format!("never built; run `hier rebuild {name}`"));
+        return Ok((report, None));
+    };
+    report.image_id = Some(entry.image_id.clone());
+    if engine.inspect(&entry.image_id).await?.is_none() {
+        report.error = Some(format!(
+            "the engine lacks {} (the image the lock records); run `hier rebuild {name}`",
+            entry.image_id
+        ));
+        return Ok((report, None));
+    }
+    let push_to = destinations(&repo.catalog, name);
+    let (pushed, error) = push_tags(engine, &push_to, &entry.image_id, &entry.tags, |_| {}).await;
+    if !pushed.is_empty() {
+        // What did get pushed is recorded, whatever happened next.
+        let stored = lock.images.get_mut(name.as_str()).expect("recorded");
+        stored.pushed.extend(pushed);
+        let path = repo.lock_path();
+        lock.write_atomic(&path)
+            .map_err(|e| Error::io("write", path.display(), e))?;
+    }
+    match error {
+        None => {
+            report.status = Status::Pushed;
+            report.reason = push_to.join(", ");
+            Ok((report, None))
+        }
+        Some(e) if e.is_unreachable() => Err(e.into()),
+        Some(e) => {
+            report.error = Some(e.to_string());
+            Ok((report, Some(e)))
+        }
+    }
 }

@@ -12,9 +12,12 @@ use super::{Context, Output};
 use crate::catalog::{Builder, Refresh};
 use crate::engine::Engine;
 use crate::error::{Error, Exit};
+use crate::inputs::Inputs;
+use crate::name::ImageName;
 use crate::rebuild::{Options, Runner};
 use crate::refresh::{self, Due, Findings};
 use crate::repo::Repository;
+use crate::report::RunOutcome;
 use crate::table::Table;
 
 /// What `hier refresh` was asked.
@@ -49,27 +52,7 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
     };
     let inputs = repo.inputs()?;
     let engine = cx.engine(&repo.catalog.platform)?;
-    let interrupt = cx.interrupt()?;
-    // Asking every image about pending updates takes a while: an interruption stops it,
-    // removes the containers it started, and ends with 130.
-    let find = refresh::find(
-        &repo,
-        &inputs,
-        engine.clone(),
-        &due,
-        args.dry_run,
-        args.jobs,
-    );
-    let findings = cx.block_on(async {
-        tokio::select! {
-            found = find => found.map(Some),
-            _ = interrupt.wait() => {
-                remove_containers(&repo, &*engine).await;
-                Ok(None)
-            }
-        }
-    })??;
-    let Some(findings) = findings else {
+    let Some(findings) = find(cx, &repo, &inputs, engine.clone(), &due, args)? else {
         return Ok(Output {
             stderr: "interrupted: nothing was rebuilt\n".into(),
             exit: Some(Exit::Interrupted),
@@ -79,30 +62,8 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
     if args.dry_run {
         return Ok(dry_run(cx, &findings));
     }
-    let builder = args.builder.unwrap_or(repo.catalog.builder);
-    let planned: Vec<_> = findings.plan.builds().map(|i| &i.name).collect();
-    let secrets = crate::secrets::resolve(&repo.catalog, &repo.root, planned, builder)?;
-    let options = Options {
-        jobs: args.jobs,
-        push: args.push,
-        fail_fast: false,
-        no_cache: false,
-        builder,
-        atomic: args.atomic,
-    };
-    let runner = Runner {
-        repo: &repo,
-        inputs: &inputs,
-        engine,
-        interrupt,
-        secrets,
-    };
     let mut stdout = Vec::new();
-    let outcome = {
-        let mut reporter = reporters(cx, findings.plan.builds().count(), &mut stdout);
-        let policy = Arc::new(findings.policy);
-        cx.block_on(runner.run(&findings.plan, &options, policy, &mut reporter))??
-    };
+    let outcome = rebuild(cx, &repo, &inputs, engine, findings, args, &mut stdout)?;
     if let Some(path) = &args.report {
         let kinds: BTreeMap<String, String> = repo
             .catalog
@@ -118,6 +79,62 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
         stdout,
         "nothing to refresh: no base moved and no image has OS updates pending\n",
     ))
+}
+
+/// What is due and pending; `None` when interrupted while asking (which takes a while: the
+/// containers it started are removed).
+fn find(
+    cx: &Context,
+    repo: &Repository,
+    inputs: &BTreeMap<ImageName, Inputs>,
+    engine: Arc<dyn Engine>,
+    due: &Due,
+    args: &Args,
+) -> Result<Option<Findings>, Error> {
+    let interrupt = cx.interrupt()?;
+    let find = refresh::find(repo, inputs, engine.clone(), due, args.dry_run, args.jobs);
+    cx.block_on(async {
+        tokio::select! {
+            found = find => found.map(Some),
+            _ = interrupt.wait() => {
+                remove_containers(repo, &*engine).await;
+                Ok(None)
+            }
+        }
+    })?
+}
+
+/// The run under the refresh's rules; the report (table or JSON) goes into `stdout`.
+fn rebuild(
+    cx: &Context,
+    repo: &Repository,
+    inputs: &BTreeMap<ImageName, Inputs>,
+    engine: Arc<dyn Engine>,
+    findings: Findings,
+    args: &Args,
+    stdout: &mut Vec<u8>,
+) -> Result<RunOutcome, Error> {
+    let builder = args.builder.unwrap_or(repo.catalog.builder);
+    let planned: Vec<_> = findings.plan.builds().map(|i| &i.name).collect();
+    let secrets = crate::secrets::resolve(&repo.catalog, &repo.root, planned, builder)?;
+    let options = Options {
+        jobs: args.jobs,
+        push: args.push,
+        fail_fast: false,
+        no_cache: false,
+        builder,
+        atomic: args.atomic,
+    };
+    let runner = Runner {
+        repo,
+        inputs,
+        engine,
+        interrupt: cx.interrupt()?,
+        secrets,
+    };
+    let mut reporter = reporters(cx, findings.plan.builds().count(), stdout);
+    let policy = Arc::new(findings.policy);
+    cx.block_on(runner.run(&findings.plan, &options, policy, &mut reporter))?
 }
 
 /// Stopped while asking about pending updates: the containers it started go.

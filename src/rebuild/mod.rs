@@ -18,7 +18,7 @@ pub mod record;
 pub mod reporter;
 pub mod run_loop;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 mod upload;
 pub mod upstream;
 
@@ -33,7 +33,7 @@ use crate::interrupt::Interrupt;
 use crate::name::ImageName;
 use crate::plan::Plan;
 use crate::repo::Repository;
-use crate::report::{Report, RunOutcome};
+use crate::report::{ImageReport, Report, RunOutcome};
 use crate::state;
 
 pub use policy::Policy;
@@ -44,7 +44,7 @@ use labels::Provenance;
 use prepare::Setting;
 use record::Recorder;
 use reporter::Reporter;
-use run_loop::{Limits, RunLoop};
+use run_loop::{Limits, Ran, RunLoop};
 
 /// How to run.
 #[derive(Debug, Clone)]
@@ -83,8 +83,7 @@ impl Runner<'_> {
         let repo = self.repo;
         let root = repo.root.clone();
         let provenance = tokio::task::spawn_blocking(move || Provenance::of(&root));
-        let planned: Vec<ImageName> = plan.builds().map(|i| i.name.clone()).collect();
-        if !planned.is_empty() {
+        if plan.builds().next().is_some() {
             self.engine
                 .check_builder(options.builder)
                 .map_err(Error::usage)?;
@@ -94,20 +93,10 @@ impl Runner<'_> {
             repo.catalog.registry.clone(),
             preflight::retags(repo, plan),
         ));
-        let preflight = match preflight::run(&*self.engine, repo, self.inputs, plan, &*policy).await
-        {
-            Ok(p) => p,
-            Err(e) => {
-                retag.abort();
-                return Err(e);
-            }
-        };
+        let preflight = preflight::run(&*self.engine, repo, self.inputs, plan, &*policy).await;
+        let preflight = preflight.inspect_err(|_| retag.abort())?;
         let run = state::run_id();
-        let log_dir = state::logs(&repo.root, &run);
-        if !planned.is_empty() {
-            std::fs::create_dir_all(&log_dir)
-                .map_err(|e| Error::io("create", log_dir.display(), e))?;
-        }
+        let log_dir = self.log_dir(plan, &run)?;
         let provenance = provenance.await.unwrap_or_default();
         let setting = Setting {
             repo,
@@ -124,7 +113,7 @@ impl Runner<'_> {
             no_cache: options.no_cache,
         };
         let recorder = Recorder::new(repo.lock.clone(), repo.lock_path(), options.atomic);
-        let mut ran = RunLoop::new(
+        let run_loop = RunLoop::new(
             setting,
             limits,
             plan,
@@ -133,15 +122,41 @@ impl Runner<'_> {
             self.interrupt.clone(),
             preflight.exact,
             recorder,
-        )
-        .run(reporter)
-        .await?;
+        );
+        let ran = run_loop.run(reporter).await?;
+        let ended = self
+            .end(run, ran, preflight.fetched, retag, options.push)
+            .await?;
+        reporter.finish(&ended.report);
+        Ok(ended)
+    }
+
+    /// This run's log folder (made when the run builds something).
+    fn log_dir(&self, plan: &Plan, run: &str) -> Result<std::path::PathBuf, Error> {
+        let log_dir = state::logs(&self.repo.root, run);
+        if plan.builds().next().is_some() {
+            std::fs::create_dir_all(&log_dir)
+                .map_err(|e| Error::io("create", log_dir.display(), e))?;
+        }
+        Ok(log_dir)
+    }
+
+    /// After the loop: what an atomic run held is promoted (or not), the retags are in, and the
+    /// report is written.
+    async fn end(
+        &self,
+        run: String,
+        mut ran: Ran,
+        fetched: Vec<ImageReport>,
+        retag: tokio::task::JoinHandle<Result<Vec<ImageReport>, crate::engine::EngineError>>,
+        push: bool,
+    ) -> Result<RunOutcome, Error> {
         let (exit, notes) = promote::held(
             &*self.engine,
-            repo,
+            self.repo,
             &mut ran.recorder,
             &mut ran.results,
-            options.push,
+            push,
             ran.interrupted,
         )
         .await?;
@@ -149,15 +164,14 @@ impl Runner<'_> {
             .await
             .map_err(|e| Error::Failed(e.to_string()))?
             .map_err(Error::from)?;
-        images.extend(preflight.fetched);
+        images.extend(fetched);
         images.extend(ran.results);
         let report = Report {
             run,
             interrupted: ran.interrupted,
             images,
         };
-        report.write(&state::reports(&repo.root))?;
-        reporter.finish(&report);
+        report.write(&state::reports(&self.repo.root))?;
         Ok(RunOutcome {
             report,
             exit: ran.exit.worst(exit),

@@ -10,3 +10,6 @@ pub mod report;
 
 pub use find::{Due, Findings, find};
 pub use policy::RefreshPolicy;
+
+#[cfg(test)]
+mod tests;

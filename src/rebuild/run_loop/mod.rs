@@ -1,7 +1,8 @@
 //! The run loop: the scheduler decides what may start, the policy whether and how it builds,
 //! jobs run on the engine up to `-j N` at once, and each outcome goes to the recorder, the
 //! scheduler (a failure skips only the failed image's dependents) and the reporter as events.
-//! An interruption stops new starts, aborts running jobs and removes their containers.
+//! An interruption stops new starts, aborts running jobs and removes their containers. What
+//! becomes of each finished job is in `results`.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -9,21 +10,23 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
+mod results;
+
 use super::event::Event;
 use super::exact::Exact;
 use super::job;
-use super::outcome::{Built, Failure, JobOutcome, JobResult};
+use super::outcome::{Failure, JobResult};
 use super::policy::{Decision, Policy};
 use super::prepare::{Setting, prepare};
-use super::record::{self, Recorder};
+use super::record::Recorder;
 use super::reporter::Reporter;
-use crate::engine::{Engine, EngineError};
+use crate::engine::Engine;
 use crate::error::{Error, Exit};
 use crate::inputs::Inputs;
 use crate::interrupt::Interrupt;
 use crate::name::ImageName;
 use crate::plan::Plan;
-use crate::report::{ImageReport, Status, seconds};
+use crate::report::{ImageReport, Status};
 use crate::schedule::{self, Scheduler};
 
 /// How the loop runs.
@@ -261,214 +264,4 @@ impl<'a> RunLoop<'a> {
             self.results.insert(name, report);
         }
     }
-
-    fn finished(&mut self, result: JobResult, reporter: &mut dyn Reporter) -> Result<(), Error> {
-        let index = self.index_of[&result.name];
-        let log = crate::source::display_path(&result.log)
-            .display()
-            .to_string();
-        let duration = seconds(result.duration);
-        let name = result.name;
-        match result.outcome {
-            JobOutcome::Kept => {
-                self.keep_recorded(index, &name, duration, log, reporter);
-            }
-            JobOutcome::Built(built) => {
-                self.built(index, &name, built, duration, log, reporter)?;
-            }
-            JobOutcome::Failed(failure) => {
-                self.exit = self.exit.worst(Exit::Failed);
-                self.notes
-                    .push_str(&failure_note(&name, &failure.to_string(), &result.log));
-                let report = self.failed_report(&name, failure.to_string(), duration, Some(log));
-                self.fail(index, report, reporter);
-            }
-            JobOutcome::EngineLost(e) => {
-                self.exit = self.exit.worst(Exit::Unreachable);
-                self.scheduler.stop();
-                let report = self.failed_report(&name, e.to_string(), duration, Some(log));
-                self.fail(index, report, reporter);
-            }
-        }
-        Ok(())
-    }
-
-    /// A refresh found nothing new in the rebuilt image: the recorded one stays.
-    fn keep_recorded(
-        &mut self,
-        index: usize,
-        name: &ImageName,
-        duration: f64,
-        log: String,
-        reporter: &mut dyn Reporter,
-    ) {
-        self.keep(index, name);
-        let detail = "same upstream and packages: the old image stays".to_string();
-        reporter.event(&Event::Finished {
-            name: name.clone(),
-            status: Status::Unchanged,
-            detail: detail.clone(),
-        });
-        let mut report = ImageReport {
-            name: name.to_string(),
-            status: Status::Unchanged,
-            image_id: self.exact.ids.get(name).cloned(),
-            duration_s: duration,
-            reason: self.reason(name),
-            log: Some(log),
-            note: Some(detail),
-            ..ImageReport::default()
-        };
-        self.policy.annotate(&mut report);
-        self.results.insert(name.clone(), report);
-    }
-
-    fn built(
-        &mut self,
-        index: usize,
-        name: &ImageName,
-        built: Built,
-        duration: f64,
-        log: String,
-        reporter: &mut dyn Reporter,
-    ) -> Result<(), Error> {
-        let repo = self.setting.repo;
-        let catalog = &repo.catalog;
-        let repository = catalog.repository(name);
-        self.promoted.insert(name.clone());
-        let digest = built.pushed.get(&repository).cloned();
-        if let Some(d) = &digest {
-            self.exact.pushed.insert(name.clone(), d.clone());
-        }
-        let (inputs, fingerprint) = &self.prepared[name];
-        let entry = record::entry(catalog, &self.exact, name, inputs, fingerprint, &built);
-        self.recorder.record(name, entry)?;
-        self.exact.ids.insert(name.clone(), built.image_id.clone());
-        self.scheduler.finish(index, true);
-        let status = match (&built.push_error, built.pushed.is_empty()) {
-            (Some(_), _) => Status::Failed,
-            (None, false) => Status::Pushed,
-            (None, true) => Status::Built,
-        };
-        let error = built.push_error.as_ref().map(|e| self.push_failed(name, e));
-        reporter.event(&Event::Finished {
-            name: name.clone(),
-            status,
-            detail: error.clone().unwrap_or_else(|| format!("{duration:.1}s")),
-        });
-        let mut report = ImageReport {
-            name: name.to_string(),
-            status,
-            image_id: Some(built.image_id.clone()),
-            duration_s: duration,
-            reason: self.reason(name),
-            log: Some(log),
-            error,
-            packages: built.packages.and_then(|p| p.changes).map(|c| c.lines()),
-            owner: catalog.image(name).owner.clone(),
-            digest,
-            ..ImageReport::default()
-        };
-        self.policy.annotate(&mut report);
-        self.results.insert(name.clone(), report);
-        Ok(())
-    }
-
-    /// A push that failed after the image was built, tested and tagged.
-    fn push_failed(&mut self, name: &ImageName, e: &EngineError) -> String {
-        if e.is_unreachable() {
-            // The registry does not answer: this image is recorded, nothing more starts.
-            self.exit = self.exit.worst(Exit::Unreachable);
-            self.scheduler.stop();
-        }
-        self.exit = self.exit.worst(Exit::Failed);
-        let error = format!("built and tagged, but the push failed: {e}");
-        self.notes.push_str(&format!("\n{name}: {error}\n"));
-        error
-    }
-
-    fn failed_report(
-        &self,
-        name: &ImageName,
-        error: String,
-        duration_s: f64,
-        log: Option<String>,
-    ) -> ImageReport {
-        ImageReport {
-            name: name.to_string(),
-            status: Status::Failed,
-            duration_s,
-            reason: self.reason(name),
-            log,
-            error: Some(error),
-            ..ImageReport::default()
-        }
-    }
-
-    /// A failed image: the scheduler skips its dependents; the failure and the skips are
-    /// reported.
-    fn fail(&mut self, index: usize, report: ImageReport, reporter: &mut dyn Reporter) {
-        let skipped = self.scheduler.finish(index, false);
-        let because = self.planned[index].clone();
-        reporter.event(&Event::Finished {
-            name: because.clone(),
-            status: Status::Failed,
-            detail: report.error.clone().unwrap_or_default(),
-        });
-        self.results.insert(because.clone(), report);
-        for s in skipped {
-            let name = self.planned[s].clone();
-            let why = format!("`{because}` failed");
-            reporter.event(&Event::Finished {
-                name: name.clone(),
-                status: Status::Skipped,
-                detail: why.clone(),
-            });
-            let report = ImageReport {
-                name: name.to_string(),
-                status: Status::Skipped,
-                reason: self.reason(&name),
-                error: Some(why),
-                ..ImageReport::default()
-            };
-            self.results.insert(name, report);
-        }
-    }
-
-    /// Images that never started because the run stopped.
-    fn skip_remaining(&mut self) {
-        let why = if self.interrupted {
-            "interrupted"
-        } else {
-            "not started"
-        };
-        for index in self.scheduler.skip_remaining() {
-            let name = self.planned[index].clone();
-            let report = ImageReport {
-                name: name.to_string(),
-                status: Status::Skipped,
-                reason: self.reason(&name),
-                error: Some(why.into()),
-                ..ImageReport::default()
-            };
-            self.results.entry(name).or_insert(report);
-        }
-    }
-}
-
-/// The last lines of a failing build's log, for the terminal.
-fn failure_note(name: &ImageName, message: &str, log: &std::path::Path) -> String {
-    let text = std::fs::read_to_string(log).unwrap_or_default();
-    let lines: Vec<&str> = text.lines().collect();
-    let tail = &lines[lines.len().saturating_sub(20)..];
-    let mut note = format!(
-        "\n{name} failed: {message}\n--- last lines of {}\n",
-        crate::source::display_path(log).display()
-    );
-    for line in tail {
-        note.push_str("    ");
-        note.push_str(line);
-        note.push('\n');
-    }
-    note
 }
