@@ -47,6 +47,12 @@ pub fn digest_reader(mut reader: impl Read) -> std::io::Result<String> {
     Ok(format!("sha256:{}", hex::encode(hasher.finalize())))
 }
 
+/// `sha256:` and the first 12 hex digits of a digest or image id, the short form people read.
+pub fn short(digest: &str) -> String {
+    let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
+    format!("sha256:{}", &hex[..hex.len().min(12)])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,5 +73,11 @@ mod tests {
         let mut b = Hasher::new();
         b.field("a").field("bc");
         assert_ne!(a.finish(), b.finish());
+    }
+
+    #[test]
+    fn short_keeps_twelve_hex_digits() {
+        assert_eq!(short(&digest("abc")), "sha256:ba7816bf8f01");
+        assert_eq!(short("abc"), "sha256:abc");
     }
 }

@@ -6,81 +6,103 @@ use serde_json::json;
 use super::{Context, Output};
 use crate::catalog::Recipe;
 use crate::error::{Error, Exit};
-use crate::lint::{self, rules::Severity};
+use crate::lint::{self, Finding, rules::Severity};
+use crate::repo::Repository;
+use crate::style::Styles;
 
 pub fn run(cx: &Context) -> Result<Output, Error> {
     let repo = cx.open()?;
     // Every template rendered once, every context walked (computing the inputs).
     let rendered = repo.render_all(&crate::dockerfile::StableRefs)?;
-    let inputs = repo.inputs_of(&rendered)?;
+    repo.inputs_of(&rendered)?;
     // And the lint: errors fail the validation, warnings are shown.
     let findings = lint::lint_rendered(&repo, &[], &rendered)?;
-    let lint_errors = findings
+    let errors = findings
         .iter()
         .filter(|f| f.severity == Severity::Error)
         .count();
-    let exit = (lint_errors > 0).then_some(Exit::Failed);
-    let images = &repo.catalog.images;
-    let bases = images.iter().filter(|i| i.is_base()).count();
-    let templated = images
-        .iter()
-        .filter(|i| matches!(i.recipe, Recipe::Template { .. }))
-        .count();
-    if cx.json() {
-        let mut out = Output::json(&json!({
-            "valid": lint_errors == 0,
-            "images": images.len(),
-            "bases": bases,
-            "templated": templated,
+    let counts = Counts::of(&repo);
+    let mut out = if cx.json() {
+        Output::json(&json!({
+            "valid": errors == 0,
+            "images": counts.images,
+            "bases": counts.bases,
+            "templated": counts.templated,
             "problems": [],
             "findings": findings,
-        }));
-        out.exit = exit;
-        return Ok(out);
-    }
-    let _ = inputs;
-    let lint_text = if findings.is_empty() {
-        String::new()
+        }))
+    } else if cx.quiet {
+        match errors {
+            0 => Output::default(),
+            _ => Output::text(lint_text(&findings, errors, &cx.styles)),
+        }
     } else {
-        format!(
-            "\n{}\n{} lint error{}, {} warning{} (hier lint --explain ID tells why)\n",
-            lint::render(&findings, &cx.styles).trim_end(),
-            lint_errors,
-            if lint_errors == 1 { "" } else { "s" },
-            findings.len() - lint_errors,
-            if findings.len() - lint_errors == 1 {
-                ""
-            } else {
-                "s"
-            }
-        )
+        let mut text = summary(&repo, &counts);
+        text.push_str(&lint_text(&findings, errors, &cx.styles));
+        Output::text(text)
     };
-    if cx.quiet {
-        return Ok(Output {
-            stdout: if lint_errors > 0 {
-                lint_text
-            } else {
-                String::new()
-            },
-            exit,
-            ..Output::default()
-        });
+    out.exit = (errors > 0).then_some(Exit::Failed);
+    Ok(out)
+}
+
+/// How many images the catalog holds, how many are bases and how many are templated.
+struct Counts {
+    images: usize,
+    bases: usize,
+    templated: usize,
+}
+
+impl Counts {
+    fn of(repo: &Repository) -> Self {
+        let images = &repo.catalog.images;
+        Counts {
+            images: images.len(),
+            bases: images.iter().filter(|i| i.is_base()).count(),
+            templated: images
+                .iter()
+                .filter(|i| matches!(i.recipe, Recipe::Template { .. }))
+                .count(),
+        }
     }
-    let mut out = Output::text(format!(
+}
+
+/// The line that says the catalog is valid: what it holds and in how many waves.
+fn summary(repo: &Repository, counts: &Counts) -> String {
+    let waves = repo
+        .catalog
+        .images
+        .iter()
+        .map(|i| repo.hierarchy.wave(&i.name) + 1)
+        .max()
+        .unwrap_or(0);
+    format!(
         "{}: {} images ({} base{}, {} rendered from templates, {} hand-written) in {} waves; no problems found\n",
         repo.catalog.source.display.display(),
-        images.len(),
-        bases,
-        if bases == 1 { "" } else { "s" },
-        templated,
-        images.len() - templated,
-        images
-            .iter()
-            .map(|i| repo.hierarchy.wave(&i.name) + 1)
-            .max()
-            .unwrap_or(0)
-    ));
-    out.stdout.push_str(&lint_text);
-    out.exit = exit;
-    Ok(out)
+        counts.images,
+        counts.bases,
+        plural(counts.bases),
+        counts.templated,
+        counts.images - counts.templated,
+        waves
+    )
+}
+
+/// The lint findings and their count (nothing when there are none).
+fn lint_text(findings: &[Finding], errors: usize, styles: &Styles) -> String {
+    if findings.is_empty() {
+        return String::new();
+    }
+    let warnings = findings.len() - errors;
+    format!(
+        "\n{}\n{} lint error{}, {} warning{} (hier lint --explain ID tells why)\n",
+        lint::render(findings, styles).trim_end(),
+        errors,
+        plural(errors),
+        warnings,
+        plural(warnings)
+    )
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }

@@ -31,104 +31,166 @@ pub type Streamed = HashMap<String, String>;
 impl Archive {
     /// Writes the whole archive to `out` (a bounded channel writer, usually).
     pub fn write(&self, out: impl Write) -> io::Result<Streamed> {
-        let mut streamed = Streamed::new();
-        let mut builder = tar::Builder::new(out);
-        builder.mode(tar::HeaderMode::Complete);
-        let mut sent_inodes: HashMap<(u64, u64), String> = HashMap::new();
+        let mut tar = TarWriter::new(self, out);
         let mut dockerfile_sent = false;
         for entry in &self.entries {
             if entry.path == self.dockerfile_path {
-                self.append_dockerfile(&mut builder, Some(entry))?;
-                // The context's own file (as planned), not the build's version of it.
-                let on_disk =
-                    crate::hash::digest_reader(fs::File::open(self.root.join(&entry.path))?)?;
-                streamed.insert(entry.path.clone(), on_disk);
+                tar.context_dockerfile(entry)?;
                 dockerfile_sent = true;
-                continue;
-            }
-            let mut header = Header::new_ustar();
-            header.set_mode(entry.mode);
-            header.set_uid(0);
-            header.set_gid(0);
-            header.set_mtime(entry.mtime.max(0) as u64);
-            header.set_size(0);
-            match &entry.kind {
-                EntryKind::Dir => {
-                    header.set_entry_type(EntryType::Directory);
-                    builder.append_data(&mut header, format!("{}/", entry.path), io::empty())?;
-                }
-                EntryKind::Symlink(target) => {
-                    header.set_entry_type(EntryType::Symlink);
-                    builder.append_link(&mut header, &entry.path, target)?;
-                }
-                EntryKind::File => {
-                    if entry.nlink > 1 {
-                        if let Some(first) = sent_inodes.get(&(entry.dev, entry.ino)) {
-                            header.set_entry_type(EntryType::Link);
-                            builder.append_link(&mut header, &entry.path, first)?;
-                            // Same inode, same content as the file it links to.
-                            let digest = streamed.get(first).cloned().unwrap_or_default();
-                            streamed.insert(entry.path.clone(), digest);
-                            continue;
-                        }
-                        sent_inodes.insert((entry.dev, entry.ino), entry.path.clone());
-                    }
-                    header.set_entry_type(EntryType::Regular);
-                    header.set_size(entry.size);
-                    let file = fs::File::open(self.root.join(&entry.path))?;
-                    let mut reader = Checked {
-                        inner: file.take(entry.size),
-                        hasher: Sha256::new(),
-                        read: 0,
-                    };
-                    builder.append_data(&mut header, &entry.path, &mut reader)?;
-                    if reader.read != entry.size {
-                        return Err(io::Error::other(format!(
-                            "{} changed while it was sent",
-                            self.root.join(&entry.path).display()
-                        )));
-                    }
-                    let digest = format!("sha256:{}", hex::encode(reader.hasher.finalize()));
-                    streamed.insert(entry.path.clone(), digest);
-                }
-                EntryKind::Fifo => {
-                    header.set_entry_type(EntryType::Fifo);
-                    builder.append_data(&mut header, &entry.path, io::empty())?;
-                }
-                EntryKind::CharDevice | EntryKind::BlockDevice => {
-                    header.set_entry_type(if entry.kind == EntryKind::CharDevice {
-                        EntryType::Char
-                    } else {
-                        EntryType::Block
-                    });
-                    let (major, minor) = split_dev(entry.rdev);
-                    header.set_device_major(major)?;
-                    header.set_device_minor(minor)?;
-                    builder.append_data(&mut header, &entry.path, io::empty())?;
-                }
+            } else {
+                tar.entry(entry)?;
             }
         }
         if !dockerfile_sent {
-            self.append_dockerfile(&mut builder, None)?;
+            tar.append_dockerfile(None)?;
         }
-        builder.into_inner()?.flush()?;
-        Ok(streamed)
+        tar.builder.into_inner()?.flush()?;
+        Ok(tar.streamed)
+    }
+}
+
+/// An archive being written: the tar stream, the digests of the files sent so far, and the
+/// path each hard-linked inode was first sent as.
+struct TarWriter<'a, W: Write> {
+    archive: &'a Archive,
+    builder: tar::Builder<W>,
+    streamed: Streamed,
+    sent_inodes: HashMap<(u64, u64), String>,
+}
+
+impl<'a, W: Write> TarWriter<'a, W> {
+    fn new(archive: &'a Archive, out: W) -> Self {
+        let mut builder = tar::Builder::new(out);
+        builder.mode(tar::HeaderMode::Complete);
+        TarWriter {
+            archive,
+            builder,
+            streamed: Streamed::new(),
+            sent_inodes: HashMap::new(),
+        }
     }
 
-    fn append_dockerfile<W: Write>(
-        &self,
-        builder: &mut tar::Builder<W>,
-        on_disk: Option<&Entry>,
-    ) -> io::Result<()> {
+    /// The context's file at the Dockerfile's path: the build's Dockerfile is sent in its place.
+    fn context_dockerfile(&mut self, entry: &Entry) -> io::Result<()> {
+        self.append_dockerfile(Some(entry))?;
+        // The context's own file (as planned), not the build's version of it.
+        let on_disk =
+            crate::hash::digest_reader(fs::File::open(self.archive.root.join(&entry.path))?)?;
+        self.streamed.insert(entry.path.clone(), on_disk);
+        Ok(())
+    }
+
+    fn entry(&mut self, entry: &Entry) -> io::Result<()> {
+        let mut header = header_of(entry);
+        match &entry.kind {
+            EntryKind::Dir => {
+                header.set_entry_type(EntryType::Directory);
+                let path = format!("{}/", entry.path);
+                self.builder.append_data(&mut header, path, io::empty())
+            }
+            EntryKind::Symlink(target) => {
+                header.set_entry_type(EntryType::Symlink);
+                self.builder.append_link(&mut header, &entry.path, target)
+            }
+            EntryKind::File => {
+                if self.link_to_sent(entry, &mut header)? {
+                    return Ok(());
+                }
+                self.file(entry, header)
+            }
+            EntryKind::Fifo => {
+                header.set_entry_type(EntryType::Fifo);
+                self.builder
+                    .append_data(&mut header, &entry.path, io::empty())
+            }
+            EntryKind::CharDevice | EntryKind::BlockDevice => self.device(entry, header),
+        }
+    }
+
+    /// A file whose inode was already sent goes as a hard link to the path it was sent as
+    /// (true); otherwise a file with other links has its inode remembered (false).
+    fn link_to_sent(&mut self, entry: &Entry, header: &mut Header) -> io::Result<bool> {
+        if entry.nlink <= 1 {
+            return Ok(false);
+        }
+        let inode = (entry.dev, entry.ino);
+        let Some(first) = self.sent_inodes.get(&inode) else {
+            self.sent_inodes.insert(inode, entry.path.clone());
+            return Ok(false);
+        };
+        header.set_entry_type(EntryType::Link);
+        self.builder.append_link(header, &entry.path, first)?;
+        // Same inode, same content as the file it links to.
+        let digest = self.streamed.get(first).cloned().unwrap_or_default();
+        self.streamed.insert(entry.path.clone(), digest);
+        Ok(true)
+    }
+
+    /// Streams a regular file, hashing it on the way; a file shorter than when it was walked
+    /// fails (the caller compares the digests with the plan).
+    fn file(&mut self, entry: &Entry, mut header: Header) -> io::Result<()> {
+        header.set_entry_type(EntryType::Regular);
+        header.set_size(entry.size);
+        let file = fs::File::open(self.archive.root.join(&entry.path))?;
+        let mut reader = Checked {
+            inner: file.take(entry.size),
+            hasher: Sha256::new(),
+            read: 0,
+        };
+        self.builder
+            .append_data(&mut header, &entry.path, &mut reader)?;
+        if reader.read != entry.size {
+            return Err(io::Error::other(format!(
+                "{} changed while it was sent",
+                self.archive.root.join(&entry.path).display()
+            )));
+        }
+        let digest = format!("sha256:{}", hex::encode(reader.hasher.finalize()));
+        self.streamed.insert(entry.path.clone(), digest);
+        Ok(())
+    }
+
+    fn device(&mut self, entry: &Entry, mut header: Header) -> io::Result<()> {
+        header.set_entry_type(if entry.kind == EntryKind::CharDevice {
+            EntryType::Char
+        } else {
+            EntryType::Block
+        });
+        let (major, minor) = split_dev(entry.rdev);
+        header.set_device_major(major)?;
+        header.set_device_minor(minor)?;
+        self.builder
+            .append_data(&mut header, &entry.path, io::empty())
+    }
+
+    /// The build's Dockerfile, with the mode and time of the context's file if it has one.
+    fn append_dockerfile(&mut self, on_disk: Option<&Entry>) -> io::Result<()> {
+        let archive = self.archive;
         let mut header = Header::new_ustar();
         header.set_entry_type(EntryType::Regular);
         header.set_mode(on_disk.map(|e| e.mode).unwrap_or(0o644));
         header.set_uid(0);
         header.set_gid(0);
         header.set_mtime(on_disk.map(|e| e.mtime.max(0) as u64).unwrap_or(0));
-        header.set_size(self.dockerfile.len() as u64);
-        builder.append_data(&mut header, &self.dockerfile_path, &self.dockerfile[..])
+        header.set_size(archive.dockerfile.len() as u64);
+        self.builder.append_data(
+            &mut header,
+            &archive.dockerfile_path,
+            &archive.dockerfile[..],
+        )
     }
+}
+
+/// The header fields every entry shares: its permission bits, uid and gid 0, the modification
+/// time in whole seconds, size 0.
+fn header_of(entry: &Entry) -> Header {
+    let mut header = Header::new_ustar();
+    header.set_mode(entry.mode);
+    header.set_uid(0);
+    header.set_gid(0);
+    header.set_mtime(entry.mtime.max(0) as u64);
+    header.set_size(0);
+    header
 }
 
 /// Linux `dev_t` to (major, minor).

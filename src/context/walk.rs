@@ -42,6 +42,26 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// An entry at `path` (relative) with the metadata of its file.
+    fn new(path: String, kind: EntryKind, meta: &fs::Metadata) -> Self {
+        Entry {
+            path,
+            kind,
+            mode: meta.mode() & 0o7777,
+            size: if meta.file_type().is_file() {
+                meta.size()
+            } else {
+                0
+            },
+            mtime: meta.mtime(),
+            mtime_nsec: meta.mtime_nsec(),
+            dev: meta.dev(),
+            ino: meta.ino(),
+            nlink: meta.nlink(),
+            rdev: meta.rdev(),
+        }
+    }
+
     pub fn executable(&self) -> bool {
         self.mode & 0o111 != 0
     }
@@ -65,13 +85,9 @@ pub fn walk_for_buildkit(root: &Path) -> Result<Vec<Entry>, ContextError> {
 /// `keep`: the build files to keep (`Some`, with the Dockerfile's path if it is in the
 /// context), or none.
 fn walk_with(root: &Path, keep: Option<Option<&str>>) -> Result<Vec<Entry>, ContextError> {
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |error| ContextError::Io { path, error }
-    };
     match fs::metadata(root) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(io(root)(e)),
+        Err(e) => return Err(io_error(root)(e)),
         Ok(m) if !m.is_dir() => {
             return Err(ContextError::Io {
                 path: root.to_path_buf(),
@@ -84,7 +100,7 @@ fn walk_with(root: &Path, keep: Option<Option<&str>>) -> Result<Vec<Entry>, Cont
     let bytes = match fs::read(&ignore_path) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(e) => return Err(io(&ignore_path)(e)),
+        Err(e) => return Err(io_error(&ignore_path)(e)),
     };
     let patterns = compiled(&bytes, keep).map_err(|e| ContextError::Ignore {
         path: ignore_path.clone(),
@@ -128,6 +144,8 @@ fn compiled(
     Ok(patterns)
 }
 
+/// Walks one folder: its entries in byte order, each followed by its contents if it is a
+/// folder. `parent` holds what the patterns matched of the folder itself.
 fn walk_dir(
     dir: &Path,
     prefix: &str,
@@ -135,31 +153,13 @@ fn walk_dir(
     patterns: &Patterns,
     out: &mut Vec<Entry>,
 ) -> Result<(), ContextError> {
-    let read = fs::read_dir(dir).map_err(|error| ContextError::Io {
-        path: dir.to_path_buf(),
-        error,
-    })?;
-    let mut names: Vec<(Vec<u8>, PathBuf)> = Vec::new();
-    for item in read {
-        let item = item.map_err(|error| ContextError::Io {
-            path: dir.to_path_buf(),
-            error,
-        })?;
-        use std::os::unix::ffi::OsStrExt;
-        names.push((item.file_name().as_bytes().to_vec(), item.path()));
-    }
-    names.sort();
-    for (name, path) in names {
-        let name = String::from_utf8_lossy(&name).into_owned();
+    for (name, path) in sorted_children(dir)? {
         let rel = if prefix.is_empty() {
             name
         } else {
             format!("{prefix}/{name}")
         };
-        let meta = fs::symlink_metadata(&path).map_err(|error| ContextError::Io {
-            path: path.clone(),
-            error,
-        })?;
+        let meta = fs::symlink_metadata(&path).map_err(io_error(&path))?;
         let (excluded, matches) = if patterns.is_empty() {
             (false, Vec::new())
         } else {
@@ -172,44 +172,57 @@ fn walk_dir(
             }
             continue;
         }
-        let file_type = meta.file_type();
-        let kind = if is_dir {
-            EntryKind::Dir
-        } else if file_type.is_symlink() {
-            let target = fs::read_link(&path).map_err(|error| ContextError::Io {
-                path: path.clone(),
-                error,
-            })?;
-            EntryKind::Symlink(target.to_string_lossy().into_owned())
-        } else if file_type.is_file() {
-            EntryKind::File
-        } else if file_type.is_fifo() {
-            EntryKind::Fifo
-        } else if file_type.is_char_device() {
-            EntryKind::CharDevice
-        } else if file_type.is_block_device() {
-            EntryKind::BlockDevice
-        } else {
-            // Sockets: the docker CLI leaves them out.
+        let Some(kind) = kind_of(&path, &meta)? else {
             continue;
         };
-        out.push(Entry {
-            path: rel.clone(),
-            kind,
-            mode: meta.mode() & 0o7777,
-            size: if file_type.is_file() { meta.size() } else { 0 },
-            mtime: meta.mtime(),
-            mtime_nsec: meta.mtime_nsec(),
-            dev: meta.dev(),
-            ino: meta.ino(),
-            nlink: meta.nlink(),
-            rdev: meta.rdev(),
-        });
+        out.push(Entry::new(rel.clone(), kind, &meta));
         if is_dir {
             walk_dir(&path, &rel, Some(&matches), patterns, out)?;
         }
     }
     Ok(())
+}
+
+/// The names in a folder, sorted byte-wise, with their paths.
+fn sorted_children(dir: &Path) -> Result<Vec<(String, PathBuf)>, ContextError> {
+    use std::os::unix::ffi::OsStrExt;
+    let mut names: Vec<(Vec<u8>, PathBuf)> = Vec::new();
+    for item in fs::read_dir(dir).map_err(io_error(dir))? {
+        let item = item.map_err(io_error(dir))?;
+        names.push((item.file_name().as_bytes().to_vec(), item.path()));
+    }
+    names.sort();
+    Ok(names
+        .into_iter()
+        .map(|(name, path)| (String::from_utf8_lossy(&name).into_owned(), path))
+        .collect())
+}
+
+/// What kind of entry a file is, or `None` for a socket (the docker CLI leaves them out).
+fn kind_of(path: &Path, meta: &fs::Metadata) -> Result<Option<EntryKind>, ContextError> {
+    let file_type = meta.file_type();
+    Ok(Some(if file_type.is_dir() {
+        EntryKind::Dir
+    } else if file_type.is_symlink() {
+        let target = fs::read_link(path).map_err(io_error(path))?;
+        EntryKind::Symlink(target.to_string_lossy().into_owned())
+    } else if file_type.is_file() {
+        EntryKind::File
+    } else if file_type.is_fifo() {
+        EntryKind::Fifo
+    } else if file_type.is_char_device() {
+        EntryKind::CharDevice
+    } else if file_type.is_block_device() {
+        EntryKind::BlockDevice
+    } else {
+        return Ok(None);
+    }))
+}
+
+/// Turns an I/O error on `path` into a context error naming it.
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> ContextError {
+    let path = path.to_path_buf();
+    move |error| ContextError::Io { path, error }
 }
 
 /// Content digests of files, computed once per run and shared by every context that holds the

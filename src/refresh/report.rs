@@ -7,15 +7,27 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::error::Error;
-use crate::report::{Report, Status};
-
-fn short(digest: &str) -> String {
-    let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
-    format!("`sha256:{}`", &hex[..hex.len().min(12)])
-}
+use crate::report::{ImageReport, Report, Status};
 
 /// The Markdown report. `kinds` maps each image to its kind (`app` images are grouped by owner).
 pub fn markdown(catalog: &str, report: &Report, kinds: &BTreeMap<String, String>) -> String {
+    let mut out = heading(catalog, report);
+    if report.images.is_empty() {
+        out.push_str("Nothing to refresh: no base moved and no image has OS updates pending.\n");
+        return out;
+    }
+    out.push_str("| image | outcome | why | upstream | packages | time | new digest |\n");
+    out.push_str("|---|---|---|---|---|---:|---|\n");
+    for image in &report.images {
+        out.push_str(&row(image));
+    }
+    out.push_str(&package_changes(report));
+    out.push_str(&apps_by_owner(report, kinds));
+    out
+}
+
+/// The title, the count of each outcome, and why nothing was promoted if it was not.
+fn heading(catalog: &str, report: &Report) -> String {
     let count = |s: Status| report.images.iter().filter(|i| i.status == s).count();
     let rebuilt = count(Status::Built) + count(Status::Pushed);
     let mut out = String::new();
@@ -43,61 +55,67 @@ pub fn markdown(catalog: &str, report: &Report, kinds: &BTreeMap<String, String>
             blocked.trim_start_matches("not promoted: ")
         );
     }
-    if report.images.is_empty() {
-        out.push_str("Nothing to refresh: no base moved and no image has OS updates pending.\n");
-        return out;
-    }
-    out.push_str("| image | outcome | why | upstream | packages | time | new digest |\n");
-    out.push_str("|---|---|---|---|---|---:|---|\n");
-    for i in &report.images {
-        let upstream = match (&i.upstream_old, &i.upstream_new) {
-            (Some(a), Some(b)) if a == b => format!("{} (same)", short(b)),
-            (Some(a), Some(b)) => format!("{} → {}", short(a), short(b)),
-            (None, Some(b)) => short(b),
-            _ => String::new(),
-        };
-        let packages = match &i.packages {
-            Some(p) if p.is_empty() => "no change".to_string(),
-            Some(p) => format!("{} change{}", p.len(), if p.len() == 1 { "" } else { "s" }),
-            None => String::new(),
-        };
-        let outcome = match (&i.error, &i.note) {
-            (Some(e), _) => format!("{} — {}", i.status.as_str(), e.replace('|', "\\|")),
-            (None, Some(n)) => format!("{} — {}", i.status.as_str(), n.replace('|', "\\|")),
-            _ => i.status.as_str().to_string(),
-        };
-        let digest = i
-            .digest
-            .as_deref()
-            .or(i.image_id.as_deref())
-            .map(short)
-            .unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {} | {} | {:.1}s | {} |",
-            i.name,
-            outcome,
-            i.reason.replace('|', "\\|"),
-            upstream,
-            packages,
-            i.duration_s,
-            digest
-        );
-    }
+    out
+}
+
+/// One image's line of the table.
+fn row(i: &ImageReport) -> String {
+    let upstream = match (&i.upstream_old, &i.upstream_new) {
+        (Some(a), Some(b)) if a == b => format!("{} (same)", short(b)),
+        (Some(a), Some(b)) => format!("{} → {}", short(a), short(b)),
+        (None, Some(b)) => short(b),
+        _ => String::new(),
+    };
+    let packages = match &i.packages {
+        Some(p) if p.is_empty() => "no change".to_string(),
+        Some(p) => format!("{} change{}", p.len(), if p.len() == 1 { "" } else { "s" }),
+        None => String::new(),
+    };
+    let outcome = match i.error.as_ref().or(i.note.as_ref()) {
+        Some(remark) => format!("{} — {}", i.status.as_str(), cell(remark)),
+        None => i.status.as_str().to_string(),
+    };
+    let digest = i
+        .digest
+        .as_deref()
+        .or(i.image_id.as_deref())
+        .map(short)
+        .unwrap_or_default();
+    format!(
+        "| {} | {} | {} | {} | {} | {:.1}s | {} |\n",
+        i.name,
+        outcome,
+        cell(&i.reason),
+        upstream,
+        packages,
+        i.duration_s,
+        digest
+    )
+}
+
+/// A section per image whose OS packages changed, listing the changes.
+fn package_changes(report: &Report) -> String {
     let changed: Vec<_> = report
         .images
         .iter()
         .filter(|i| i.packages.as_ref().is_some_and(|p| !p.is_empty()))
         .collect();
-    if !changed.is_empty() {
-        out.push_str("\n## Package changes\n");
-        for i in changed {
-            let _ = writeln!(out, "\n### {}\n", i.name);
-            for line in i.packages.iter().flatten() {
-                let _ = writeln!(out, "- `{line}`");
-            }
+    let mut out = String::new();
+    if changed.is_empty() {
+        return out;
+    }
+    out.push_str("\n## Package changes\n");
+    for i in changed {
+        let _ = writeln!(out, "\n### {}\n", i.name);
+        for line in i.packages.iter().flatten() {
+            let _ = writeln!(out, "- `{line}`");
         }
     }
+    out
+}
+
+/// The `app` images rebuilt, grouped by owner.
+fn apps_by_owner(report: &Report, kinds: &BTreeMap<String, String>) -> String {
     let mut by_owner: BTreeMap<String, Vec<&str>> = BTreeMap::new();
     for i in &report.images {
         let rebuilt = matches!(i.status, Status::Built | Status::Pushed);
@@ -108,13 +126,25 @@ pub fn markdown(catalog: &str, report: &Report, kinds: &BTreeMap<String, String>
                 .push(&i.name);
         }
     }
-    if !by_owner.is_empty() {
-        out.push_str("\n## Apps rebuilt, by owner\n\n");
-        for (owner, apps) in by_owner {
-            let _ = writeln!(out, "- **{owner}**: {}", apps.join(", "));
-        }
+    let mut out = String::new();
+    if by_owner.is_empty() {
+        return out;
+    }
+    out.push_str("\n## Apps rebuilt, by owner\n\n");
+    for (owner, apps) in by_owner {
+        let _ = writeln!(out, "- **{owner}**: {}", apps.join(", "));
     }
     out
+}
+
+/// A digest in its short form, as code.
+fn short(digest: &str) -> String {
+    format!("`{}`", crate::hash::short(digest))
+}
+
+/// Text for a table cell (a `|` would end the cell).
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|")
 }
 
 /// A report path must say its format by its extension (checked before the run starts).
