@@ -9,7 +9,7 @@ use crate::catalog::Builder;
 use crate::error::{Error, Exit};
 use crate::rebuild::policy::Rebuild;
 use crate::rebuild::reporter::{self, All, Json, Reporter, Table};
-use crate::rebuild::{Options, Runner, preflight};
+use crate::rebuild::{Options, Provenance, Runner, preflight};
 use crate::report::{RunOutcome, Status};
 
 /// What `hier rebuild` was asked.
@@ -29,6 +29,7 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
         return super::plan::run(cx, &args.selection);
     }
     let (repo, _run_lock, catalog_path) = super::open_locked(cx)?;
+    let provenance = Provenance::start(&repo.root);
     let inputs = repo.inputs()?;
     let mut plan = super::plan::make(&repo, &catalog_path, &args.selection)?;
     let builder = args.builder.unwrap_or(repo.catalog.builder);
@@ -51,6 +52,7 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
         engine,
         interrupt: cx.interrupt()?,
         secrets,
+        provenance: provenance.join().unwrap_or_default(),
     };
     let mut stdout = Vec::new();
     let outcome = {

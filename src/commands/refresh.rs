@@ -14,7 +14,7 @@ use crate::engine::Engine;
 use crate::error::{Error, Exit};
 use crate::inputs::Inputs;
 use crate::name::ImageName;
-use crate::rebuild::{Options, Runner};
+use crate::rebuild::{Options, Provenance, Runner};
 use crate::refresh::{self, Due, Findings};
 use crate::repo::Repository;
 use crate::report::RunOutcome;
@@ -50,6 +50,7 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
         images,
         schedule: args.schedule,
     };
+    let provenance = Provenance::start(&repo.root);
     let inputs = repo.inputs()?;
     let engine = cx.engine(&repo.catalog.platform)?;
     let Some(findings) = find(cx, &repo, &inputs, engine.clone(), &due, args)? else {
@@ -63,7 +64,17 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
         return Ok(dry_run(cx, &findings));
     }
     let mut stdout = Vec::new();
-    let outcome = rebuild(cx, &repo, &inputs, engine, findings, args, &mut stdout)?;
+    let builder = args.builder.unwrap_or(repo.catalog.builder);
+    let planned: Vec<_> = findings.plan.builds().map(|i| &i.name).collect();
+    let runner = Runner {
+        repo: &repo,
+        inputs: &inputs,
+        engine,
+        interrupt: cx.interrupt()?,
+        secrets: crate::secrets::resolve(&repo.catalog, &repo.root, planned, builder)?,
+        provenance: provenance.join().unwrap_or_default(),
+    };
+    let outcome = rebuild(cx, &runner, findings, args, builder, &mut stdout)?;
     if let Some(path) = &args.report {
         let kinds: BTreeMap<String, String> = repo
             .catalog
@@ -107,16 +118,12 @@ fn find(
 /// The run under the refresh's rules; the report (table or JSON) goes into `stdout`.
 fn rebuild(
     cx: &Context,
-    repo: &Repository,
-    inputs: &BTreeMap<ImageName, Inputs>,
-    engine: Arc<dyn Engine>,
+    runner: &Runner,
     findings: Findings,
     args: &Args,
+    builder: Builder,
     stdout: &mut Vec<u8>,
 ) -> Result<RunOutcome, Error> {
-    let builder = args.builder.unwrap_or(repo.catalog.builder);
-    let planned: Vec<_> = findings.plan.builds().map(|i| &i.name).collect();
-    let secrets = crate::secrets::resolve(&repo.catalog, &repo.root, planned, builder)?;
     let options = Options {
         jobs: args.jobs,
         push: args.push,
@@ -124,13 +131,6 @@ fn rebuild(
         no_cache: false,
         builder,
         atomic: args.atomic,
-    };
-    let runner = Runner {
-        repo,
-        inputs,
-        engine,
-        interrupt: cx.interrupt()?,
-        secrets,
     };
     let mut reporter = reporters(cx, findings.plan.builds().count(), stdout);
     let policy = Arc::new(findings.policy);

@@ -26,6 +26,13 @@ fn git(root: &Path, args: &[&str]) -> Option<String> {
 }
 
 impl Provenance {
+    /// Starts reading the provenance of the repository at `root` on a thread of its own (two
+    /// git processes: worth doing while the run is planned and the engine reached).
+    pub fn start(root: &Path) -> std::thread::JoinHandle<Provenance> {
+        let root = root.to_path_buf();
+        std::thread::spawn(move || Provenance::of(&root))
+    }
+
     pub fn of(root: &Path) -> Provenance {
         // Two quick git calls, side by side.
         let (head, origin) = std::thread::scope(|s| {

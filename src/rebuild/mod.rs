@@ -40,7 +40,7 @@ pub use policy::Policy;
 pub use prepare::uses_arg;
 pub use upstream::{Upstream, fresh_upstream, resolve_from};
 
-use labels::Provenance;
+pub use labels::Provenance;
 use prepare::Setting;
 use record::Recorder;
 use reporter::Reporter;
@@ -68,6 +68,8 @@ pub struct Runner<'a> {
     pub interrupt: Interrupt,
     /// The values of the secrets the planned images declare ([`crate::secrets::resolve`]).
     pub secrets: SecretValues,
+    /// Where the builds come from (git), read while the run was being planned.
+    pub provenance: Provenance,
 }
 
 impl Runner<'_> {
@@ -81,8 +83,6 @@ impl Runner<'_> {
         reporter: &mut dyn Reporter,
     ) -> Result<RunOutcome, Error> {
         let repo = self.repo;
-        let root = repo.root.clone();
-        let provenance = tokio::task::spawn_blocking(move || Provenance::of(&root));
         if plan.builds().next().is_some() {
             self.engine
                 .check_builder(options.builder)
@@ -97,11 +97,10 @@ impl Runner<'_> {
         let preflight = preflight.inspect_err(|_| retag.abort())?;
         let run = state::run_id();
         let log_dir = self.log_dir(plan, &run)?;
-        let provenance = provenance.await.unwrap_or_default();
         let setting = Setting {
             repo,
             inputs: self.inputs,
-            provenance: &provenance,
+            provenance: &self.provenance,
             log_dir: &log_dir,
             push: options.push,
             builder: options.builder,

@@ -126,6 +126,7 @@ impl Hierarchy {
             engine: self.engine.clone() as Arc<dyn Engine>,
             interrupt,
             secrets,
+            provenance: Default::default(),
         };
         runner.run(&plan, &options, policy, lines).await
     }
