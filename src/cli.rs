@@ -116,62 +116,62 @@ pub enum Command {
         images: Vec<String>,
     },
     /// The nightly job: rebuild due bases and images with OS updates pending, cascade what changed
-    Refresh {
-        /// Images to refresh [default: the bases due, see --schedule]
-        images: Vec<String>,
-        /// Refresh the bases whose `refresh` is this [default: every base]
-        #[arg(long, value_enum)]
-        schedule: Option<ScheduleArg>,
-        /// Push everything rebuilt to the registry and every mirror
-        #[arg(long)]
-        push: bool,
-        /// Tag and push nothing unless the whole cascade built and passed its tests
-        #[arg(long)]
-        atomic: bool,
-        /// Write a report: Markdown (.md) or JSON (.json)
-        #[arg(long, value_name = "PATH")]
-        report: Option<PathBuf>,
-        /// Resolve upstreams and pending updates, print what would be rebuilt, build nothing
-        #[arg(long)]
-        dry_run: bool,
-        /// Builds at once
-        #[arg(short = 'j', long = "jobs", value_name = "N", default_value_t = 2,
-              value_parser = clap::value_parser!(u16).range(1..))]
-        jobs: u16,
-        /// The engine's builder [default: the catalog's `builder`, else buildkit]
-        #[arg(long, value_enum)]
-        builder: Option<BuilderArg>,
-    },
+    Refresh(RefreshArgs),
     /// Build the plan against the Docker Engine: test, tag and record each image
-    Rebuild {
-        #[command(flatten)]
-        selection: Selection,
-        /// Builds at once
-        #[arg(short = 'j', long = "jobs", value_name = "N", default_value_t = 2,
-              value_parser = clap::value_parser!(u16).range(1..))]
-        jobs: u16,
-        /// Start nothing more after the first failure
-        #[arg(long)]
-        fail_fast: bool,
-        /// Push every tag of each built image to the registry and every mirror
-        #[arg(long)]
-        push: bool,
-        /// Build without the engine's layer cache
-        #[arg(long)]
-        no_cache: bool,
-        /// Print the plan and build nothing
-        #[arg(long)]
-        dry_run: bool,
-        /// The engine's builder [default: the catalog's `builder`, else buildkit]
-        #[arg(long, value_enum)]
-        builder: Option<BuilderArg>,
-    },
+    Rebuild(RebuildArgs),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum BuilderArg {
-    Buildkit,
-    Legacy,
+#[derive(Debug, Args)]
+pub struct RefreshArgs {
+    /// Images to refresh [default: the bases due, see --schedule]
+    pub images: Vec<String>,
+    /// Refresh the bases whose `refresh` is this [default: every base]
+    #[arg(long, value_enum)]
+    pub schedule: Option<ScheduleArg>,
+    /// Push everything rebuilt to the registry and every mirror
+    #[arg(long)]
+    pub push: bool,
+    /// Tag and push nothing unless the whole cascade built and passed its tests
+    #[arg(long)]
+    pub atomic: bool,
+    /// Write a report: Markdown (.md) or JSON (.json)
+    #[arg(long, value_name = "PATH")]
+    pub report: Option<PathBuf>,
+    /// Resolve upstreams and pending updates, print what would be rebuilt, build nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Builds at once
+    #[arg(short = 'j', long = "jobs", value_name = "N", default_value_t = 2,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: u16,
+    /// The engine's builder [default: the catalog's `builder`, else buildkit]
+    #[arg(long, value_enum)]
+    pub builder: Option<BuilderArg>,
+}
+
+#[derive(Debug, Args)]
+pub struct RebuildArgs {
+    #[command(flatten)]
+    pub selection: Selection,
+    /// Builds at once
+    #[arg(short = 'j', long = "jobs", value_name = "N", default_value_t = 2,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: u16,
+    /// Start nothing more after the first failure
+    #[arg(long)]
+    pub fail_fast: bool,
+    /// Push every tag of each built image to the registry and every mirror
+    #[arg(long)]
+    pub push: bool,
+    /// Build without the engine's layer cache
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Print the plan and build nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The engine's builder [default: the catalog's `builder`, else buildkit]
+    #[arg(long, value_enum)]
+    pub builder: Option<BuilderArg>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -195,4 +195,10 @@ pub struct Selection {
     pub since: Option<String>,
     /// These images and their dependents
     pub images: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BuilderArg {
+    Buildkit,
+    Legacy,
 }

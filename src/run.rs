@@ -7,7 +7,7 @@ use std::io::{IsTerminal, Write};
 use clap::Parser;
 
 use crate::catalog::{Builder, Refresh};
-use crate::cli::{BuilderArg, Cli, ColorChoice, Command, ScheduleArg};
+use crate::cli::{BuilderArg, Cli, ColorChoice, Command, RebuildArgs, RefreshArgs, ScheduleArg};
 use crate::commands::{self, Context, Format, Output};
 use crate::error::{Error, Exit};
 use crate::style::Styles;
@@ -112,51 +112,55 @@ fn dispatch(command: Command, cx: &Context) -> Result<Output, Error> {
         Command::Plan(s) => commands::plan::run(cx, &selection(s)),
         Command::Lint { images, explain } => commands::lint(cx, &images, explain.as_deref()),
         Command::Push { images } => commands::push(cx, &images),
-        Command::Refresh {
-            images,
-            schedule,
-            push,
-            atomic,
-            report,
-            dry_run,
-            jobs,
-            builder: b,
-        } => commands::refresh::run(
-            cx,
-            &commands::refresh::Args {
-                images,
-                schedule: schedule.map(|s| match s {
-                    ScheduleArg::Nightly => Refresh::Nightly,
-                    ScheduleArg::Weekly => Refresh::Weekly,
-                }),
-                push,
-                atomic,
-                report,
-                dry_run,
-                jobs: usize::from(jobs),
-                builder: builder(b),
-            },
-        ),
-        Command::Rebuild {
-            selection: s,
-            jobs,
-            fail_fast,
-            push,
-            no_cache,
-            dry_run,
-            builder: b,
-        } => commands::rebuild::run(
-            cx,
-            &commands::rebuild::Args {
-                selection: selection(s),
-                jobs: usize::from(jobs),
-                push,
-                fail_fast,
-                no_cache,
-                dry_run,
-                builder: builder(b),
-            },
-        ),
+        Command::Refresh(args) => commands::refresh::run(cx, &refresh_args(args)),
+        Command::Rebuild(args) => commands::rebuild::run(cx, &rebuild_args(args)),
+    }
+}
+
+fn refresh_args(args: RefreshArgs) -> commands::refresh::Args {
+    let RefreshArgs {
+        images,
+        schedule,
+        push,
+        atomic,
+        report,
+        dry_run,
+        jobs,
+        builder: b,
+    } = args;
+    commands::refresh::Args {
+        images,
+        schedule: schedule.map(|s| match s {
+            ScheduleArg::Nightly => Refresh::Nightly,
+            ScheduleArg::Weekly => Refresh::Weekly,
+        }),
+        push,
+        atomic,
+        report,
+        dry_run,
+        jobs: usize::from(jobs),
+        builder: builder(b),
+    }
+}
+
+fn rebuild_args(args: RebuildArgs) -> commands::rebuild::Args {
+    let RebuildArgs {
+        selection: s,
+        jobs,
+        fail_fast,
+        push,
+        no_cache,
+        dry_run,
+        builder: b,
+    } = args;
+    commands::rebuild::Args {
+        selection: selection(s),
+        jobs: usize::from(jobs),
+        push,
+        fail_fast,
+        no_cache,
+        dry_run,
+        builder: builder(b),
     }
 }
 
