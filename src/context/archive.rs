@@ -6,7 +6,6 @@
 //! the way: a file that changed since it was planned fails the build.
 
 use std::collections::HashMap;
-use std::fs;
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
 
@@ -74,8 +73,7 @@ impl<'a, W: Write> TarWriter<'a, W> {
     fn context_dockerfile(&mut self, entry: &Entry) -> io::Result<()> {
         self.append_dockerfile(Some(entry))?;
         // The context's own file (as planned), not the build's version of it.
-        let on_disk =
-            crate::hash::digest_reader(fs::File::open(self.archive.root.join(&entry.path))?)?;
+        let on_disk = crate::hash::digest_reader(super::open_entry(&self.archive.root, entry)?)?;
         self.streamed.insert(entry.path.clone(), on_disk);
         Ok(())
     }
@@ -131,7 +129,7 @@ impl<'a, W: Write> TarWriter<'a, W> {
     fn file(&mut self, entry: &Entry, mut header: Header) -> io::Result<()> {
         header.set_entry_type(EntryType::Regular);
         header.set_size(entry.size);
-        let file = fs::File::open(self.archive.root.join(&entry.path))?;
+        let file = super::open_entry(&self.archive.root, entry)?;
         let mut reader = Checked {
             inner: file.take(entry.size),
             hasher: Sha256::new(),
@@ -274,6 +272,7 @@ pub fn list(bytes: &[u8]) -> io::Result<Vec<(String, EntryType, u32)>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
     use std::os::unix::fs::PermissionsExt;
     use std::path::Path;
 

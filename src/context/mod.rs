@@ -7,6 +7,30 @@ mod walk;
 
 pub use walk::{Entry, EntryKind, FileDigests, walk, walk_for_buildkit};
 
+/// Opens a regular file the walk listed, without following a symlink, and checks it is still
+/// the file the walk saw (its device and inode): a context changed under hier is an error, never
+/// a way to read something else.
+pub fn open_entry(root: &std::path::Path, entry: &Entry) -> std::io::Result<std::fs::File> {
+    open_entry_at(&root.join(&entry.path), entry)
+}
+
+/// [`open_entry`], given the entry's full path.
+pub fn open_entry_at(path: &std::path::Path, entry: &Entry) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() || meta.dev() != entry.dev || meta.ino() != entry.ino {
+        return Err(std::io::Error::other(format!(
+            "{} changed since the context was listed",
+            path.display()
+        )));
+    }
+    Ok(file)
+}
+
 /// A context problem: which file, and what went wrong.
 #[derive(Debug)]
 pub enum ContextError {
@@ -34,5 +58,35 @@ impl std::fmt::Display for ContextError {
                 write!(f, "cannot read {}: {error}", path.display())
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_listed_file_replaced_by_a_symlink_is_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret"), "outside").unwrap();
+        std::fs::write(dir.path().join("a.txt"), "inside").unwrap();
+        let entries = walk(dir.path(), None).unwrap();
+        let entry = entries.iter().find(|e| e.path == "a.txt").unwrap();
+        assert!(open_entry(dir.path(), entry).is_ok());
+        std::fs::remove_file(dir.path().join("a.txt")).unwrap();
+        std::os::unix::fs::symlink(outside.path().join("secret"), dir.path().join("a.txt"))
+            .unwrap();
+        assert!(open_entry(dir.path(), entry).is_err());
+        // Another file in its place is not the file that was listed either.
+        std::fs::remove_file(dir.path().join("a.txt")).unwrap();
+        std::fs::write(dir.path().join("b.txt"), "other").unwrap();
+        std::fs::rename(dir.path().join("b.txt"), dir.path().join("a.txt")).unwrap();
+        let err = open_entry(dir.path(), entry).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("changed since the context was listed"),
+            "{err}"
+        );
     }
 }

@@ -254,10 +254,13 @@ impl FileDigests {
             return Ok(d.clone());
         }
         // Small files in one read; larger ones streamed, never held whole.
+        let mut file = super::open_entry_at(path, entry)?;
         let digest = if entry.size <= 256 * 1024 {
-            hash::digest(fs::read(path)?)
+            let mut bytes = Vec::with_capacity(entry.size as usize);
+            std::io::Read::read_to_end(&mut file, &mut bytes)?;
+            hash::digest(bytes)
         } else {
-            hash::digest_reader(fs::File::open(path)?)?
+            hash::digest_reader(file)?
         };
         self.cache
             .lock()

@@ -14,7 +14,6 @@ pub mod retry;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -43,8 +42,9 @@ pub enum BuildContext {
 pub trait FileTree: Send + Sync {
     /// The entries, in the order a walk of the folder gives them (names sorted byte-wise).
     fn entries(&self) -> &[Entry];
-    /// Where the entry at `path` is on disk.
-    fn locate(&self, path: &str) -> PathBuf;
+    /// Opens a regular file of [`entries`](Self::entries) for reading (never through a
+    /// symlink, and only if it is still the file that was listed).
+    fn open(&self, entry: &Entry) -> std::io::Result<std::fs::File>;
     /// The build's Dockerfile.
     fn dockerfile(&self) -> &[u8];
 }

@@ -109,8 +109,8 @@ impl FileTree for LocalFiles {
         &self.entries
     }
 
-    fn locate(&self, path: &str) -> PathBuf {
-        self.root.join(path)
+    fn open(&self, entry: &Entry) -> std::io::Result<std::fs::File> {
+        context::open_entry(&self.root, entry)
     }
 
     fn dockerfile(&self) -> &[u8] {

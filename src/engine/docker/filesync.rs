@@ -181,7 +181,8 @@ impl FileSync for Sync {
                     .filter(|e| filter.keeps(&e.path))
                     .collect();
                 let stats = stats(&entries);
-                tokio::spawn(send(tree.clone(), stats, incoming, tx, None));
+                let served = Served::Files(entries.into_iter().cloned().collect());
+                tokio::spawn(send(tree.clone(), stats, incoming, tx, served));
             }
             "dockerfile" => {
                 let stat = Stat {
@@ -195,8 +196,8 @@ impl FileSync for Sync {
                 } else {
                     Vec::new()
                 };
-                let dockerfile = tree.dockerfile().to_vec();
-                tokio::spawn(send(tree.clone(), stats, incoming, tx, Some(dockerfile)));
+                let served = Served::Dockerfile(tree.dockerfile().to_vec());
+                tokio::spawn(send(tree.clone(), stats, incoming, tx, served));
             }
             other => return Err(Status::not_found(format!("no folder {other:?} here"))),
         }
@@ -220,16 +221,20 @@ fn packet(kind: PacketType) -> Packet {
     }
 }
 
-/// Lists `stats`, then serves the engine's requests until it is done. `content` stands for
-/// every file of a one-file folder (the Dockerfile).
+/// What a listing's entries are, by index: the context's entries, or the Dockerfile alone.
+enum Served {
+    Files(Vec<Entry>),
+    Dockerfile(Vec<u8>),
+}
+
+/// Lists `stats`, then serves the engine's requests until it is done.
 async fn send(
     tree: Arc<dyn FileTree>,
     stats: Vec<Stat>,
     mut incoming: Streaming<Packet>,
     tx: mpsc::Sender<Result<Packet, Status>>,
-    content: Option<Vec<u8>>,
+    served: Served,
 ) {
-    let paths: Vec<String> = stats.iter().map(|s| s.path.clone()).collect();
     for stat in stats {
         let p = Packet {
             stat: Some(stat),
@@ -245,13 +250,15 @@ async fn send(
     while let Some(Ok(p)) = incoming.next().await {
         match PacketType::try_from(p.r#type) {
             Ok(PacketType::PacketReq) => {
-                let Some(path) = paths.get(p.id as usize) else {
-                    let _ = tx.send(Err(Status::out_of_range("no such file"))).await;
-                    return;
-                };
-                let sent = match &content {
-                    Some(bytes) => send_bytes(p.id, bytes, &tx).await,
-                    None => send_file(p.id, &tree.locate(path), &tx).await,
+                let sent = match &served {
+                    Served::Dockerfile(bytes) if p.id == 0 => send_bytes(p.id, bytes, &tx).await,
+                    Served::Files(entries) => match entries.get(p.id as usize) {
+                        Some(entry) if entry.kind == EntryKind::File => {
+                            send_file(p.id, &tree, entry, &tx).await
+                        }
+                        _ => refuse(&tx, p.id).await,
+                    },
+                    Served::Dockerfile(_) => refuse(&tx, p.id).await,
                 };
                 if sent.is_err() {
                     return;
@@ -265,6 +272,16 @@ async fn send(
             Ok(_) => {}
         }
     }
+}
+
+/// A request for something that is not a regular file of the listing.
+async fn refuse(tx: &mpsc::Sender<Result<Packet, Status>>, id: u32) -> Result<(), ()> {
+    let _ = tx
+        .send(Err(Status::out_of_range(format!(
+            "entry {id} is not a file that was listed"
+        ))))
+        .await;
+    Err(())
 }
 
 fn data(id: u32, bytes: Vec<u8>) -> Result<Packet, Status> {
@@ -287,35 +304,42 @@ async fn send_bytes(
 }
 
 /// A file's content in chunks, then the empty chunk that ends it. A file that cannot be read
-/// ends the transfer with an error the build reports.
+/// (or is no longer the one listed) ends the transfer with an error the build reports.
 async fn send_file(
     id: u32,
-    path: &std::path::Path,
+    tree: &Arc<dyn FileTree>,
+    entry: &Entry,
     tx: &mpsc::Sender<Result<Packet, Status>>,
 ) -> Result<(), ()> {
-    let mut file = match tokio::fs::File::open(path).await {
-        Ok(f) => f,
-        Err(e) => {
-            let _ = tx
-                .send(Err(Status::not_found(format!("{}: {e}", path.display()))))
-                .await;
-            return Err(());
-        }
+    let opened = {
+        let (tree, entry) = (tree.clone(), entry.clone());
+        tokio::task::spawn_blocking(move || tree.open(&entry)).await
+    };
+    let mut file = match opened {
+        Ok(Ok(f)) => tokio::fs::File::from_std(f),
+        Ok(Err(e)) => return fail(tx, &entry.path, e.to_string()).await,
+        Err(e) => return fail(tx, &entry.path, e.to_string()).await,
     };
     let mut buf = vec![0u8; CHUNK];
     loop {
         match file.read(&mut buf).await {
             Ok(0) => break,
             Ok(n) => tx.send(data(id, buf[..n].to_vec())).await.map_err(|_| ())?,
-            Err(e) => {
-                let _ = tx
-                    .send(Err(Status::internal(format!("{}: {e}", path.display()))))
-                    .await;
-                return Err(());
-            }
+            Err(e) => return fail(tx, &entry.path, e.to_string()).await,
         }
     }
     tx.send(data(id, Vec::new())).await.map_err(|_| ())
+}
+
+async fn fail(
+    tx: &mpsc::Sender<Result<Packet, Status>>,
+    path: &str,
+    why: String,
+) -> Result<(), ()> {
+    let _ = tx
+        .send(Err(Status::internal(format!("{path}: {why}"))))
+        .await;
+    Err(())
 }
 
 #[cfg(test)]
