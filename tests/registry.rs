@@ -6,7 +6,7 @@ mod common;
 use std::process::{Command, Stdio};
 
 use common::Repo;
-use common::engine::{docker, registry_digest, remove_images, statuses};
+use common::engine::{docker, pairs, registry_digest, remove_images, statuses};
 use serde_json::Value;
 
 const REGISTRY: &str = "127.0.0.1:5000";
@@ -172,6 +172,41 @@ fn a_fresh_engine_fetches_recorded_parents_by_digest_and_builds_only_what_change
         after["images"]["leaf"]["parent_image_id"],
         before["images"]["child"]["image_id"]
     );
+}
+
+#[test]
+fn a_refresh_on_a_fresh_engine_fetches_the_recorded_images_first() {
+    let s = setup("freshrefresh", REGISTRY);
+    let run = s.repo.hier(&["rebuild", "--push"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let before = lock(&s);
+    let listed = docker(&["images", "--format", "{{.Repository}}:{{.Tag}}"]);
+    let mine: Vec<&str> = listed
+        .lines()
+        .filter(|l| l.contains(&format!("/{}/", s.prefix)))
+        .collect();
+    let mut args = vec!["rmi", "-f"];
+    args.extend(mine.iter().copied());
+    docker(&args);
+    // Refreshing `leaf` asks every recorded image about updates and builds on `child`: all are
+    // fetched by digest first (and the images the run does not rebuild get their tags back),
+    // then `leaf` is rebuilt (no package database in busybox, so it is kept as it was).
+    let run = s.repo.hier(&["refresh", "leaf", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        statuses(&report),
+        pairs(&[
+            ("base", "unchanged"),
+            ("child", "unchanged"),
+            ("base", "fetched"),
+            ("child", "fetched"),
+            ("leaf", "fetched"),
+            ("leaf", "unchanged"),
+        ])
+    );
+    assert_eq!(report["images"][0]["reason"], "retagged: 1.0.0, 1.0, 1, 1.0.0-".to_string() + &before["images"]["base"]["image_id"].as_str().unwrap()[7..19]);
+    assert_eq!(lock(&s)["images"], before["images"]);
 }
 
 #[test]

@@ -53,6 +53,7 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
         interrupt: cx.interrupt()?,
         secrets,
         provenance: provenance.join().unwrap_or_default(),
+        fetched: Vec::new(),
     };
     let mut stdout = Vec::new();
     let outcome = {

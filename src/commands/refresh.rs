@@ -14,10 +14,10 @@ use crate::engine::Engine;
 use crate::error::{Error, Exit};
 use crate::inputs::Inputs;
 use crate::name::ImageName;
-use crate::rebuild::{Options, Provenance, Runner};
+use crate::rebuild::{Options, Provenance, Runner, preflight};
 use crate::refresh::{self, Due, Findings};
 use crate::repo::Repository;
-use crate::report::RunOutcome;
+use crate::report::{ImageReport, RunOutcome};
 use crate::table::Table;
 
 /// What `hier refresh` was asked.
@@ -53,6 +53,7 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
     let provenance = Provenance::start(&repo.root);
     let inputs = repo.inputs()?;
     let engine = cx.engine(&repo.catalog.platform)?;
+    let fetched = fetch_recorded(cx, &repo, &*engine)?;
     let Some(findings) = find(cx, &repo, &inputs, engine.clone(), &due, args)? else {
         return Ok(Output {
             stderr: "interrupted: nothing was rebuilt\n".into(),
@@ -73,6 +74,7 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
         interrupt: cx.interrupt()?,
         secrets: crate::secrets::resolve(&repo.catalog, &repo.root, planned, builder)?,
         provenance: provenance.join().unwrap_or_default(),
+        fetched,
     };
     let outcome = rebuild(cx, &runner, findings, args, builder, &mut stdout)?;
     if let Some(path) = &args.report {
@@ -90,6 +92,26 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
         stdout,
         "nothing to refresh: no base moved and no image has OS updates pending\n",
     ))
+}
+
+/// Every recorded image the engine lacks (a fresh runner) is fetched first: the refresh asks
+/// each about updates, and may build on any of them.
+fn fetch_recorded(
+    cx: &Context,
+    repo: &Repository,
+    engine: &dyn Engine,
+) -> Result<Vec<ImageReport>, Error> {
+    let recorded: Vec<ImageName> = repo
+        .hierarchy
+        .order()
+        .iter()
+        .filter(|n| repo.lock.images.contains_key(n.as_str()))
+        .cloned()
+        .collect();
+    cx.block_on(async {
+        let items = preflight::fetch_items_of(engine, repo, recorded).await?;
+        preflight::fetch_now(engine, repo, items).await
+    })?
 }
 
 /// What is due and pending; `None` when interrupted while asking (which takes a while: the

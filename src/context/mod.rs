@@ -19,7 +19,8 @@ pub fn open_entry_at(path: &std::path::Path, entry: &Entry) -> std::io::Result<s
     use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
     let file = std::fs::OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_NOFOLLOW)
+        // O_NONBLOCK: a fifo put in the file's place must not hang the open.
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
         .open(path)?;
     let meta = file.metadata()?;
     if !meta.is_file() || meta.dev() != entry.dev || meta.ino() != entry.ino {

@@ -77,7 +77,8 @@ pub fn walk(root: &Path, dockerfile: Option<&str>) -> Result<Vec<Entry>, Context
 
 /// Lists the entries of the context at `root` as the docker CLI offers them to BuildKit:
 /// `.dockerignore` applied as written, with no exception for the build files (BuildKit reads
-/// the Dockerfile apart).
+/// the Dockerfile apart), and an excluded folder that holds something an exception lets back
+/// in listed just before it (BuildKit takes nothing whose folder it was not given first).
 pub fn walk_for_buildkit(root: &Path) -> Result<Vec<Entry>, ContextError> {
     walk_with(root, None)
 }
@@ -108,7 +109,11 @@ fn walk_with(root: &Path, keep: Option<Option<&str>>) -> Result<Vec<Entry>, Cont
         message: e.message,
     })?;
     let mut entries = Vec::new();
-    walk_dir(root, "", None, &patterns, &mut entries)?;
+    let walk = Walk {
+        patterns: &patterns,
+        list_excluded_parents: keep.is_none(),
+    };
+    walk.dir(root, "", None, &mut entries)?;
     Ok(entries)
 }
 
@@ -144,43 +149,56 @@ fn compiled(
     Ok(patterns)
 }
 
-/// Walks one folder: its entries in byte order, each followed by its contents if it is a
-/// folder. `parent` holds what the patterns matched of the folder itself.
-fn walk_dir(
-    dir: &Path,
-    prefix: &str,
-    parent: Option<&ParentMatches>,
-    patterns: &Patterns,
-    out: &mut Vec<Entry>,
-) -> Result<(), ContextError> {
-    for (name, path) in sorted_children(dir)? {
-        let rel = if prefix.is_empty() {
-            name
-        } else {
-            format!("{prefix}/{name}")
-        };
-        let meta = fs::symlink_metadata(&path).map_err(io_error(&path))?;
-        let (excluded, matches) = if patterns.is_empty() {
-            (false, Vec::new())
-        } else {
-            patterns.matches(&rel, parent)
-        };
-        let is_dir = meta.file_type().is_dir();
-        if excluded {
-            if is_dir && patterns.descend_excluded(&rel) {
-                walk_dir(&path, &rel, Some(&matches), patterns, out)?;
+/// How a context is walked.
+struct Walk<'a> {
+    patterns: &'a Patterns,
+    /// List an excluded folder when something inside it is kept (for BuildKit).
+    list_excluded_parents: bool,
+}
+
+impl Walk<'_> {
+    /// Walks one folder: its entries in byte order, each followed by its contents if it is a
+    /// folder. `parent` holds what the patterns matched of the folder itself.
+    fn dir(
+        &self,
+        dir: &Path,
+        prefix: &str,
+        parent: Option<&ParentMatches>,
+        out: &mut Vec<Entry>,
+    ) -> Result<(), ContextError> {
+        for (name, path) in sorted_children(dir)? {
+            let rel = if prefix.is_empty() {
+                name
+            } else {
+                format!("{prefix}/{name}")
+            };
+            let meta = fs::symlink_metadata(&path).map_err(io_error(&path))?;
+            let (excluded, matches) = if self.patterns.is_empty() {
+                (false, Vec::new())
+            } else {
+                self.patterns.matches(&rel, parent)
+            };
+            let is_dir = meta.file_type().is_dir();
+            if excluded {
+                if is_dir && self.patterns.descend_excluded(&rel) {
+                    let before = out.len();
+                    self.dir(&path, &rel, Some(&matches), out)?;
+                    if self.list_excluded_parents && out.len() > before {
+                        out.insert(before, Entry::new(rel, EntryKind::Dir, &meta));
+                    }
+                }
+                continue;
             }
-            continue;
+            let Some(kind) = kind_of(&path, &meta)? else {
+                continue;
+            };
+            out.push(Entry::new(rel.clone(), kind, &meta));
+            if is_dir {
+                self.dir(&path, &rel, Some(&matches), out)?;
+            }
         }
-        let Some(kind) = kind_of(&path, &meta)? else {
-            continue;
-        };
-        out.push(Entry::new(rel.clone(), kind, &meta));
-        if is_dir {
-            walk_dir(&path, &rel, Some(&matches), patterns, out)?;
-        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// The names in a folder, sorted byte-wise, with their paths.
@@ -333,6 +351,26 @@ mod tests {
         assert_eq!(
             paths(&walk(root, Some("Dockerfile")).unwrap()),
             [".dockerignore", "Dockerfile", "app.txt"]
+        );
+    }
+
+    #[test]
+    fn buildkit_gets_the_folders_of_what_exceptions_let_back_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::create_dir_all(root.join("src/deep")).unwrap();
+        fs::write(root.join("src/deep/app.py"), "x").unwrap();
+        fs::write(root.join("src/other.py"), "x").unwrap();
+        fs::write(root.join("top.txt"), "x").unwrap();
+        fs::write(root.join(".dockerignore"), "*\n!src/deep/app.py\n").unwrap();
+        assert_eq!(
+            paths(&walk_for_buildkit(root).unwrap()),
+            ["src/", "src/deep/", "src/deep/app.py"]
+        );
+        // The docker CLI's tar for the legacy builder has no entries for them.
+        assert_eq!(
+            paths(&walk(root, None).unwrap()),
+            [".dockerignore", "src/deep/app.py"]
         );
     }
 

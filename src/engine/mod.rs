@@ -42,9 +42,12 @@ pub enum BuildContext {
 pub trait FileTree: Send + Sync {
     /// The entries, in the order a walk of the folder gives them (names sorted byte-wise).
     fn entries(&self) -> &[Entry];
+    /// What names this context from one build to the next (BuildKit keeps what it was sent
+    /// under it, and asks only for what changed).
+    fn key(&self) -> String;
     /// Opens a regular file of [`entries`](Self::entries) for reading (never through a
     /// symlink, and only if it is still the file that was listed).
-    fn open(&self, entry: &Entry) -> std::io::Result<std::fs::File>;
+    fn open(&self, entry: &Entry) -> std::io::Result<Box<dyn std::io::Read + Send>>;
     /// The build's Dockerfile.
     fn dockerfile(&self) -> &[u8];
 }

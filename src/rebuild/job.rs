@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 use super::event::Event;
 use super::outcome::{Built, Failure, JobOutcome, JobResult, PackageFacts};
 use super::policy::{Candidate, Policy, Verdict};
-use super::upload::{self, ContextSpec};
+use super::upload::{self, ContextSpec, UploadError};
 use crate::engine::{
     BuildFailure, BuildRequest, ContainerRun, Engine, EngineError, Progress, SecretValues,
 };
@@ -205,7 +205,7 @@ async fn build(
     let mut attempt = 0;
     loop {
         let mut answered = false;
-        let (context, upload) = upload::open(&job.context, job.request.builder)
+        let (context, check) = upload::open(&job.context, job.request.builder)
             .await
             .map_err(Failure::Context)?;
         let mut progress = |p: Progress<'_>| {
@@ -225,12 +225,13 @@ async fn build(
             engine.build(&job.request, context, &mut progress),
         )
         .await;
-        // A context that could not be sent as planned fails the image (the failed upload may
-        // look like a lost connection: the context's error is the real one).
-        upload
-            .await
-            .unwrap_or_else(|e| Err(e.to_string()))
-            .map_err(Failure::Context)?;
+        // A context that could not be sent as planned fails the image (a failed upload may look
+        // like a lost connection: the context's error is the real one). An engine that just
+        // stopped reading says why in the build's own error.
+        match check.finish().await {
+            Err(UploadError::Context(m)) => return Err(Failure::Context(m).into()),
+            Err(UploadError::Stopped) | Ok(()) => {}
+        }
         match built {
             Err(_) => return Err(Failure::BuildTimeout(job.build_timeout).into()),
             Ok(Ok(id)) => return Ok(id),
@@ -238,9 +239,9 @@ async fn build(
             Ok(Err(BuildFailure::Engine(e)))
                 if e.is_transient() && !answered && attempt < BUILD_RETRIES =>
             {
-                attempt += 1;
                 log.line(&format!("hier: {e}; trying again"));
                 tokio::time::sleep(BUILD_RETRY_WAIT * (1 << attempt)).await;
+                attempt += 1;
             }
             Ok(Err(BuildFailure::Engine(e))) => return Err(stop(e, Failure::Engine)),
         }

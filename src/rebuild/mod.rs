@@ -70,6 +70,9 @@ pub struct Runner<'a> {
     pub secrets: SecretValues,
     /// Where the builds come from (git), read while the run was being planned.
     pub provenance: Provenance,
+    /// Images fetched before the run began (a refresh fetches before it asks about updates),
+    /// reported with it.
+    pub fetched: Vec<ImageReport>,
 }
 
 impl Runner<'_> {
@@ -123,9 +126,9 @@ impl Runner<'_> {
             recorder,
         );
         let ran = run_loop.run(reporter).await?;
-        let ended = self
-            .end(run, ran, preflight.fetched, retag, options.push)
-            .await?;
+        let mut fetched = self.fetched.clone();
+        fetched.extend(preflight.fetched);
+        let ended = self.end(run, ran, fetched, retag, options.push).await?;
         reporter.finish(&ended.report);
         Ok(ended)
     }

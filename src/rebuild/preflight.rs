@@ -24,8 +24,22 @@ pub async fn fetch_items(
     repo: &Repository,
     plan: &Plan,
 ) -> Result<Vec<PlanItem>, EngineError> {
+    fetch_items_of(
+        engine,
+        repo,
+        plan::outside_dependencies(&repo.catalog, plan),
+    )
+    .await
+}
+
+/// The `fetch` items for these images: those recorded that the engine lacks.
+pub async fn fetch_items_of(
+    engine: &dyn Engine,
+    repo: &Repository,
+    names: impl IntoIterator<Item = ImageName>,
+) -> Result<Vec<PlanItem>, EngineError> {
     let mut missing = Vec::new();
-    for name in plan::outside_dependencies(&repo.catalog, plan) {
+    for name in names {
         let Some(entry) = repo.lock.images.get(name.as_str()) else {
             continue;
         };
@@ -103,6 +117,22 @@ pub async fn run(
         return Err(Error::Failed(problems.join("\n")));
     }
     Ok(Preflight { exact, fetched })
+}
+
+/// Runs `fetch` items before a run (a refresh, which asks the recorded images about updates
+/// before it plans): the fetched images' reports, or every problem at once.
+pub async fn fetch_now(
+    engine: &dyn Engine,
+    repo: &Repository,
+    items: Vec<PlanItem>,
+) -> Result<Vec<ImageReport>, Error> {
+    let mut problems = Vec::new();
+    let fetched = fetch(engine, repo, &Plan { items }, &mut problems).await?;
+    if problems.is_empty() {
+        Ok(fetched)
+    } else {
+        Err(Error::Failed(problems.join("\n")))
+    }
 }
 
 /// Runs the plan's `fetch` items: each recorded image is pulled by the digest it was pushed as

@@ -1,21 +1,26 @@
-//! A build's context on its way to the engine, as its builder reads it. For the legacy builder
-//! a blocking thread walks the context (with `.dockerignore`) and writes the tar into a bounded
-//! channel — at most 8 chunks of 256 KiB in memory, whatever the context's size — while the
-//! engine reads it, re-hashing each file as it streams. For BuildKit the engine asks for the
-//! files it lacks one by one, and a blocking thread re-hashes the context beside the build.
-//! Either way a context that no longer matches the plan fails the image rather than building
-//! something else.
+//! A build's context on its way to the engine, as its builder reads it, and the check that it
+//! was what the plan saw. For the legacy builder a blocking thread walks the context (with
+//! `.dockerignore`) and writes the tar into a bounded channel — at most 8 chunks of 256 KiB in
+//! memory, whatever the context's size — while the engine reads it, re-hashing each file as it
+//! streams. For BuildKit the engine asks for the files it lacks one by one: each is hashed as
+//! it is read, a blocking thread re-hashes the whole context beside the build, and both must
+//! agree with the plan. A templated image's committed rendering is served as the build's
+//! rendering, which replaces it in the inputs. A context that does not match fails the image
+//! rather than building something else.
 
+use std::collections::HashMap;
+use std::io::Read;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
+use sha2::{Digest as _, Sha256};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::catalog::Builder;
 use crate::context::archive::{Archive, ChunkWriter};
-use crate::context::{self, Entry, FileDigests};
+use crate::context::{self, Entry, EntryKind, FileDigests};
 use crate::engine::{BuildContext, FileTree};
 use crate::inputs;
 
@@ -30,16 +35,54 @@ pub struct ContextSpec {
     pub dockerfile: Vec<u8>,
     /// The committed rendering left out of the context digest (templated images).
     pub skip: Option<String>,
-    /// The planned context digest: the streamed files must match it.
+    /// The planned context digest: the files sent must match it.
     pub planned: String,
 }
 
-/// The context of one build, for `builder`, and the check that it is what was planned (the
-/// handle ends with what went wrong, if it is not).
-pub async fn open(
-    spec: &ContextSpec,
-    builder: Builder,
-) -> Result<(BuildContext, JoinHandle<Result<(), String>>), String> {
+/// Why a context was not sent as planned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UploadError {
+    /// The engine stopped reading it (its own error says why).
+    Stopped,
+    /// The context itself: unreadable, or not what was planned.
+    Context(String),
+}
+
+const CHANGED: &str = "the context changed since the plan was made; run again";
+const STOPPED: &str = "the engine stopped reading the context";
+
+/// The check of one build's context, done when the build has ended.
+pub enum Check {
+    Tar(JoinHandle<Result<(), UploadError>>),
+    Files {
+        verify: JoinHandle<Result<HashMap<String, String>, String>>,
+        sent: Sent,
+    },
+}
+
+impl Check {
+    pub async fn finish(self) -> Result<(), UploadError> {
+        match self {
+            Check::Tar(writer) => writer
+                .await
+                .unwrap_or_else(|e| Err(UploadError::Context(e.to_string()))),
+            Check::Files { verify, sent } => {
+                let planned = verify
+                    .await
+                    .map_err(|e| UploadError::Context(e.to_string()))?
+                    .map_err(UploadError::Context)?;
+                let sent = sent.lock().unwrap_or_else(|e| e.into_inner());
+                match sent.iter().all(|(path, d)| planned.get(path) == Some(d)) {
+                    true => Ok(()),
+                    false => Err(UploadError::Context(CHANGED.to_string())),
+                }
+            }
+        }
+    }
+}
+
+/// The context of one build, for `builder`, and its check.
+pub async fn open(spec: &ContextSpec, builder: Builder) -> Result<(BuildContext, Check), String> {
     match builder {
         Builder::Legacy => Ok(tar(spec)),
         Builder::BuildKit => files(spec).await,
@@ -47,80 +90,25 @@ pub async fn open(
 }
 
 /// The context as one tar stream, written by a blocking thread that also checks it.
-fn tar(spec: &ContextSpec) -> (BuildContext, JoinHandle<Result<(), String>>) {
+fn tar(spec: &ContextSpec) -> (BuildContext, Check) {
     let (tx, mut rx) = mpsc::channel::<std::io::Result<Bytes>>(8);
     let spec = spec.clone();
     let writer = tokio::task::spawn_blocking(move || {
         let result = write(&spec, &tx);
-        if let Err(e) = &result {
+        if let Err(UploadError::Context(e)) = &result {
             // Make the upload fail rather than end cleanly with a partial context.
             let _ = tx.blocking_send(Err(std::io::Error::other(e.clone())));
         }
         result
     });
     let stream = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
-    (BuildContext::Tar(Box::pin(stream)), writer)
+    (BuildContext::Tar(Box::pin(stream)), Check::Tar(writer))
 }
 
-/// The context file by file, as BuildKit reads it, checked beside the build.
-async fn files(
-    spec: &ContextSpec,
-) -> Result<(BuildContext, JoinHandle<Result<(), String>>), String> {
-    let root = spec.root.clone();
-    let entries = tokio::task::spawn_blocking(move || context::walk_for_buildkit(&root))
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| format!("cannot read the context: {e}"))?;
-    let tree = LocalFiles {
-        root: spec.root.clone(),
-        entries,
-        dockerfile: spec.dockerfile.clone(),
-    };
-    let spec = spec.clone();
-    let check = tokio::task::spawn_blocking(move || verify(&spec));
-    Ok((BuildContext::Files(Arc::new(tree)), check))
-}
-
-/// Whether the context's files are still the ones planned (walked and hashed as the plan did).
-fn verify(spec: &ContextSpec) -> Result<(), String> {
-    let entries = context::walk(&spec.root, spec.dockerfile_in_context.as_deref())
-        .map_err(|e| format!("cannot read the context: {e}"))?;
-    let files = FileDigests::default();
-    let digest = inputs::context_digest(&spec.root, &entries, &files, spec.skip.as_deref())
-        .map_err(|e| format!("cannot read the context: {e}"))?;
-    if digest == spec.planned {
-        Ok(())
-    } else {
-        Err(CHANGED.to_string())
-    }
-}
-
-const CHANGED: &str = "the context changed since the plan was made; run again";
-
-/// A context folder offered file by file.
-struct LocalFiles {
-    root: PathBuf,
-    entries: Vec<Entry>,
-    dockerfile: Vec<u8>,
-}
-
-impl FileTree for LocalFiles {
-    fn entries(&self) -> &[Entry] {
-        &self.entries
-    }
-
-    fn open(&self, entry: &Entry) -> std::io::Result<std::fs::File> {
-        context::open_entry(&self.root, entry)
-    }
-
-    fn dockerfile(&self) -> &[u8] {
-        &self.dockerfile
-    }
-}
-
-fn write(spec: &ContextSpec, tx: &mpsc::Sender<std::io::Result<Bytes>>) -> Result<(), String> {
+fn write(spec: &ContextSpec, tx: &mpsc::Sender<std::io::Result<Bytes>>) -> Result<(), UploadError> {
+    let context_error = |e: String| UploadError::Context(format!("cannot read the context: {e}"));
     let entries: Vec<Entry> = context::walk(&spec.root, spec.dockerfile_in_context.as_deref())
-        .map_err(|e| format!("cannot read the context: {e}"))?;
+        .map_err(|e| context_error(e.to_string()))?;
     let archive = Archive {
         root: spec.root.clone(),
         entries,
@@ -131,19 +119,136 @@ fn write(spec: &ContextSpec, tx: &mpsc::Sender<std::io::Result<Bytes>>) -> Resul
     let out = ChunkWriter::new(256 * 1024, move |chunk| {
         sender
             .blocking_send(Ok(Bytes::from(chunk)))
-            .map_err(|_| std::io::Error::other("the engine stopped reading the context"))
+            .map_err(|_| std::io::Error::other(STOPPED))
     });
-    let streamed = archive.write(out).map_err(|e| e.to_string())?;
+    let streamed = archive.write(out).map_err(|e| match e.to_string() {
+        m if m == STOPPED => UploadError::Stopped,
+        m => UploadError::Context(m),
+    })?;
     let sent = inputs::context_digest_with(&archive.entries, spec.skip.as_deref(), |e| {
         streamed
             .get(&e.path)
             .cloned()
             .ok_or_else(|| std::io::Error::other("not streamed"))
     })
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| UploadError::Context(e.to_string()))?;
     if sent == spec.planned {
         Ok(())
     } else {
+        Err(UploadError::Context(CHANGED.to_string()))
+    }
+}
+
+/// The context file by file, as BuildKit reads it, and its check.
+async fn files(spec: &ContextSpec) -> Result<(BuildContext, Check), String> {
+    let root = spec.root.clone();
+    let mut entries = tokio::task::spawn_blocking(move || context::walk_for_buildkit(&root))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("cannot read the context: {e}"))?;
+    let rendering = spec.skip.clone();
+    for entry in entries.iter_mut() {
+        if Some(&entry.path) == rendering.as_ref() && entry.kind == EntryKind::File {
+            entry.size = spec.dockerfile.len() as u64;
+            entry.nlink = 1;
+        }
+    }
+    let sent = Sent::default();
+    let tree = LocalFiles {
+        root: spec.root.clone(),
+        entries,
+        dockerfile: spec.dockerfile.clone(),
+        rendering,
+        sent: sent.clone(),
+    };
+    let spec = spec.clone();
+    let verify = tokio::task::spawn_blocking(move || verify(&spec));
+    Ok((
+        BuildContext::Files(Arc::new(tree)),
+        Check::Files { verify, sent },
+    ))
+}
+
+/// Each file's digest, from a walk and hash as the plan made them, once the whole context was
+/// found to be what was planned.
+fn verify(spec: &ContextSpec) -> Result<HashMap<String, String>, String> {
+    let entries = context::walk(&spec.root, spec.dockerfile_in_context.as_deref())
+        .map_err(|e| format!("cannot read the context: {e}"))?;
+    let files = FileDigests::default();
+    let mut digests = HashMap::new();
+    let digest = inputs::context_digest_with(&entries, spec.skip.as_deref(), |e| {
+        let d = files.digest(&spec.root.join(&e.path), e)?;
+        digests.insert(e.path.clone(), d.clone());
+        Ok(d)
+    })
+    .map_err(|e| format!("cannot read the context: {e}"))?;
+    if digest == spec.planned {
+        Ok(digests)
+    } else {
         Err(CHANGED.to_string())
+    }
+}
+
+/// The digests of the files BuildKit was sent, by path.
+type Sent = Arc<Mutex<HashMap<String, String>>>;
+
+/// A context folder offered file by file.
+struct LocalFiles {
+    root: PathBuf,
+    entries: Vec<Entry>,
+    dockerfile: Vec<u8>,
+    /// The committed rendering, whose place the build's rendering takes.
+    rendering: Option<String>,
+    sent: Sent,
+}
+
+impl FileTree for LocalFiles {
+    fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    fn key(&self) -> String {
+        let root = std::fs::canonicalize(&self.root).unwrap_or_else(|_| self.root.clone());
+        crate::hash::digest(format!("hier-context:{}", root.display()))
+    }
+
+    fn open(&self, entry: &Entry) -> std::io::Result<Box<dyn Read + Send>> {
+        if Some(&entry.path) == self.rendering.as_ref() {
+            return Ok(Box::new(std::io::Cursor::new(self.dockerfile.clone())));
+        }
+        Ok(Box::new(Hashing {
+            file: context::open_entry(&self.root, entry)?,
+            hasher: Sha256::new(),
+            path: entry.path.clone(),
+            sent: self.sent.clone(),
+        }))
+    }
+
+    fn dockerfile(&self) -> &[u8] {
+        &self.dockerfile
+    }
+}
+
+/// A file being sent, hashed on the way; its digest is recorded when it has been read whole.
+struct Hashing {
+    file: std::fs::File,
+    hasher: Sha256,
+    path: String,
+    sent: Sent,
+}
+
+impl Read for Hashing {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.file.read(buf)?;
+        if n == 0 {
+            let digest = format!("sha256:{}", hex::encode(self.hasher.clone().finalize()));
+            self.sent
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(self.path.clone(), digest);
+        } else {
+            self.hasher.update(&buf[..n]);
+        }
+        Ok(n)
     }
 }

@@ -98,6 +98,12 @@ pub(super) fn check_builder(docker: &Docker, builder: Builder) -> Result<(), Str
             ),
         ));
     }
+    if builder == Builder::BuildKit && !session::reachable(&docker.endpoint) {
+        return Err(no_buildkit(
+            docker,
+            "hier's BuildKit session reaches unix:// and plain tcp:// engines only",
+        ));
+    }
     Ok(())
 }
 

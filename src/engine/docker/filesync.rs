@@ -13,8 +13,9 @@ use std::sync::Arc;
 use bollard::fsutil::types::packet::PacketType;
 use bollard::fsutil::types::{Packet, Stat};
 use bollard::moby::filesync::v1::file_sync_server::FileSync;
+use std::io::Read;
+
 use futures_util::{Stream, StreamExt};
-use tokio::io::AsyncReadExt;
 use tokio::sync::mpsc;
 use tonic::{Request, Response, Status, Streaming};
 
@@ -303,43 +304,39 @@ async fn send_bytes(
     tx.send(data(id, Vec::new())).await.map_err(|_| ())
 }
 
-/// A file's content in chunks, then the empty chunk that ends it. A file that cannot be read
-/// (or is no longer the one listed) ends the transfer with an error the build reports.
+/// A file's content in chunks, then the empty chunk that ends it, read on a blocking thread.
+/// A file that cannot be read (or is no longer the one listed) ends the transfer with an error
+/// the build reports.
 async fn send_file(
     id: u32,
     tree: &Arc<dyn FileTree>,
     entry: &Entry,
     tx: &mpsc::Sender<Result<Packet, Status>>,
 ) -> Result<(), ()> {
-    let opened = {
-        let (tree, entry) = (tree.clone(), entry.clone());
-        tokio::task::spawn_blocking(move || tree.open(&entry)).await
-    };
-    let mut file = match opened {
-        Ok(Ok(f)) => tokio::fs::File::from_std(f),
-        Ok(Err(e)) => return fail(tx, &entry.path, e.to_string()).await,
-        Err(e) => return fail(tx, &entry.path, e.to_string()).await,
-    };
-    let mut buf = vec![0u8; CHUNK];
-    loop {
-        match file.read(&mut buf).await {
-            Ok(0) => break,
-            Ok(n) => tx.send(data(id, buf[..n].to_vec())).await.map_err(|_| ())?,
-            Err(e) => return fail(tx, &entry.path, e.to_string()).await,
+    let (tree, entry, tx) = (tree.clone(), entry.clone(), tx.clone());
+    tokio::task::spawn_blocking(move || {
+        let fail = |why: String| {
+            let _ = tx.blocking_send(Err(Status::internal(format!("{}: {why}", entry.path))));
+            Err(())
+        };
+        let mut reader = match tree.open(&entry) {
+            Ok(r) => r,
+            Err(e) => return fail(e.to_string()),
+        };
+        let mut buf = vec![0u8; CHUNK];
+        loop {
+            match reader.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => tx
+                    .blocking_send(data(id, buf[..n].to_vec()))
+                    .map_err(|_| ())?,
+                Err(e) => return fail(e.to_string()),
+            }
         }
-    }
-    tx.send(data(id, Vec::new())).await.map_err(|_| ())
-}
-
-async fn fail(
-    tx: &mpsc::Sender<Result<Packet, Status>>,
-    path: &str,
-    why: String,
-) -> Result<(), ()> {
-    let _ = tx
-        .send(Err(Status::internal(format!("{path}: {why}"))))
-        .await;
-    Err(())
+        tx.blocking_send(data(id, Vec::new())).map_err(|_| ())
+    })
+    .await
+    .unwrap_or(Err(()))
 }
 
 #[cfg(test)]

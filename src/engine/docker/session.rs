@@ -96,7 +96,7 @@ impl Session {
             .header(http::header::UPGRADE, "h2c")
             .header("X-Docker-Expose-Session-Uuid", &id)
             .header("X-Docker-Expose-Session-Name", "hier")
-            .header("X-Docker-Expose-Session-Sharedkey", &id);
+            .header("X-Docker-Expose-Session-Sharedkey", tree.key());
         for method in METHODS {
             request = request.header("X-Docker-Expose-Session-Grpc-Method", *method);
         }
@@ -108,11 +108,7 @@ impl Session {
             .await
             .map_err(|e| failed(e.to_string()))?;
         if response.status() != http::StatusCode::SWITCHING_PROTOCOLS {
-            return Err(EngineError::Failed(format!(
-                "the Docker Engine at {} refused a BuildKit session ({}), which build secrets need",
-                docker.endpoint,
-                response.status()
-            )));
+            return Err(failed(format!("it answered {}", response.status())));
         }
         let upgraded = hyper::upgrade::on(response)
             .await
@@ -171,23 +167,37 @@ pub(super) fn as_buildkit(
 trait Io: AsyncRead + AsyncWrite + Send + Unpin {}
 impl<T: AsyncRead + AsyncWrite + Send + Unpin> Io for T {}
 
-/// A new connection to the engine, like the docker CLI makes one (`unix://`, or plain
-/// `tcp://`).
-async fn connect(endpoint: &str) -> std::io::Result<Box<dyn Io>> {
+/// Where a session can reach an engine, as the docker CLI reaches it: a socket path, or a
+/// plain TCP address (not TLS).
+enum Address<'a> {
+    Unix(&'a str),
+    Tcp(&'a str),
+}
+
+fn address(endpoint: &str) -> Option<Address<'_>> {
     if let Some(path) = endpoint.strip_prefix("unix://") {
-        return Ok(Box::new(tokio::net::UnixStream::connect(path).await?));
+        return Some(Address::Unix(path));
     }
     let tls = std::env::var_os("DOCKER_TLS_VERIFY").is_some_and(|v| !v.is_empty());
-    match endpoint
+    endpoint
         .strip_prefix("tcp://")
         .or_else(|| endpoint.strip_prefix("http://"))
-    {
-        Some(address) if !tls => Ok(Box::new(
-            tokio::net::TcpStream::connect(address.trim_end_matches('/')).await?,
-        )),
-        _ => Err(std::io::Error::other(format!(
-            "build secrets are served over unix:// or plain tcp:// engines, not {endpoint}{}",
-            if tls { " with TLS" } else { "" }
+        .filter(|_| !tls)
+        .map(|a| Address::Tcp(a.trim_end_matches('/')))
+}
+
+/// Whether a session can reach the engine at `endpoint`.
+pub(super) fn reachable(endpoint: &str) -> bool {
+    address(endpoint).is_some()
+}
+
+/// A new connection to the engine.
+async fn connect(endpoint: &str) -> std::io::Result<Box<dyn Io>> {
+    match address(endpoint) {
+        Some(Address::Unix(path)) => Ok(Box::new(tokio::net::UnixStream::connect(path).await?)),
+        Some(Address::Tcp(address)) => Ok(Box::new(tokio::net::TcpStream::connect(address).await?)),
+        None => Err(std::io::Error::other(format!(
+            "a BuildKit session reaches unix:// and plain tcp:// engines, not {endpoint}"
         ))),
     }
 }

@@ -127,6 +127,7 @@ impl Hierarchy {
             interrupt,
             secrets,
             provenance: Default::default(),
+            fetched: Vec::new(),
         };
         runner.run(&plan, &options, policy, lines).await
     }
