@@ -8,6 +8,29 @@ use std::path::Path;
 
 use crate::error::Error;
 
+/// hier writes its state (the lock, logs, reports) inside the repository only: a `.hier` (or a
+/// folder in it) that is a symlink is refused rather than written through.
+fn refuse_symlinks(state: &Path) -> Result<(), Error> {
+    for path in [
+        state.to_path_buf(),
+        state.join("logs"),
+        state.join("reports"),
+        state.join("run.lock"),
+        state.join(".gitignore"),
+    ] {
+        if fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(Error::usage_help(
+                format!(
+                    "{} is a symlink, and hier writes its run state inside the repository only",
+                    crate::source::display_path(&path).display()
+                ),
+                "remove it; hier makes the folder itself",
+            ));
+        }
+    }
+    Ok(())
+}
+
 pub struct RunLock {
     _file: File,
 }
@@ -16,6 +39,7 @@ impl RunLock {
     /// Takes the lock of the repository whose state folder is `state`, waiting if another run
     /// holds it.
     pub fn acquire(state: &Path, quiet: bool) -> Result<RunLock, Error> {
+        refuse_symlinks(state)?;
         fs::create_dir_all(state).map_err(|e| Error::io("create", state.display(), e))?;
         let _ = fs::write(state.join(".gitignore"), "*\n");
         let path = state.join("run.lock");

@@ -1,8 +1,9 @@
 //! Build secrets' values, read when a run starts from where `[catalog.secrets]` says they are
 //! (an environment variable, or a file: `~/` is the home folder, a relative path is relative
 //! to the catalog's folder). A secret that an image of the run needs and whose source is
-//! missing stops the run before anything builds (exit 2), naming the secret and its source.
-//! Values are never hashed, printed or written; only the engine's BuildKit receives them.
+//! missing stops the run before anything builds (exit 2), naming the secret and its source; so
+//! does a secret file inside a build context, which a `COPY .` would put in an image. Values are
+//! never hashed, printed or written; only the engine's BuildKit receives them.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -37,7 +38,7 @@ pub fn resolve<'a>(
                 continue;
             }
             let declared = &catalog.secrets[secret];
-            match read(&declared.source, root) {
+            match read(&declared.source, root).and_then(|v| outside_contexts(&declared.source, catalog, root).map(|()| v)) {
                 Ok(value) => {
                     values.insert(secret.clone(), value);
                 }
@@ -47,7 +48,7 @@ pub fn resolve<'a>(
                         .help(match &declared.source {
                             SecretSource::Env(var) => format!("set {var} for this run"),
                             SecretSource::File(_) => {
-                                "create the file, or point the secret at one that exists"
+                                "point the secret at a file that exists, outside every build context"
                                     .to_string()
                             }
                         }),
@@ -72,6 +73,28 @@ fn read(source: &SecretSource, root: &Path) -> Result<Vec<u8>, String> {
             std::fs::read(&full).map_err(|e| format!("cannot read the {} ({e})", source.describe()))
         }
     }
+}
+
+/// A secret file must not lie inside a build context: it would be sent with the context.
+fn outside_contexts(source: &SecretSource, catalog: &Catalog, root: &Path) -> Result<(), String> {
+    let SecretSource::File(path) = source else {
+        return Ok(());
+    };
+    let Ok(file) = std::fs::canonicalize(expand(path, root)) else {
+        return Ok(());
+    };
+    for image in &catalog.images {
+        let context = root.join(&image.context);
+        if std::fs::canonicalize(&context).is_ok_and(|c| file.starts_with(c)) {
+            return Err(format!(
+                "the {} is inside the build context of `{}` ({}), which would send it to the engine with the context",
+                source.describe(),
+                image.name,
+                image.context
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// `~/x` in the home folder; a relative path in the catalog's folder.

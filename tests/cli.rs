@@ -713,3 +713,47 @@ fn the_example_hierarchy_is_valid_and_its_committed_renders_are_current() {
     let validate = common::hier_in(work.path(), &["validate"]);
     assert_eq!(validate.code, 0, "{}", validate.stderr);
 }
+
+/// A secret file inside a build context would be sent with the context: refused before the
+/// engine is reached (exit 2, not 3), at the secret's declaration.
+#[test]
+fn a_secret_file_inside_a_build_context_is_refused() {
+    let repo = repo();
+    repo.write("images/app/.npmrc", "//registry/:_authToken=abc\n");
+    repo.write(
+        "catalog.toml",
+        &CATALOG
+            .replace(
+                "[catalog.vars]",
+                "[catalog.secrets]\nnpmrc = { file = \"images/app/.npmrc\" }\n\n[catalog.vars]",
+            )
+            .replace(
+                "owner = \"team-a\"",
+                "owner = \"team-a\"\nsecrets = [\"npmrc\"]",
+            ),
+    );
+    let run = repo.hier_offline(&["rebuild", "app"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "secret `npmrc` (needed by `app`): the file images/app/.npmrc is inside the build context of `app` (images/app)"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("catalog.toml:"), "{}", run.stderr);
+    assert!(!run.stderr.contains("abc"), "{}", run.stderr);
+}
+
+/// `.hier` is hier's own: a symlink there (committed by someone) is refused, nothing written
+/// through it.
+#[test]
+fn a_symlinked_state_folder_is_refused() {
+    let repo = repo();
+    let outside = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(outside.path(), repo.path().join(".hier")).unwrap();
+    let run = repo.hier_offline(&["rebuild"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains(".hier is a symlink"), "{}", run.stderr);
+    assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
+}

@@ -743,6 +743,40 @@ template = "layer.hbs"
 }
 
 #[test]
+fn an_allow_list_dockerignore_sends_what_it_lets_back_in() {
+    let h = Hierarchy::new(
+        "allowlist",
+        r#"
+[images.base]
+from = "hier-test/busybox:1"
+version = "1.0.0"
+template = "copy.hbs"
+"#,
+    );
+    h.repo
+        .write("images/base/.dockerignore", "*\n!src/deep/app.py\n");
+    h.repo.write("images/base/src/deep/app.py", "print(1)\n");
+    h.repo.write("images/base/src/other.py", "no\n");
+    h.repo.write("images/base/top.txt", "no\n");
+    h.commit();
+    let (run, _) = h.rebuild(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let listing = docker(&[
+        "run",
+        "--rm",
+        "--entrypoint",
+        "",
+        &h.reference("base", "1.0.0"),
+        "sh",
+        "-c",
+        "cd /ctx/base && find . -type f | sort",
+    ]);
+    // Only the file let back in (the build files are excluded too: the legacy builder drops
+    // them after reading, BuildKit gets the Dockerfile apart).
+    assert_eq!(listing, "./src/deep/app.py");
+}
+
+#[test]
 fn a_test_over_its_time_limit_fails_the_image() {
     let h = Hierarchy::new(
         "timeout",

@@ -205,7 +205,11 @@ fn a_refresh_on_a_fresh_engine_fetches_the_recorded_images_first() {
             ("leaf", "unchanged"),
         ])
     );
-    assert_eq!(report["images"][0]["reason"], "retagged: 1.0.0, 1.0, 1, 1.0.0-".to_string() + &before["images"]["base"]["image_id"].as_str().unwrap()[7..19]);
+    assert_eq!(
+        report["images"][0]["reason"],
+        "retagged: 1.0.0, 1.0, 1, 1.0.0-".to_string()
+            + &before["images"]["base"]["image_id"].as_str().unwrap()[7..19]
+    );
     assert_eq!(lock(&s)["images"], before["images"]);
 }
 

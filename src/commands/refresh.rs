@@ -14,7 +14,7 @@ use crate::engine::Engine;
 use crate::error::{Error, Exit};
 use crate::inputs::Inputs;
 use crate::name::ImageName;
-use crate::rebuild::{Options, Provenance, Runner, preflight};
+use crate::rebuild::{self, Options, Provenance, Runner, preflight};
 use crate::refresh::{self, Due, Findings};
 use crate::repo::Repository;
 use crate::report::{ImageReport, RunOutcome};
@@ -130,7 +130,8 @@ fn find(
         tokio::select! {
             found = find => found.map(Some),
             _ = interrupt.wait() => {
-                remove_containers(repo, &*engine).await;
+                let all = repo.catalog.images.iter().map(|i| &i.name);
+                rebuild::remove_containers(&*engine, &repo.catalog, all).await;
                 Ok(None)
             }
         }
@@ -157,17 +158,6 @@ fn rebuild(
     let mut reporter = reporters(cx, findings.plan.builds().count(), stdout);
     let policy = Arc::new(findings.policy);
     cx.block_on(runner.run(&findings.plan, &options, policy, &mut reporter))?
-}
-
-/// Stopped while asking about pending updates: the containers it started go.
-async fn remove_containers(repo: &Repository, engine: &dyn Engine) {
-    let owners: Vec<String> = repo
-        .catalog
-        .images
-        .iter()
-        .map(|i| repo.catalog.repository(&i.name))
-        .collect();
-    let _ = engine.remove_containers(&owners).await;
 }
 
 fn dry_run(cx: &Context, findings: &Findings) -> Output {

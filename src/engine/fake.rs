@@ -53,6 +53,8 @@ pub enum Scripted {
     StepFails(String),
     /// The call never ends (until its task is aborted).
     Hang,
+    /// The call panics (a bug in hier, as far as the run can tell).
+    Panic,
 }
 
 #[derive(Default)]
@@ -160,8 +162,10 @@ impl Fake {
             .script
             .get_mut(key)
             .and_then(VecDeque::pop_front);
-        if let Some(Scripted::Hang) = next {
-            std::future::pending::<()>().await;
+        match next {
+            Some(Scripted::Hang) => std::future::pending::<()>().await,
+            Some(Scripted::Panic) => panic!("scripted panic for {key}"),
+            _ => {}
         }
         next
     }

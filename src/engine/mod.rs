@@ -23,7 +23,7 @@ use futures_util::stream::BoxStream;
 
 pub use crate::catalog::Builder;
 use crate::context::Entry;
-pub use docker::{Docker, endpoint, redact_userinfo};
+pub use docker::{Docker, endpoint};
 pub use error::{BuildFailure, EngineError};
 
 /// A build context as it streams to the engine: tar bytes, or the error that stopped it.
@@ -93,23 +93,29 @@ impl SecretValues {
         )
     }
 
-    pub fn ids(&self) -> impl Iterator<Item = &str> {
-        self.0.keys().map(String::as_str)
-    }
-
     /// `text` with every secret value (and every line of a multi-line value that is long
-    /// enough to be one) replaced by `***`.
+    /// enough to be one) replaced by `***`, longest first, so no part of a longer value that
+    /// holds a shorter one shows.
     pub fn redact(&self, text: &str) -> String {
-        let mut out = text.to_string();
+        let mut needles: Vec<String> = Vec::new();
         for value in self.0.values() {
             let value = String::from_utf8_lossy(value);
             let whole = value.trim_end_matches(['\n', '\r']);
-            let mut needles: Vec<&str> = vec![whole];
-            needles.extend(whole.lines().map(str::trim).filter(|l| l.len() >= 6));
-            for needle in needles {
-                if needle.len() >= 3 && out.contains(needle) {
-                    out = out.replace(needle, "***");
-                }
+            needles.push(whole.to_string());
+            needles.extend(
+                whole
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| l.len() >= 6)
+                    .map(str::to_string),
+            );
+        }
+        needles.retain(|n| n.len() >= 3);
+        needles.sort_by_key(|n| std::cmp::Reverse(n.len()));
+        let mut out = text.to_string();
+        for needle in needles {
+            if out.contains(&needle) {
+                out = out.replace(&needle, "***");
             }
         }
         out
@@ -238,5 +244,11 @@ mod tests {
             "echo ***; ***"
         );
         assert_eq!(secrets.redact("nothing here"), "nothing here");
+        // A value that holds another is blanked whole.
+        let nested = SecretValues::new(BTreeMap::from([
+            ("a".to_string(), b"pw1234".to_vec()),
+            ("b".to_string(), b"bot:pw1234".to_vec()),
+        ]));
+        assert_eq!(nested.redact("login bot:pw1234"), "login ***");
     }
 }

@@ -111,7 +111,8 @@ pub fn labels(
 }
 
 /// One `LABEL` instruction, a label per line, keys and values quoted and escaped (a `$` would
-/// otherwise be expanded by the builder).
+/// otherwise be expanded by the builder); a control character (a line break from git's
+/// configuration, say) becomes a space, so no value can end the instruction.
 pub fn instruction(labels: &BTreeMap<String, String>) -> String {
     let quote = |s: &str| {
         let mut q = String::with_capacity(s.len() + 2);
@@ -120,7 +121,7 @@ pub fn instruction(labels: &BTreeMap<String, String>) -> String {
             if matches!(c, '"' | '\\' | '$') {
                 q.push('\\');
             }
-            q.push(c);
+            q.push(if c.is_control() { ' ' } else { c });
         }
         q.push('"');
         q
@@ -146,6 +147,8 @@ mod tests {
             instruction(&labels),
             "\nLABEL \"a\"=\"x \\\"y\\\" \\$HOME \\\\\" \\\n      \"b.c\"=\"2\"\n"
         );
+        let broken = BTreeMap::from([("k".to_string(), "a\nRUN evil\r".to_string())]);
+        assert_eq!(instruction(&broken), "\nLABEL \"k\"=\"a RUN evil \"\n");
     }
 
     #[test]

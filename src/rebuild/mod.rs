@@ -27,7 +27,7 @@ use std::sync::Arc;
 
 use crate::catalog::Builder;
 use crate::engine::{Engine, SecretValues};
-use crate::error::Error;
+use crate::error::{Error, Exit};
 use crate::inputs::Inputs;
 use crate::interrupt::Interrupt;
 use crate::name::ImageName;
@@ -45,6 +45,17 @@ use prepare::Setting;
 use record::Recorder;
 use reporter::Reporter;
 use run_loop::{Limits, Ran, RunLoop};
+
+/// Removes the throwaway containers of these images (after an interruption), as far as the
+/// engine lets it.
+pub async fn remove_containers<'a>(
+    engine: &dyn Engine,
+    catalog: &crate::catalog::Catalog,
+    images: impl IntoIterator<Item = &'a ImageName>,
+) {
+    let owners: Vec<String> = images.into_iter().map(|n| catalog.repository(n)).collect();
+    let _ = engine.remove_containers(&owners).await;
+}
 
 /// How to run.
 #[derive(Debug, Clone)]
@@ -96,7 +107,13 @@ impl Runner<'_> {
             repo.catalog.registry.clone(),
             preflight::retags(repo, plan),
         ));
-        let preflight = preflight::run(&*self.engine, repo, self.inputs, plan, &*policy).await;
+        let preflight = tokio::select! {
+            p = preflight::run(&*self.engine, repo, self.inputs, plan, &*policy) => p,
+            _ = self.interrupt.wait() => {
+                retag.abort();
+                return self.interrupted_before_start(plan, reporter);
+            }
+        };
         let preflight = preflight.inspect_err(|_| retag.abort())?;
         let run = state::run_id();
         let log_dir = self.log_dir(plan, &run)?;
@@ -133,6 +150,37 @@ impl Runner<'_> {
         Ok(ended)
     }
 
+    /// Interrupted before anything started (while fetching or resolving): every planned image
+    /// is skipped, the report is written, exit 130.
+    fn interrupted_before_start(
+        &self,
+        plan: &Plan,
+        reporter: &mut dyn Reporter,
+    ) -> Result<RunOutcome, Error> {
+        let images = plan
+            .builds()
+            .map(|i| ImageReport {
+                name: i.name.to_string(),
+                status: crate::report::Status::Skipped,
+                reason: i.reason.to_string(),
+                error: Some("interrupted".into()),
+                ..ImageReport::default()
+            })
+            .collect();
+        let report = Report {
+            run: state::run_id(),
+            interrupted: true,
+            images,
+        };
+        report.write(&state::reports(&self.repo.root))?;
+        reporter.finish(&report);
+        Ok(RunOutcome {
+            report,
+            exit: crate::error::Exit::Interrupted,
+            notes: String::new(),
+        })
+    }
+
     /// This run's log folder (made when the run builds something).
     fn log_dir(&self, plan: &Plan, run: &str) -> Result<std::path::PathBuf, Error> {
         let log_dir = state::logs(&self.repo.root, run);
@@ -162,10 +210,23 @@ impl Runner<'_> {
             ran.interrupted,
         )
         .await?;
-        let mut images = retag
-            .await
-            .map_err(|e| Error::Failed(e.to_string()))?
-            .map_err(Error::from)?;
+        let (mut images, retag_exit, retag_note) = match retag.await {
+            Ok(Ok(reports)) => (reports, Exit::Success, String::new()),
+            Ok(Err(e)) => {
+                let exit = if e.is_unreachable() {
+                    Exit::Unreachable
+                } else {
+                    Exit::Failed
+                };
+                let note = format!("\nrestoring the tags of up-to-date images failed: {e}\n");
+                (Vec::new(), exit, note)
+            }
+            Err(e) => (
+                Vec::new(),
+                Exit::Failed,
+                format!("\nrestoring tags failed: {e}\n"),
+            ),
+        };
         images.extend(fetched);
         images.extend(ran.results);
         let report = Report {
@@ -176,8 +237,8 @@ impl Runner<'_> {
         report.write(&state::reports(&self.repo.root))?;
         Ok(RunOutcome {
             report,
-            exit: ran.exit.worst(exit),
-            notes: ran.notes + &notes,
+            exit: ran.exit.worst(exit).worst(retag_exit),
+            notes: ran.notes + &notes + &retag_note,
         })
     }
 }

@@ -1,6 +1,7 @@
 //! The end of a run that promotes everything or nothing (`refresh --atomic`): when every image
-//! built and passed its tests, the held images are tagged, pushed and recorded, in build order;
-//! when one failed, nothing is, and the report names the image that blocked the run.
+//! built and passed its tests, the held images are tagged, pushed and recorded, in the order
+//! they finished (each after what it builds on); when one failed, nothing is, and the report
+//! names the image that blocked the run.
 
 use crate::engine::Engine;
 use crate::error::{Error, Exit};
@@ -43,9 +44,18 @@ pub async fn held(
         let image = repo.catalog.image(&name);
         let repository = repo.catalog.repository(&name);
         let tags = tags::all_tags(&image.version, &image.tags, &entry.image_id);
-        push::tag_all(engine, &entry.image_id, &repository, &tags)
-            .await
-            .map_err(|(_, e)| Error::from(e))?;
+        if let Err((tag, e)) = push::tag_all(engine, &entry.image_id, &repository, &tags).await {
+            // The engine failed half-way: what was promoted stays promoted; say where it stopped.
+            let stopped = if e.is_unreachable() {
+                Exit::Unreachable
+            } else {
+                Exit::Failed
+            };
+            let note = format!(
+                "\nthe promotion stopped at `{name}`: cannot tag {repository}:{tag}: {e}; the images before it were promoted\n"
+            );
+            return Ok((exit.worst(stopped), note));
+        }
         entry.tags = tags.clone();
         if push {
             let destinations = push::destinations(&repo.catalog, &name);

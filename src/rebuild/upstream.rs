@@ -122,5 +122,7 @@ fn manifest_digest(facts: &ImageFacts, repository: &str) -> Option<String> {
     facts
         .repo_digests
         .iter()
-        .find_map(|d| d.strip_prefix(&prefix).map(str::to_string))
+        .filter_map(|d| d.strip_prefix(&prefix))
+        .find(|d| crate::lock::is_digest(d))
+        .map(str::to_string)
 }

@@ -84,9 +84,16 @@ pub(super) async fn remote_digest(docker: &Docker, reference: &str) -> Result<St
         .inspect_registry_image(reference, credentials)
         .await
     {
-        Ok(found) => found.descriptor.digest.ok_or_else(|| {
-            EngineError::Failed(format!("the registry gave no digest for {reference}"))
-        }),
+        Ok(found) => match found.descriptor.digest {
+            Some(d) if crate::lock::is_digest(&d) => Ok(d),
+            Some(d) => Err(EngineError::Failed(format!(
+                "the registry gave {} as the digest of {reference}; hier records sha256 digests only",
+                d.escape_debug()
+            ))),
+            None => Err(EngineError::Failed(format!(
+                "the registry gave no digest for {reference}"
+            ))),
+        },
         Err(e) => Err(call_error(docker, repository, e)),
     }
 }
@@ -121,11 +128,16 @@ pub(super) async fn push(
             digest = rest.split_whitespace().next().map(str::to_string);
         }
     }
-    digest.ok_or_else(|| {
-        EngineError::Failed(format!(
+    match digest {
+        Some(d) if crate::lock::is_digest(&d) => Ok(d),
+        Some(d) => Err(EngineError::Failed(format!(
+            "the push of {repository}:{tag} gave {} as its digest; hier records sha256 digests only",
+            d.escape_debug()
+        ))),
+        None => Err(EngineError::Failed(format!(
             "the push of {repository}:{tag} ended without a digest"
-        ))
-    })
+        ))),
+    }
 }
 
 /// Pulls `reference` (a tag or `repo@digest`).

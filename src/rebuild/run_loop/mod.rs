@@ -133,6 +133,9 @@ impl<'a> RunLoop<'a> {
     /// Runs every planned image (or as many as the run gets to) and says what became of them.
     pub async fn run(mut self, reporter: &mut dyn Reporter) -> Result<Ran, Error> {
         loop {
+            if !self.interrupted && self.interrupt.is_set() {
+                self.stop();
+            }
             self.start_ready(reporter)?;
             if self.tasks.is_empty() && (self.interrupted || self.scheduler.is_done()) {
                 break;
@@ -145,14 +148,10 @@ impl<'a> RunLoop<'a> {
                     }
                     match joined {
                         Ok((_, result)) => self.finished(result, reporter)?,
-                        Err(e) => self.aborted(e.id()),
+                        Err(e) => self.ended_early(e, reporter),
                     }
                 }
-                _ = self.interrupt.wait(), if !self.interrupted => {
-                    self.interrupted = true;
-                    self.scheduler.stop();
-                    self.tasks.abort_all();
-                }
+                _ = self.interrupt.wait(), if !self.interrupted => self.stop(),
             }
         }
         while let Ok(event) = self.events_rx.try_recv() {
@@ -160,12 +159,8 @@ impl<'a> RunLoop<'a> {
         }
         if self.interrupted {
             self.exit = self.exit.worst(Exit::Interrupted);
-            let owners: Vec<String> = self
-                .planned
-                .iter()
-                .map(|n| self.setting.repo.catalog.repository(n))
-                .collect();
-            let _ = self.engine.remove_containers(&owners).await;
+            let catalog = &self.setting.repo.catalog;
+            super::remove_containers(&*self.engine, catalog, &self.planned).await;
         }
         self.skip_remaining();
         let mut results = self.results;
@@ -252,16 +247,33 @@ impl<'a> RunLoop<'a> {
     }
 
     /// A job aborted by an interruption.
-    fn aborted(&mut self, id: tokio::task::Id) {
-        if let Some(name) = self.task_names.get(&id).cloned() {
-            let report = ImageReport {
-                name: name.to_string(),
-                status: Status::Skipped,
-                reason: self.reason(&name),
-                error: Some("interrupted".into()),
-                ..ImageReport::default()
-            };
-            self.results.insert(name, report);
+    /// Interrupted: nothing more starts, running jobs are aborted.
+    fn stop(&mut self) {
+        self.interrupted = true;
+        self.scheduler.stop();
+        self.tasks.abort_all();
+    }
+
+    /// A job that did not end by itself: aborted by an interruption, or failed in hier (a
+    /// panic), which fails its image like any failure so the run still ends.
+    fn ended_early(&mut self, e: tokio::task::JoinError, reporter: &mut dyn Reporter) {
+        let Some(name) = self.task_names.get(&e.id()).cloned() else {
+            return;
+        };
+        if e.is_panic() {
+            self.exit = self.exit.worst(Exit::Failed);
+            let why = format!("hier failed while building it: {e}");
+            let report = self.failed_report(&name, why, 0.0, None);
+            self.fail(self.index_of[&name], report, reporter);
+            return;
         }
+        let report = ImageReport {
+            name: name.to_string(),
+            status: Status::Skipped,
+            reason: self.reason(&name),
+            error: Some("interrupted".into()),
+            ..ImageReport::default()
+        };
+        self.results.insert(name, report);
     }
 }

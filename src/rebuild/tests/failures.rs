@@ -144,16 +144,16 @@ async fn an_interruption_stops_the_run_and_keeps_what_finished() {
     let h = Hierarchy::new(TREE);
     h.fake().script("build a", Scripted::Hang);
     let interrupt = Interrupt::manual();
+    // Stop once `a` hangs in its build and `b` is recorded.
     let watcher = {
         let (engine, interrupt) = (h.engine.clone(), interrupt.clone());
+        let lock = h.dir.path().join("hier.lock");
         tokio::spawn(async move {
-            while !engine.inner().built().contains(&"a".to_string())
-                || engine.inner().built().len() < 3
-            {
+            let b_recorded =
+                || std::fs::read_to_string(&lock).is_ok_and(|t| t.contains("[images.b]"));
+            while !engine.inner().built().contains(&"a".to_string()) || !b_recorded() {
                 tokio::time::sleep(Duration::from_millis(1)).await;
             }
-            // `b` may still be finishing: give it its moment, then stop.
-            tokio::time::sleep(Duration::from_millis(20)).await;
             interrupt.trigger();
         })
     };
@@ -185,4 +185,47 @@ async fn an_interruption_stops_the_run_and_keeps_what_finished() {
     assert!(h.fake().calls().iter().any(
         |c| matches!(c, Call::RemoveContainers(o) if o.contains(&"reg.test/t/a".to_string()))
     ));
+}
+
+#[tokio::test]
+async fn a_job_that_panics_fails_its_image_and_the_run_ends() {
+    let h = Hierarchy::new(TREE);
+    h.fake().script("build a", Scripted::Panic);
+    let outcome = h.rebuild(options()).await;
+    assert_eq!(outcome.exit, Exit::Failed);
+    assert_eq!(
+        statuses(&outcome),
+        pairs(&[
+            ("base", Status::Built),
+            ("a", Status::Failed),
+            ("b", Status::Built),
+            ("a1", Status::Skipped)
+        ])
+    );
+    let error = outcome.report.images[1].error.as_deref().unwrap();
+    assert!(
+        error.starts_with("hier failed while building it"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn an_interruption_before_anything_started_builds_nothing() {
+    let h = Hierarchy::new(TREE);
+    let interrupt = Interrupt::manual();
+    interrupt.trigger();
+    let (outcome, _) = h
+        .run_with(Selector::Changed, options(), Arc::new(Rebuild), interrupt)
+        .await;
+    let outcome = outcome.unwrap();
+    assert_eq!(outcome.exit, Exit::Interrupted);
+    assert!(outcome.report.interrupted);
+    assert!(
+        statuses(&outcome)
+            .iter()
+            .all(|(_, s)| *s == Status::Skipped)
+    );
+    assert_eq!(statuses(&outcome).len(), 4);
+    assert!(h.fake().built().is_empty());
+    assert!(h.lock().images.is_empty());
 }
