@@ -38,6 +38,15 @@ pub enum BuildContext {
     Files(Arc<dyn FileTree>),
 }
 
+/// Nanoseconds (below one second) that stand for some content in a file's modification time.
+/// BuildKit asks again only for files whose size or time changed: content hier makes in memory
+/// (the build's Dockerfile) gets a time that changes whenever the content does.
+pub fn content_nanos(content: &[u8]) -> i64 {
+    let digest = crate::hash::digest(content);
+    let hex = &digest["sha256:".len()..];
+    i64::from_str_radix(&hex[..8], 16).unwrap_or_default() % 1_000_000_000
+}
+
 /// A context offered file by file.
 pub trait FileTree: Send + Sync {
     /// The entries, in the order a walk of the folder gives them (names sorted byte-wise).
@@ -228,6 +237,19 @@ pub trait Engine: Send + Sync {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn content_times_follow_the_content() {
+        assert_eq!(
+            content_nanos(b"RUN echo one"),
+            content_nanos(b"RUN echo one")
+        );
+        assert_ne!(
+            content_nanos(b"RUN echo one"),
+            content_nanos(b"RUN echo two")
+        );
+        assert!((0..1_000_000_000).contains(&content_nanos(b"x")));
+    }
 
     #[test]
     fn secrets_never_show() {

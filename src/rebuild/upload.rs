@@ -21,7 +21,7 @@ use tokio::task::JoinHandle;
 use crate::catalog::Builder;
 use crate::context::archive::{Archive, ChunkWriter};
 use crate::context::{self, Entry, EntryKind, FileDigests};
-use crate::engine::{BuildContext, FileTree};
+use crate::engine::{BuildContext, FileTree, content_nanos};
 use crate::inputs;
 
 /// What to send.
@@ -150,6 +150,7 @@ async fn files(spec: &ContextSpec) -> Result<(BuildContext, Check), String> {
     for entry in entries.iter_mut() {
         if Some(&entry.path) == rendering.as_ref() && entry.kind == EntryKind::File {
             entry.size = spec.dockerfile.len() as u64;
+            entry.mtime_nsec = content_nanos(&spec.dockerfile);
             entry.nlink = 1;
         }
     }

@@ -21,7 +21,7 @@ use tonic::{Request, Response, Status, Streaming};
 
 use crate::context::ignore::{Patterns, read_lines};
 use crate::context::{Entry, EntryKind};
-use crate::engine::FileTree;
+use crate::engine::{FileTree, content_nanos};
 
 /// Go's `os.FileMode` bits, which the protocol carries.
 mod go_mode {
@@ -190,6 +190,7 @@ impl FileSync for Sync {
                     path: "Dockerfile".into(),
                     mode: 0o644,
                     size: tree.dockerfile().len() as i64,
+                    mod_time: content_nanos(tree.dockerfile()),
                     ..Stat::default()
                 };
                 let stats = if filter.keeps("Dockerfile") {
