@@ -73,6 +73,18 @@ template = "t.hbs"
     Setup { repo, prefix }
 }
 
+/// A fresh runner: every image of the setup is gone from the engine (every tag, pins included).
+fn forget_images(s: &Setup) {
+    let listed = docker(&["images", "--format", "{{.Repository}}:{{.Tag}}"]);
+    let mine: Vec<&str> = listed
+        .lines()
+        .filter(|l| l.contains(&format!("/{}/", s.prefix)))
+        .collect();
+    let mut args = vec!["rmi", "-f"];
+    args.extend(mine.iter().copied());
+    docker(&args);
+}
+
 fn lock(s: &Setup) -> toml::Table {
     toml::from_str(&s.repo.read("hier.lock")).unwrap()
 }
@@ -127,14 +139,7 @@ fn a_fresh_engine_fetches_recorded_parents_by_digest_and_builds_only_what_change
     assert_eq!(run.code, 0, "{}", run.stderr);
     let before = lock(&s);
     // A fresh runner: the catalog's images are gone from the engine.
-    let listed = docker(&["images", "--format", "{{.Repository}}:{{.Tag}}"]);
-    let mine: Vec<&str> = listed
-        .lines()
-        .filter(|l| l.contains(&format!("/{}/", s.prefix)))
-        .collect();
-    let mut args = vec!["rmi", "-f"];
-    args.extend(mine.iter().copied());
-    docker(&args);
+    forget_images(&s);
     // `leaf` changes; `child` (and `base`) must come from the registry, not be rebuilt.
     s.repo.write(
         "catalog.toml",
@@ -180,14 +185,7 @@ fn a_refresh_on_a_fresh_engine_fetches_the_recorded_images_first() {
     let run = s.repo.hier(&["rebuild", "--push"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let before = lock(&s);
-    let listed = docker(&["images", "--format", "{{.Repository}}:{{.Tag}}"]);
-    let mine: Vec<&str> = listed
-        .lines()
-        .filter(|l| l.contains(&format!("/{}/", s.prefix)))
-        .collect();
-    let mut args = vec!["rmi", "-f"];
-    args.extend(mine.iter().copied());
-    docker(&args);
+    forget_images(&s);
     // Refreshing `leaf` asks every recorded image about updates and builds on `child`: all are
     // fetched by digest first (and the images the run does not rebuild get their tags back),
     // then `leaf` is rebuilt (no package database in busybox, so it is kept as it was).
