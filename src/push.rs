@@ -88,11 +88,8 @@ pub async fn recorded(
         report.duration_s = crate::report::seconds(start.elapsed());
         images.push(report);
     }
-    let report = Report {
-        run,
-        interrupted: false,
-        images,
-    };
+    let revision = crate::rebuild::Provenance::of(&repo.root).revision;
+    let report = Report::new("push", run, revision, false, images, exit);
     report.write(&crate::state::reports(&repo.root))?;
     Ok(RunOutcome {
         report,

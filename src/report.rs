@@ -1,6 +1,9 @@
-//! The report of a run (SPEC section 9): per image its status, id, time, why it was in the run
-//! and what went wrong; written to `.hier/reports/<run>.json`, printed as JSON or as a table.
+//! The report of a run (SPEC section 9): what ran (command, hier's version, the repository's
+//! revision), how it ended (exit code, counts by status), and per image its status, id, time,
+//! why it was in the run and what went wrong; written to `.hier/reports/<run>.json`, printed as
+//! JSON or as a table.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
@@ -37,6 +40,15 @@ pub enum Status {
 }
 
 impl Status {
+    pub const ALL: [Status; 6] = [
+        Status::Built,
+        Status::Pushed,
+        Status::Fetched,
+        Status::Unchanged,
+        Status::Failed,
+        Status::Skipped,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Built => "built",
@@ -60,6 +72,12 @@ pub struct ImageReport {
     /// Why it failed or was skipped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// A failed image: the last lines of what failed (the step's or the test's output).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output: Option<Vec<String>>,
+    /// A failed image: what to do next.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
     /// Refresh: the identity of a base's `from` before and after.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub upstream_old: Option<String>,
@@ -87,12 +105,45 @@ impl ImageReport {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
+    /// `rebuild`, `refresh`, `push`, `test`.
+    pub command: String,
+    pub hier_version: String,
+    /// The repository's git revision, when it is in git.
+    pub revision: Option<String>,
+    pub exit_code: i32,
+    /// How many images ended with each status.
+    pub counts: BTreeMap<&'static str, usize>,
     pub run: String,
     pub interrupted: bool,
     pub images: Vec<ImageReport>,
 }
 
 impl Report {
+    /// The report of a run that ended with `exit`.
+    pub fn new(
+        command: &str,
+        run: String,
+        revision: Option<String>,
+        interrupted: bool,
+        images: Vec<ImageReport>,
+        exit: Exit,
+    ) -> Report {
+        let counts = Status::ALL
+            .iter()
+            .map(|s| (s.as_str(), images.iter().filter(|i| i.status == *s).count()))
+            .collect();
+        Report {
+            command: command.to_string(),
+            hier_version: env!("CARGO_PKG_VERSION").to_string(),
+            revision,
+            exit_code: exit.code(),
+            counts,
+            run,
+            interrupted,
+            images,
+        }
+    }
+
     pub fn table(&self, styles: &crate::style::Styles) -> String {
         let mut table = Table::new(&["IMAGE", "STATUS", "TIME", "IMAGE ID", "NOTE"]);
         for image in &self.images {

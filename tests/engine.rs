@@ -298,6 +298,132 @@ fn failures_skip_only_dependents_and_keep_old_tags() {
 }
 
 #[test]
+fn a_failed_image_keeps_its_id_and_says_how_to_run_it() {
+    let h = Hierarchy::new(
+        "failedid",
+        r#"
+[images.base]
+from = "hier-test/busybox:1"
+version = "1.0.0"
+template = "layer.hbs"
+test = ["echo checking; echo the reason >&2; exit 4"]
+"#,
+    );
+    let (run, report) = h.rebuild(&[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let image = &report["images"][0];
+    let id = image["image_id"].as_str().expect("the failed image's id");
+    assert_eq!(h.inspect(id, "{{.Id}}"), id, "the engine still has it");
+    let next = image["next"].as_str().unwrap();
+    assert!(
+        next.contains(&format!("docker run --rm -it {id} sh")),
+        "{next}"
+    );
+    let output = image["output"].as_array().unwrap();
+    assert!(output.iter().any(|l| l == "the reason"), "{output:?}");
+    assert!(run.stderr.contains(&format!(
+        "next: examine it with `docker run --rm -it {id} sh`"
+    )));
+    // No tag on it, nothing recorded.
+    assert!(!common::engine::docker_succeeds(&[
+        "image",
+        "inspect",
+        &h.reference("base", "1.0.0")
+    ]));
+    assert!(!h.repo.path().join("hier.lock").exists());
+}
+
+#[test]
+fn failure_tails_show_the_failing_step_without_a_label_dump_or_an_unused_argument_warning() {
+    let h = Hierarchy::new(
+        "tails",
+        r#"
+[images.base]
+from = "hier-test/busybox:1"
+version = "1.0.0"
+template = "layer.hbs"
+
+[images.broken]
+parent = "base"
+version = "1.0.0"
+template = "broken.hbs"
+"#,
+    );
+    h.repo.write(
+        "templates/broken.hbs",
+        "FROM {{parent.ref}}\nRUN echo first step\nRUN echo the failing step says why && exit 5\n",
+    );
+    h.commit();
+    let (run, report) = h.rebuild(&[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(
+        statuses(&report),
+        pairs(&[("base", "built"), ("broken", "failed")])
+    );
+    let output: Vec<&str> = report["images"][1]["output"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    assert_eq!(output, ["the failing step says why"], "{}", run.stderr);
+    assert!(
+        report["images"][1]["image_id"].is_null(),
+        "nothing was built"
+    );
+    let said: String = run.stderr.lines().filter(|l| !l.starts_with('[')).collect();
+    assert!(!said.contains("LABEL"), "{}", run.stderr);
+    assert!(!said.contains("first step"), "{}", run.stderr);
+    for log in ["base", "broken"] {
+        let text = h.repo.read(
+            report["images"][if log == "base" { 0 } else { 1 }]["log"]
+                .as_str()
+                .unwrap(),
+        );
+        assert!(!text.contains("were not consumed"), "{text}");
+    }
+}
+
+#[test]
+fn the_json_report_starts_with_what_ran_and_how_it_ended() {
+    let h = Hierarchy::new(
+        "reportfacts",
+        r#"
+[images.base]
+from = "hier-test/busybox:1"
+version = "1.0.0"
+template = "layer.hbs"
+"#,
+    );
+    let (run, _) = h.rebuild(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let keys: Vec<String> = {
+        let text = &run.stdout;
+        let report: serde_json::Map<String, Value> = serde_json::from_str(text).unwrap();
+        report.keys().cloned().collect()
+    };
+    assert_eq!(
+        keys[..5],
+        ["command", "hier_version", "revision", "exit_code", "counts"]
+    );
+    let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(report["command"], "rebuild");
+    assert_eq!(report["hier_version"], env!("CARGO_PKG_VERSION"));
+    let head = Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .current_dir(h.repo.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        report["revision"],
+        String::from_utf8_lossy(&head.stdout).trim()
+    );
+    assert_eq!(report["exit_code"], 0);
+    assert_eq!(report["counts"]["built"], 1);
+    assert_eq!(report["counts"]["failed"], 0);
+}
+
+#[test]
 fn an_unreachable_engine_exits_3_naming_it() {
     let h = three_levels("unreachable");
     let out = Command::new(env!("CARGO_BIN_EXE_hier"))

@@ -47,6 +47,7 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
         atomic: false,
     };
     let runner = Runner {
+        command: "rebuild",
         repo: &repo,
         inputs: &inputs,
         engine,

@@ -68,6 +68,7 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
     let builder = args.builder.unwrap_or(repo.catalog.builder);
     let planned: Vec<_> = findings.plan.builds().map(|i| &i.name).collect();
     let runner = Runner {
+        command: "refresh",
         repo: &repo,
         inputs: &inputs,
         engine,

@@ -4,6 +4,7 @@
 //! job needs is prepared beforehand, so it owns its data and runs on a task of its own; its
 //! log goes to `.hier/logs/<run>/<image>.log` with every secret value blanked out.
 
+use std::collections::VecDeque;
 use std::fs;
 use std::io::Write;
 use std::path::PathBuf;
@@ -13,7 +14,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use super::event::Event;
-use super::outcome::{Built, Failure, JobOutcome, JobResult, PackageFacts};
+use super::outcome::{Built, Failed, Failure, JobOutcome, JobResult, PackageFacts};
 use super::policy::{Candidate, Policy, Verdict};
 use super::upload::{self, ContextSpec, UploadError};
 use crate::engine::{
@@ -82,18 +83,79 @@ fn stop(e: EngineError, failure: impl FnOnce(EngineError) -> Failure) -> Stop {
     }
 }
 
-/// The build's log, written as it comes, secrets blanked out.
+/// The build's log, written as it comes, secrets blanked out; its last lines are kept to say
+/// what failed.
 struct Log {
     file: Option<fs::File>,
     secrets: SecretValues,
+    recent: VecDeque<String>,
 }
+
+/// How many of the log's last lines a job keeps, and how many it shows of what failed.
+const RECENT: usize = 500;
+const SHOWN: usize = 12;
 
 impl Log {
     fn line(&mut self, line: &str) {
+        let line = self.secrets.redact(line);
         if let Some(f) = self.file.as_mut() {
-            let _ = writeln!(f, "{}", self.secrets.redact(line));
+            let _ = writeln!(f, "{line}");
         }
+        if self.recent.len() == RECENT {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(line);
     }
+
+    /// The output of the step that failed: under BuildKit the lines of the step that has an
+    /// `ERROR` line (`#6 …`), with the legacy builder what follows the last `Step` line.
+    fn failing_step(&self) -> Vec<String> {
+        let lines: Vec<&str> = match self
+            .recent
+            .iter()
+            .rev()
+            .find(|l| l.starts_with('#') && l.contains(" ERROR: "))
+        {
+            Some(error) => {
+                let prefix = format!("{} ", error.split_whitespace().next().unwrap_or("#"));
+                let mut of_step = self.recent.iter().filter(|l| l.starts_with(&prefix));
+                of_step.next(); // the step's own name
+                of_step
+                    .map(|l| &l[prefix.len()..])
+                    .filter(|l| !l.starts_with("ERROR: ") && !l.starts_with("DONE "))
+                    .collect()
+            }
+            None => {
+                let start = self
+                    .recent
+                    .iter()
+                    .rposition(|l| l.starts_with("Step "))
+                    .map_or(0, |i| i + 1);
+                self.recent
+                    .iter()
+                    .skip(start)
+                    .filter(|l| !l.starts_with(" ---> ") && !l.starts_with("Removing intermediate"))
+                    .map(String::as_str)
+                    .collect()
+            }
+        };
+        last(&lines)
+    }
+}
+
+/// The last lines of some output, as many as a report shows.
+fn last<S: AsRef<str>>(lines: &[S]) -> Vec<String> {
+    lines[lines.len().saturating_sub(SHOWN)..]
+        .iter()
+        .map(|l| l.as_ref().to_string())
+        .collect()
+}
+
+/// What a job learned before it stopped: the image it built, and the output of what failed.
+#[derive(Default)]
+struct Trail {
+    image_id: Option<String>,
+    output: Vec<String>,
 }
 
 pub async fn run(
@@ -109,13 +171,23 @@ pub async fn run(
     let mut log = Log {
         file: fs::File::create(&job.log).ok(),
         secrets: job.request.secrets.clone(),
+        recent: VecDeque::new(),
     };
-    let outcome = match steps(&*engine, &*policy, &job, &events, &mut log).await {
+    let mut trail = Trail::default();
+    let outcome = match steps(&*engine, &*policy, &job, &events, &mut log, &mut trail).await {
         Ok(outcome) => outcome,
         Err(Stop::Failed(failure)) => {
             let failure = redacted(failure, &job.request.secrets);
+            let output = match failure {
+                Failure::Build(_) => log.failing_step(),
+                _ => trail.output,
+            };
             log.line(&format!("hier: {failure}"));
-            JobOutcome::Failed(failure)
+            JobOutcome::Failed(Failed {
+                failure,
+                image_id: trail.image_id,
+                output,
+            })
         }
         Err(Stop::Lost(e)) => {
             log.line(&format!("hier: {e}"));
@@ -144,6 +216,7 @@ async fn steps(
     job: &Job,
     events: &mpsc::UnboundedSender<Event>,
     log: &mut Log,
+    trail: &mut Trail,
 ) -> Result<JobOutcome, Stop> {
     for pin in &job.pins {
         engine
@@ -157,7 +230,8 @@ async fn steps(
             })?;
     }
     let image_id = build(engine, job, events, log).await?;
-    test(engine, job, &image_id, events, log).await?;
+    trail.image_id = Some(image_id.clone());
+    test(engine, job, &image_id, events, log, trail).await?;
     let candidate = Candidate {
         name: &job.name,
         repository: &job.repository,
@@ -254,6 +328,7 @@ async fn test(
     image_id: &str,
     events: &mpsc::UnboundedSender<Event>,
     log: &mut Log,
+    trail: &mut Trail,
 ) -> Result<(), Stop> {
     for command in &job.tests {
         let _ = events.send(Event::Testing {
@@ -274,9 +349,15 @@ async fn test(
                 error,
             })
         })?;
-        for line in outcome.output.lines() {
+        let lines: Vec<String> = outcome
+            .output
+            .lines()
+            .map(|l| log.secrets.redact(l))
+            .collect();
+        for line in &lines {
             log.line(line);
         }
+        trail.output = last(&lines);
         if outcome.timed_out {
             return Err(Failure::TestTimeout {
                 command: command.clone(),

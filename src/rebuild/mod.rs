@@ -72,6 +72,8 @@ pub struct Options {
 
 /// What a run works with besides the plan.
 pub struct Runner<'a> {
+    /// The command that runs it (`rebuild`, `refresh`), for the report.
+    pub command: &'static str,
     pub repo: &'a Repository,
     /// The planned inputs of every image.
     pub inputs: &'a BTreeMap<ImageName, Inputs>,
@@ -167,18 +169,26 @@ impl Runner<'_> {
                 ..ImageReport::default()
             })
             .collect();
-        let report = Report {
-            run: state::run_id(),
-            interrupted: true,
-            images,
-        };
+        let exit = Exit::Interrupted;
+        let report = self.report(state::run_id(), true, images, exit);
         report.write(&state::reports(&self.repo.root))?;
         reporter.finish(&report);
         Ok(RunOutcome {
             report,
-            exit: crate::error::Exit::Interrupted,
+            exit,
             notes: String::new(),
         })
+    }
+
+    fn report(
+        &self,
+        run: String,
+        interrupted: bool,
+        images: Vec<ImageReport>,
+        exit: Exit,
+    ) -> Report {
+        let revision = self.provenance.revision.clone();
+        Report::new(self.command, run, revision, interrupted, images, exit)
     }
 
     /// This run's log folder (made when the run builds something).
@@ -229,15 +239,12 @@ impl Runner<'_> {
         };
         images.extend(fetched);
         images.extend(ran.results);
-        let report = Report {
-            run,
-            interrupted: ran.interrupted,
-            images,
-        };
+        let exit = ran.exit.worst(exit).worst(retag_exit);
+        let report = self.report(run, ran.interrupted, images, exit);
         report.write(&state::reports(&self.repo.root))?;
         Ok(RunOutcome {
             report,
-            exit: ran.exit.worst(exit).worst(retag_exit),
+            exit,
             notes: ran.notes + &notes + &retag_note,
         })
     }

@@ -63,12 +63,21 @@ pub struct Built {
     pub packages: Option<PackageFacts>,
 }
 
+/// An image that failed: why, the image if one was built (it failed its tests, say), and the
+/// last lines of what failed (the step's or the test's output).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failed {
+    pub failure: Failure,
+    pub image_id: Option<String>,
+    pub output: Vec<String>,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum JobOutcome {
     Built(Built),
     /// A refresh rebuilt it and found the same upstream and packages: the old image stays.
     Kept,
-    Failed(Failure),
+    Failed(Failed),
     /// The engine went away: the run stops.
     EngineLost(EngineError),
 }

@@ -3,7 +3,7 @@
 //! args (`HIER_PARENT`, `HIER_USES_*`), the secrets the image may mount, the fingerprint, the
 //! tags and where to push.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 use super::exact::{Exact, from_pin_tag, pin_tag};
@@ -84,6 +84,7 @@ pub fn prepare(
     }
     let fingerprint = inputs::fingerprint(&effective, Some(&parent), &uses);
     let mut text = dockerfile_text(repo, image, exact)?;
+    let declared_args = declared_args(&text);
     let declared = labels_of(setting, exact, image, &parent, &fingerprint);
     if !text.ends_with('\n') {
         text.push('\n');
@@ -95,7 +96,7 @@ pub fn prepare(
         request: BuildRequest {
             image: name.to_string(),
             dockerfile: dockerfile_path(repo, image),
-            build_args: build_args(catalog, image, exact),
+            build_args: build_args(catalog, image, exact, &declared_args),
             no_cache,
             builder: setting.builder,
             secrets: setting.secrets.only(&image.secrets),
@@ -185,7 +186,31 @@ fn labels_of(
     )
 }
 
-fn build_args(catalog: &Catalog, image: &Image, exact: &Exact) -> HashMap<String, String> {
+/// The names the Dockerfile declares with `ARG`.
+fn declared_args(dockerfile: &str) -> BTreeSet<String> {
+    crate::lint::dockerfile::parse(dockerfile)
+        .instructions
+        .iter()
+        .filter(|i| i.keyword == "ARG")
+        .flat_map(|i| {
+            i.args
+                .split_whitespace()
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .map(|a| a.split('=').next().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// The catalog's build args, and the exact images as `HIER_PARENT` and `HIER_USES_*` where the
+/// Dockerfile declares them (a templated image names them in its rendering; an argument no
+/// `ARG` takes makes the legacy builder warn).
+fn build_args(
+    catalog: &Catalog,
+    image: &Image,
+    exact: &Exact,
+    declared: &BTreeSet<String>,
+) -> HashMap<String, String> {
     let mut args: HashMap<String, String> = image
         .build_args
         .iter()
@@ -195,10 +220,11 @@ fn build_args(catalog: &Catalog, image: &Image, exact: &Exact) -> HashMap<String
         Origin::Base { .. } => exact.from_reference(catalog, &image.name),
         Origin::Parent(dep) => exact.reference(catalog, &dep.name),
     };
-    args.insert("HIER_PARENT".into(), parent);
+    let mut hier = vec![("HIER_PARENT".to_string(), parent)];
     for dep in &image.uses {
-        args.insert(uses_arg(&dep.name), exact.reference(catalog, &dep.name));
+        hier.push((uses_arg(&dep.name), exact.reference(catalog, &dep.name)));
     }
+    args.extend(hier.into_iter().filter(|(k, _)| declared.contains(k)));
     args
 }
 

@@ -182,36 +182,35 @@ pub fn write(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Exit;
     use crate::report::ImageReport;
 
     #[test]
     fn markdown_shows_digests_packages_and_owners() {
-        let report = Report {
-            run: "20261123T010000Z".into(),
-            interrupted: false,
-            images: vec![
-                ImageReport {
-                    name: "base".into(),
-                    status: Status::Pushed,
-                    image_id: Some(format!("sha256:{}", "a".repeat(64))),
-                    duration_s: 12.3,
-                    reason: "debian:bookworm-slim moved".into(),
-                    upstream_old: Some(format!("sha256:{}", "1".repeat(64))),
-                    upstream_new: Some(format!("sha256:{}", "2".repeat(64))),
-                    packages: Some(vec!["openssl 3.0.20-1 -> 3.0.22-1".into()]),
-                    digest: Some(format!("sha256:{}", "d".repeat(64))),
-                    ..Default::default()
-                },
-                ImageReport {
-                    name: "billing-api".into(),
-                    status: Status::Built,
-                    reason: "parent rebuilt: base".into(),
-                    owner: Some("billing-team".into()),
-                    packages: Some(vec![]),
-                    ..Default::default()
-                },
-            ],
-        };
+        let images = vec![
+            ImageReport {
+                name: "base".into(),
+                status: Status::Pushed,
+                image_id: Some(format!("sha256:{}", "a".repeat(64))),
+                duration_s: 12.3,
+                reason: "debian:bookworm-slim moved".into(),
+                upstream_old: Some(format!("sha256:{}", "1".repeat(64))),
+                upstream_new: Some(format!("sha256:{}", "2".repeat(64))),
+                packages: Some(vec!["openssl 3.0.20-1 -> 3.0.22-1".into()]),
+                digest: Some(format!("sha256:{}", "d".repeat(64))),
+                ..Default::default()
+            },
+            ImageReport {
+                name: "billing-api".into(),
+                status: Status::Built,
+                reason: "parent rebuilt: base".into(),
+                owner: Some("billing-team".into()),
+                packages: Some(vec![]),
+                ..Default::default()
+            },
+        ];
+        let run = "20261123T010000Z".to_string();
+        let report = Report::new("refresh", run, None, false, images, Exit::Success);
         let kinds = BTreeMap::from([
             ("base".to_string(), "base".to_string()),
             ("billing-api".to_string(), "app".to_string()),

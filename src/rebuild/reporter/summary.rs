@@ -52,31 +52,33 @@ impl<W: Write + Send> Reporter for Json<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Exit;
     use crate::report::{ImageReport, Status};
 
     fn report() -> Report {
-        Report {
-            run: "20261203T010203Z".into(),
-            interrupted: false,
-            images: vec![
-                ImageReport {
-                    name: "base".into(),
-                    status: Status::Built,
-                    image_id: Some(format!("sha256:{}", "ab".repeat(32))),
-                    duration_s: 1.5,
-                    reason: "new".into(),
-                    log: Some(".hier/logs/20261203T010203Z/base.log".into()),
-                    ..Default::default()
-                },
-                ImageReport {
-                    name: "app".into(),
-                    status: Status::Skipped,
-                    reason: "parent rebuilt: base".into(),
-                    error: Some("`base` failed".into()),
-                    ..Default::default()
-                },
-            ],
-        }
+        let images = vec![
+            ImageReport {
+                name: "base".into(),
+                status: Status::Built,
+                image_id: Some(format!("sha256:{}", "ab".repeat(32))),
+                duration_s: 1.5,
+                reason: "new".into(),
+                log: Some(".hier/logs/20261203T010203Z/base.log".into()),
+                ..Default::default()
+            },
+            ImageReport {
+                name: "app".into(),
+                status: Status::Skipped,
+                reason: "parent rebuilt: base".into(),
+                error: Some("`base` failed".into()),
+                ..Default::default()
+            },
+        ];
+        let run = "20261203T010203Z".to_string();
+        let revision = Some("0123abc".to_string());
+        let mut report = Report::new("rebuild", run, revision, false, images, Exit::Failed);
+        report.hier_version = "0.1.0".into();
+        report
     }
 
     #[test]
@@ -99,6 +101,18 @@ mod tests {
         assert_eq!(
             text,
             r#"{
+  "command": "rebuild",
+  "hier_version": "0.1.0",
+  "revision": "0123abc",
+  "exit_code": 1,
+  "counts": {
+    "built": 1,
+    "failed": 0,
+    "fetched": 0,
+    "pushed": 0,
+    "skipped": 1,
+    "unchanged": 0
+  },
   "run": "20261203T010203Z",
   "interrupted": false,
   "images": [

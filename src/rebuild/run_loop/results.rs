@@ -31,11 +31,14 @@ impl RunLoop<'_> {
             JobOutcome::Built(built) => {
                 self.built(index, &name, built, duration, log, reporter)?;
             }
-            JobOutcome::Failed(failure) => {
+            JobOutcome::Failed(failed) => {
                 self.exit = self.exit.worst(Exit::Failed);
-                self.notes
-                    .push_str(&failure_note(&name, &failure.to_string(), &result.log));
-                let report = self.failed_report(&name, failure.to_string(), duration, Some(log));
+                let mut report =
+                    self.failed_report(&name, failed.failure.to_string(), duration, Some(log));
+                report.next = Some(next_step(&name, failed.image_id.as_deref()));
+                report.image_id = failed.image_id;
+                report.output = (!failed.output.is_empty()).then_some(failed.output);
+                self.notes.push_str(&failure_note(&report));
                 self.fail(index, report, reporter);
             }
             JobOutcome::EngineLost(e) => {
@@ -211,19 +214,31 @@ impl RunLoop<'_> {
     }
 }
 
-/// The last lines of a failing build's log, for the terminal.
-fn failure_note(name: &ImageName, message: &str, log: &std::path::Path) -> String {
-    let text = std::fs::read_to_string(log).unwrap_or_default();
-    let lines: Vec<&str> = text.lines().collect();
-    let tail = &lines[lines.len().saturating_sub(20)..];
+/// What to do about a failed image: examine the image it built, if any, then rebuild it.
+fn next_step(name: &ImageName, image_id: Option<&str>) -> String {
+    match image_id {
+        Some(id) => format!(
+            "examine it with `docker run --rm -it {id} sh`, fix it, then run `hier rebuild {name}`"
+        ),
+        None => format!("fix it, then run `hier rebuild {name}`"),
+    }
+}
+
+/// A failed image for the terminal: why, the last lines of what failed, its log, what next.
+fn failure_note(report: &ImageReport) -> String {
     let mut note = format!(
-        "\n{name} failed: {message}\n--- last lines of {}\n",
-        crate::source::display_path(log).display()
+        "\n{} failed: {}\n",
+        report.name,
+        report.error.as_deref().unwrap_or_default()
     );
-    for line in tail {
-        note.push_str("    ");
-        note.push_str(line);
-        note.push('\n');
+    for line in report.output.iter().flatten() {
+        note.push_str(&format!("    | {line}\n"));
+    }
+    if let Some(log) = &report.log {
+        note.push_str(&format!("  log: {log}\n"));
+    }
+    if let Some(next) = &report.next {
+        note.push_str(&format!("  next: {next}\n"));
     }
     note
 }

@@ -121,6 +121,7 @@ impl Hierarchy {
         let planned: Vec<_> = plan.builds().map(|i| &i.name).collect();
         let secrets = crate::secrets::resolve(&repo.catalog, &repo.root, planned, options.builder)?;
         let runner = Runner {
+            command: "rebuild",
             repo: &repo,
             inputs: &inputs,
             engine: self.engine.clone() as Arc<dyn Engine>,

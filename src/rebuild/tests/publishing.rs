@@ -84,6 +84,11 @@ async fn each_build_names_the_exact_images_it_builds_on() {
         ("tools", Some("base"), ""),
         ("app", Some("base"), "uses = [\"tools\"]"),
     ]);
+    std::fs::write(
+        h.dir.path().join("images/app/Dockerfile"),
+        "ARG HIER_PARENT\nARG HIER_USES_TOOLS\nFROM ${HIER_USES_TOOLS} AS tools\nFROM ${HIER_PARENT}\n",
+    )
+    .unwrap();
     h.rebuild(options()).await;
     let (base, tools) = (h.image_id("base"), h.image_id("tools"));
     let calls = h.fake().calls();
@@ -115,6 +120,8 @@ async fn each_build_names_the_exact_images_it_builds_on() {
     let app = build_args("app");
     assert_eq!(app["HIER_PARENT"], pin("base", &base));
     assert_eq!(app["HIER_USES_TOOLS"], pin("tools", &tools));
+    // Only the arguments a Dockerfile declares are passed.
+    assert!(!build_args("tools").contains_key("HIER_USES_TOOLS"));
     // Each pin names the exact image, set right before the build that uses it.
     for (reference, id) in [(pin("base", &base), &base), (pin("tools", &tools), &tools)] {
         assert_eq!(h.fake().resolve(&reference).as_ref(), Some(id));
