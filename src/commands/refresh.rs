@@ -79,13 +79,7 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
     };
     let outcome = rebuild(cx, &runner, findings, args, builder, &mut stdout)?;
     if let Some(path) = &args.report {
-        let kinds: BTreeMap<String, String> = repo
-            .catalog
-            .images
-            .iter()
-            .map(|i| (i.name.to_string(), i.kind.clone()))
-            .collect();
-        refresh::report::write(path, &repo.catalog.name, &outcome.report, &kinds)?;
+        refresh::report::write(path, &repo.catalog, &outcome.report)?;
     }
     Ok(finish(
         cx,
