@@ -125,7 +125,10 @@ async fn push_one(
         return Ok((report, None));
     }
     let push_to = destinations(&repo.catalog, name);
-    let (pushed, error) = push_tags(engine, &push_to, &entry.image_id, &entry.tags, |_| {}).await;
+    // The tags come from the catalog, never from the lock's copy of them.
+    let image = repo.catalog.image(name);
+    let tags = crate::tags::all_tags(&image.version, &image.tags, &entry.image_id);
+    let (pushed, error) = push_tags(engine, &push_to, &entry.image_id, &tags, |_| {}).await;
     if !pushed.is_empty() {
         // What did get pushed is recorded, whatever happened next.
         let stored = lock.images.get_mut(name.as_str()).expect("recorded");

@@ -212,6 +212,64 @@ fn a_refresh_on_a_fresh_engine_fetches_the_recorded_images_first() {
 }
 
 #[test]
+fn images_recorded_but_not_pushed_are_pushed_by_the_next_push_run() {
+    let s = setup("catchup", REGISTRY);
+    let run = s.repo.hier(&["rebuild"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // Nothing to build; everything to push.
+    let run = s.repo.hier(&["rebuild", "--push", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        statuses(&report),
+        pairs(&[("base", "pushed"), ("child", "pushed"), ("leaf", "pushed")])
+    );
+    assert!(
+        run.stderr
+            .contains("0 built, 3 pushed, 0 failed, 0 skipped"),
+        "{}",
+        run.stderr
+    );
+    let lock = lock(&s);
+    let recorded = lock["images"]["leaf"]["pushed"][&format!("{REGISTRY}/{}/leaf", s.prefix)]
+        .as_str()
+        .unwrap();
+    let served = registry_digest(REGISTRY, &format!("{}/leaf", s.prefix), "3.1.0");
+    assert_eq!(served.as_deref(), Some(recorded));
+    // Now everything is everywhere: a no-op.
+    let run = s.repo.hier(&["rebuild", "--push", "--format", "json"]);
+    let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(statuses(&report), vec![]);
+}
+
+#[test]
+fn tags_come_from_the_catalog_never_from_the_lock() {
+    let s = setup("locktags", REGISTRY);
+    let run = s.repo.hier(&["rebuild"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let text = s.repo.read("hier.lock");
+    let tampered = text.replacen(
+        "tags = [\"1.0.0\", \"1.0\", \"1\"",
+        "tags = [\"latest\", \"owned\", \"1\"",
+        1,
+    );
+    assert_ne!(tampered, text);
+    s.repo.write("hier.lock", &tampered);
+    let run = s.repo.hier(&["push", "base"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let repository = format!("{}/base", s.prefix);
+    for tag in ["latest", "owned"] {
+        assert_eq!(registry_digest(REGISTRY, &repository, tag), None, "{tag}");
+    }
+    for tag in ["1.0.0", "1.0", "1"] {
+        assert!(
+            registry_digest(REGISTRY, &repository, tag).is_some(),
+            "{tag}"
+        );
+    }
+}
+
+#[test]
 fn a_never_pushed_parent_on_a_fresh_engine_names_the_rebuild() {
     let s = setup("neverpushed", REGISTRY);
     let run = s.repo.hier(&["rebuild"]);
@@ -395,21 +453,26 @@ fn a_refused_push_fails_the_image_and_keeps_the_lock_entries() {
     let run = s.repo.hier(&["rebuild", "--push", "--format", "json"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     let report: Value = serde_json::from_str(&run.stdout).unwrap();
-    for image in report["images"].as_array().unwrap() {
-        assert_eq!(image["status"], "failed", "{image}");
-        assert!(
-            image["error"]
-                .as_str()
-                .unwrap()
-                .starts_with("built and tagged, but the push failed"),
-            "{image}"
-        );
-    }
-    // Every image was built, tested and recorded; none is recorded as pushed.
+    // The base failed its push: nothing is built (and pushed) on a parent the registry lacks.
+    assert_eq!(
+        statuses(&report),
+        pairs(&[
+            ("base", "failed"),
+            ("child", "skipped"),
+            ("leaf", "skipped")
+        ])
+    );
+    assert!(
+        report["images"][0]["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("built and tagged, but the push failed"),
+        "{report}"
+    );
+    // The base was built, tested and recorded; it is not recorded as pushed.
     let lock = lock(&s);
-    for name in ["base", "child", "leaf"] {
-        let entry = lock["images"][name].as_table().unwrap();
-        assert!(entry.contains_key("image_id"));
-        assert!(!entry.contains_key("pushed"), "{name}");
-    }
+    let entry = lock["images"]["base"].as_table().unwrap();
+    assert!(entry.contains_key("image_id"));
+    assert!(!entry.contains_key("pushed"));
+    assert!(!lock["images"].as_table().unwrap().contains_key("child"));
 }

@@ -82,6 +82,26 @@ pub fn reporters<'a>(cx: &Context, total: usize, stdout: &'a mut Vec<u8>) -> All
     ])
 }
 
+/// What happened, counted: `3 built, 3 pushed, 0 failed, 1 skipped` (pushed, fetched and
+/// unchanged only when some were).
+fn summary(report: &crate::report::Report) -> String {
+    let built = report
+        .images
+        .iter()
+        .filter(|i| i.status == Status::Built || (i.status == Status::Pushed && i.log.is_some()))
+        .count();
+    let mut parts = vec![format!("{built} built")];
+    for status in [Status::Pushed, Status::Fetched, Status::Unchanged] {
+        let n = report.count(status);
+        if n > 0 {
+            parts.push(format!("{n} {}", status.as_str()));
+        }
+    }
+    parts.push(format!("{} failed", report.count(Status::Failed)));
+    parts.push(format!("{} skipped", report.count(Status::Skipped)));
+    parts.join(", ")
+}
+
 /// The command's output: the report, the notes, and a summary line.
 pub fn finish(cx: &Context, outcome: RunOutcome, stdout: Vec<u8>, nothing: &str) -> Output {
     let report = &outcome.report;
@@ -92,10 +112,8 @@ pub fn finish(cx: &Context, outcome: RunOutcome, stdout: Vec<u8>, nothing: &str)
             output.stderr.push_str(nothing);
         } else {
             output.stderr.push_str(&format!(
-                "{} built, {} failed, {} skipped (report: .hier/reports/{}.json)\n",
-                report.count(Status::Built),
-                report.count(Status::Failed),
-                report.count(Status::Skipped),
+                "{} (report: .hier/reports/{}.json)\n",
+                summary(report),
                 report.run
             ));
         }

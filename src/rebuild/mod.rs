@@ -5,6 +5,7 @@
 //! run, which [`promote`] finishes), and reporters render the events. The run never prints and
 //! never knows which engine it drives.
 
+mod catch_up;
 pub mod event;
 pub mod exact;
 pub mod job;
@@ -220,6 +221,17 @@ impl Runner<'_> {
             ran.interrupted,
         )
         .await?;
+        let (caught_up, push_exit, push_notes) =
+            if push && !ran.interrupted && ran.exit != Exit::Unreachable {
+                let done: std::collections::HashSet<ImageName> = ran
+                    .results
+                    .iter()
+                    .filter_map(|r| ImageName::parse(&r.name).ok())
+                    .collect();
+                catch_up::push_unpushed(&*self.engine, self.repo, &mut ran.recorder, &done).await?
+            } else {
+                (Vec::new(), Exit::Success, String::new())
+            };
         let (mut images, retag_exit, retag_note) = match retag.await {
             Ok(Ok(reports)) => (reports, Exit::Success, String::new()),
             Ok(Err(e)) => {
@@ -239,13 +251,14 @@ impl Runner<'_> {
         };
         images.extend(fetched);
         images.extend(ran.results);
-        let exit = ran.exit.worst(exit).worst(retag_exit);
+        images.extend(caught_up);
+        let exit = ran.exit.worst(exit).worst(retag_exit).worst(push_exit);
         let report = self.report(run, ran.interrupted, images, exit);
         report.write(&state::reports(&self.repo.root))?;
         Ok(RunOutcome {
             report,
             exit,
-            notes: ran.notes + &notes + &retag_note,
+            notes: ran.notes + &notes + &retag_note + &push_notes,
         })
     }
 }

@@ -252,11 +252,12 @@ pub fn retags(repo: &Repository, plan: &Plan) -> Vec<Retag> {
         .iter()
         .filter_map(|(name, entry)| {
             let image = repo.catalog.get(name)?;
+            // The tags come from the catalog, never from the lock's copy of them.
             (!planned.contains(&image.name)).then(|| Retag {
                 name: image.name.clone(),
                 repository: repo.catalog.repository(&image.name),
                 image_id: entry.image_id.clone(),
-                tags: entry.tags.clone(),
+                tags: crate::tags::all_tags(&image.version, &image.tags, &entry.image_id),
             })
         })
         .collect()

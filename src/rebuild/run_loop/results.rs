@@ -102,18 +102,22 @@ impl RunLoop<'_> {
         let entry = record::entry(catalog, &self.exact, name, inputs, fingerprint, &built);
         self.recorder.record(name, entry)?;
         self.exact.ids.insert(name.clone(), built.image_id.clone());
-        self.scheduler.finish(index, true);
         let status = match (&built.push_error, built.pushed.is_empty()) {
             (Some(_), _) => Status::Failed,
             (None, false) => Status::Pushed,
             (None, true) => Status::Built,
         };
         let error = built.push_error.as_ref().map(|e| self.push_failed(name, e));
+        // A push that failed fails the image (it stays recorded, so the next `--push` run
+        // pushes it): nothing that builds on it is built and pushed on a parent the registry
+        // lacks.
+        let skipped = self.scheduler.finish(index, error.is_none());
         reporter.event(&Event::Finished {
             name: name.clone(),
             status,
             detail: error.clone().unwrap_or_else(|| format!("{duration:.1}s")),
         });
+        self.skip_dependents(name, skipped, reporter);
         let mut report = ImageReport {
             name: name.to_string(),
             status,
@@ -174,6 +178,16 @@ impl RunLoop<'_> {
             detail: report.error.clone().unwrap_or_default(),
         });
         self.results.insert(because.clone(), report);
+        self.skip_dependents(&because, skipped, reporter);
+    }
+
+    /// Reports the images skipped because `because` failed.
+    fn skip_dependents(
+        &mut self,
+        because: &ImageName,
+        skipped: Vec<usize>,
+        reporter: &mut dyn Reporter,
+    ) {
         for s in skipped {
             let name = self.planned[s].clone();
             let why = format!("`{because}` failed");

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::{FROM_ID, REGISTRY};
-use super::{Hierarchy, TREE, options, statuses};
+use super::{Hierarchy, TREE, options, pairs, statuses};
 use crate::engine::fake::Call;
 use crate::error::{Error, Exit};
 use crate::interrupt::Interrupt;
@@ -176,4 +176,46 @@ async fn a_missing_secret_stops_the_run_before_anything_builds() {
         other => panic!("{other:?}"),
     }
     assert!(h.fake().built().is_empty());
+}
+
+#[tokio::test]
+async fn a_refused_push_fails_the_image_and_the_next_push_run_pushes_it() {
+    let h = Hierarchy::new(TREE);
+    let refused = crate::engine::EngineError::Failed("denied: read-only".into());
+    h.fake().script(
+        "push reg.test/t/base:1.0.0",
+        crate::engine::fake::Scripted::Fail(refused),
+    );
+    let push = Options {
+        push: true,
+        ..options()
+    };
+    let outcome = h.rebuild(push.clone()).await;
+    assert_eq!(outcome.exit, Exit::Failed);
+    assert_eq!(
+        statuses(&outcome),
+        pairs(&[
+            ("base", Status::Failed),
+            ("a", Status::Skipped),
+            ("b", Status::Skipped),
+            ("a1", Status::Skipped)
+        ])
+    );
+    // Built, tested and recorded, not pushed; nothing built on it.
+    let lock = h.lock();
+    assert!(lock.images["base"].pushed.is_empty());
+    assert_eq!(lock.images.len(), 1);
+
+    let outcome = h.rebuild(push).await;
+    assert_eq!(outcome.exit, Exit::Success);
+    assert_eq!(
+        statuses(&outcome),
+        pairs(&[
+            ("a", Status::Pushed),
+            ("b", Status::Pushed),
+            ("a1", Status::Pushed),
+            ("base", Status::Pushed)
+        ])
+    );
+    assert!(h.lock().images.values().all(|e| !e.pushed.is_empty()));
 }
