@@ -51,9 +51,10 @@ pub enum Error {
     /// were already printed.
     #[error("{0}")]
     Failed(String),
-    /// The engine or a registry did not answer (the message names the endpoint).
-    #[error("{0}")]
-    Unreachable(String),
+    /// The engine or a registry did not answer (the message names the endpoint; the help says
+    /// what to do).
+    #[error("{message}")]
+    Unreachable { message: String, help: String },
     /// Writing or reading something hier owns failed.
     #[error("cannot {action} {path}: {source}")]
     Io {
@@ -90,7 +91,7 @@ impl Error {
         match self {
             Error::Usage { .. } | Error::Input(_) => Exit::BadInput,
             Error::Failed(_) | Error::Io { .. } => Exit::Failed,
-            Error::Unreachable(_) => Exit::Unreachable,
+            Error::Unreachable { .. } => Exit::Unreachable,
         }
     }
 }

@@ -192,7 +192,8 @@ pub fn render_error(error: &Error, styles: &Styles) -> String {
             }
             out
         }
-        Error::Failed(message) | Error::Unreachable(message) => format!("{label}: {message}\n"),
+        Error::Failed(message) => format!("{label}: {message}\n"),
+        Error::Unreachable { message, help } => format!("{label}: {message}\n  = help: {help}\n"),
         Error::Io { .. } => format!("{label}: {error}\n"),
     }
 }

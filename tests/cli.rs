@@ -757,3 +757,48 @@ fn a_symlinked_state_folder_is_refused() {
     assert!(run.stderr.contains(".hier is a symlink"), "{}", run.stderr);
     assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
 }
+
+/// An engine that does not answer: the endpoint, the reason in plain words (no client-library
+/// internals), and what to do.
+#[test]
+fn an_unreachable_engine_says_where_why_and_what_to_do() {
+    let repo = repo();
+    let run = repo.hier_offline(&["rebuild", "--all"]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert_eq!(
+        run.stderr,
+        "error: cannot reach the Docker Engine at unix:///nonexistent/hier-test.sock: there is no socket at /nonexistent/hier-test.sock\n  = help: start the Docker Engine, or point DOCKER_HOST at one (`unix:///path/to/docker.sock`, `tcp://host:2375`)\n"
+    );
+}
+
+/// Files hier writes follow the umask like any program's, and keep the mode they had.
+#[test]
+fn written_files_follow_the_umask_and_keep_their_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let repo = repo();
+    let run = repo.hier_offline(&["render"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let mode = |p: &str| {
+        std::fs::metadata(repo.path().join(p))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let umask = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Umask:"))
+        .map(|m| u32::from_str_radix(m.trim(), 8).unwrap())
+        .unwrap();
+    assert_eq!(mode("images/base/Dockerfile"), 0o666 & !umask);
+    std::fs::set_permissions(
+        repo.path().join("images/base/Dockerfile"),
+        std::fs::Permissions::from_mode(0o640),
+    )
+    .unwrap();
+    repo.write("catalog.toml", &CATALOG.replace("hello", "hello again"));
+    let run = repo.hier_offline(&["render"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(mode("images/base/Dockerfile"), 0o640);
+}

@@ -441,6 +441,23 @@ fn an_unreachable_engine_exits_3_naming_it() {
     assert!(!h.repo.path().join("hier.lock").exists());
 }
 
+#[test]
+fn an_empty_docker_host_is_no_docker_host() {
+    let h = Hierarchy::new(
+        "emptyhost",
+        r#"
+[images.base]
+from = "hier-test/busybox:1"
+version = "1.0.0"
+template = "layer.hbs"
+"#,
+    );
+    let run = h
+        .repo
+        .hier_env(&["rebuild", "--format", "json"], &[("DOCKER_HOST", "")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
 const SLOW_CHAIN: &str = r#"
 [images.s1]
 from = "hier-test/busybox:1"

@@ -57,13 +57,22 @@ impl EngineError {
 }
 
 impl From<EngineError> for crate::error::Error {
-    /// Unreachable is exit 3; a refusal outside a build is a failure (exit 1).
+    /// Unreachable is exit 3, with what to do about it; a refusal outside a build is a failure
+    /// (exit 1).
     fn from(e: EngineError) -> Self {
         let e = e.settled();
-        if e.is_unreachable() {
-            crate::error::Error::Unreachable(e.to_string())
-        } else {
-            crate::error::Error::Failed(e.to_string())
+        let help = match &e {
+            EngineError::Unreachable { .. } => {
+                "start the Docker Engine, or point DOCKER_HOST at one (`unix:///path/to/docker.sock`, `tcp://host:2375`)"
+            }
+            EngineError::RegistryUnreachable { .. } => {
+                "check that the registry is up and that the engine reaches it (its name and port, the engine's DNS and proxy settings)"
+            }
+            _ => return crate::error::Error::Failed(e.to_string()),
+        };
+        crate::error::Error::Unreachable {
+            message: e.to_string(),
+            help: help.to_string(),
         }
     }
 }

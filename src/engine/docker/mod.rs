@@ -49,7 +49,36 @@ fn message(e: &BollardError) -> String {
     match e {
         BollardError::DockerResponseServerError { message, .. } => message.trim().to_string(),
         BollardError::DockerStreamError { error } => error.trim().to_string(),
-        other => other.to_string(),
+        other => cause(other),
+    }
+}
+
+/// Why a connection failed, in a few words rather than the client library's: the operating
+/// system's reason when there is one.
+fn cause(e: &BollardError) -> String {
+    if let BollardError::SocketNotFoundError(path) = e {
+        return format!("there is no socket at {path}");
+    }
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            return match io.kind() {
+                std::io::ErrorKind::NotFound => "there is no socket there".to_string(),
+                std::io::ErrorKind::ConnectionRefused => "the connection was refused".to_string(),
+                std::io::ErrorKind::PermissionDenied => {
+                    "permission denied (may this user use the engine's socket?)".to_string()
+                }
+                _ => io.to_string(),
+            };
+        }
+        source = err.source();
+    }
+    match e {
+        BollardError::RequestTimeoutError => "it did not answer in time".to_string(),
+        other => other
+            .to_string()
+            .trim_start_matches("Error in the hyper legacy client: ")
+            .to_string(),
     }
 }
 
@@ -61,8 +90,9 @@ impl Docker {
             endpoint: endpoint.clone(),
             message,
         };
-        let docker = bollard::Docker::connect_with_defaults()
-            .map_err(|e| unreachable(e.to_string()))?
+        // Like the docker CLI: an empty DOCKER_HOST is no DOCKER_HOST.
+        let docker = bollard::Docker::connect_with_host(&endpoint)
+            .map_err(|e| unreachable(cause(&e)))?
             // Builds can be long; hier applies its own time limits to builds and tests.
             .with_timeout(Duration::from_secs(24 * 3600));
         // Negotiation and the platform check are both answered by `/version`: ask side by

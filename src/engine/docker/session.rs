@@ -79,13 +79,18 @@ impl Session {
         secrets: SecretValues,
     ) -> Result<Session, EngineError> {
         let id = new_id();
-        let failed = |message: String| EngineError::Unreachable {
-            endpoint: docker.endpoint.clone(),
-            message: format!("cannot open a BuildKit session: {message}"),
-        };
         let stream = connect(&docker.endpoint)
             .await
-            .map_err(|e| failed(e.to_string()))?;
+            .map_err(|e| EngineError::Unreachable {
+                endpoint: docker.endpoint.clone(),
+                message: e.to_string(),
+            })?;
+        let failed = |message: String| {
+            EngineError::Failed(format!(
+                "cannot open a BuildKit session with the Docker Engine at {}: {message}",
+                docker.endpoint
+            ))
+        };
         let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
             .await
             .map_err(|e| failed(e.to_string()))?;
