@@ -25,6 +25,9 @@ fn is_unreachable(message: &str) -> bool {
         "connection reset",
         "no route to host",
         "server misbehaving",
+        "timeout",
+        "request canceled",
+        "deadline exceeded",
     ]
     .iter()
     .any(|p| m.contains(p))
@@ -47,10 +50,11 @@ fn credentials_for(repository: &str) -> Result<Option<DockerCredentials>, Engine
 }
 
 /// A registry failure as an [`EngineError`]: no answer (exit 3), a refusal, or worth another
-/// try. The engine's messages never carry the credentials it was given; anything that looks
-/// like a URL's userinfo is stripped all the same.
+/// try. Whatever the registry said, the credentials hier sent for it never pass on: they (and
+/// the basic-auth form of them, and anything like a URL's userinfo) are blanked out.
 fn registry_error(repository: &str, text: String) -> EngineError {
-    let text = redact_userinfo(&text);
+    let credentials = credentials_for(repository).ok().flatten();
+    let text = redact_credentials(&redact_userinfo(&text), credentials.as_ref());
     let error = if is_unreachable(&text) {
         EngineError::RegistryUnreachable {
             registry: registry::host(repository),
@@ -64,6 +68,29 @@ fn registry_error(repository: &str, text: String) -> EngineError {
     } else {
         error
     }
+}
+
+/// `text` without the secrets of `credentials`, in clear or as a basic-auth header carries them.
+fn redact_credentials(text: &str, credentials: Option<&DockerCredentials>) -> String {
+    let Some(c) = credentials else {
+        return text.to_string();
+    };
+    let mut secrets: Vec<String> = [&c.password, &c.identitytoken, &c.registrytoken]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect();
+    if let (Some(user), Some(password)) = (&c.username, &c.password) {
+        use base64::Engine as _;
+        let pair = format!("{user}:{password}");
+        secrets.push(base64::engine::general_purpose::STANDARD.encode(&pair));
+        secrets.push(pair);
+    }
+    secrets.retain(|s| s.len() >= 4);
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    secrets
+        .iter()
+        .fold(text.to_string(), |t, s| t.replace(s.as_str(), "***"))
 }
 
 /// A failed call to the engine itself (it is gone), else what the registry said.
@@ -216,10 +243,29 @@ mod tests {
     }
 
     #[test]
+    fn credentials_a_registry_echoes_are_blanked() {
+        let credentials = DockerCredentials {
+            username: Some("bot".into()),
+            password: Some("s3cret-pass".into()),
+            ..Default::default()
+        };
+        let echoed =
+            "denied: bad auth for bot:s3cret-pass (Basic Ym90OnMzY3JldC1wYXNz), token s3cret-pass";
+        assert_eq!(
+            redact_credentials(echoed, Some(&credentials)),
+            "denied: bad auth for *** (Basic ***), token ***"
+        );
+        assert_eq!(redact_credentials("plain", None), "plain");
+    }
+
+    #[test]
     fn unreachable_is_told_from_refused() {
         assert!(is_unreachable(
             "Get \"http://127.0.0.1:5999/v2/\": dial tcp 127.0.0.1:5999: connect: connection refused"
         ));
         assert!(!is_unreachable("unauthorized: authentication required"));
+        assert!(is_unreachable(
+            "Get \"http://127.0.0.1:5999/v2/\": net/http: request canceled while waiting for connection (Client.Timeout exceeded while awaiting headers)"
+        ));
     }
 }
