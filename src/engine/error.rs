@@ -56,23 +56,33 @@ impl EngineError {
     }
 }
 
+impl EngineError {
+    /// What to do about an engine or registry that does not answer.
+    pub fn help(&self) -> Option<&'static str> {
+        match self {
+            EngineError::Unreachable { .. } => Some(
+                "start the Docker Engine, or point DOCKER_HOST at one (`unix:///path/to/docker.sock`, `tcp://host:2375`)",
+            ),
+            EngineError::RegistryUnreachable { .. } => Some(
+                "check that the registry is up and that the engine reaches it (its name and port, the engine's DNS and proxy settings); the next `--push` run pushes what was built",
+            ),
+            EngineError::Transient(inner) => inner.help(),
+            _ => None,
+        }
+    }
+}
+
 impl From<EngineError> for crate::error::Error {
     /// Unreachable is exit 3, with what to do about it; a refusal outside a build is a failure
     /// (exit 1).
     fn from(e: EngineError) -> Self {
         let e = e.settled();
-        let help = match &e {
-            EngineError::Unreachable { .. } => {
-                "start the Docker Engine, or point DOCKER_HOST at one (`unix:///path/to/docker.sock`, `tcp://host:2375`)"
-            }
-            EngineError::RegistryUnreachable { .. } => {
-                "check that the registry is up and that the engine reaches it (its name and port, the engine's DNS and proxy settings)"
-            }
-            _ => return crate::error::Error::Failed(e.to_string()),
-        };
-        crate::error::Error::Unreachable {
-            message: e.to_string(),
-            help: help.to_string(),
+        match e.help() {
+            Some(help) => crate::error::Error::Unreachable {
+                message: e.to_string(),
+                help: help.to_string(),
+            },
+            None => crate::error::Error::Failed(e.to_string()),
         }
     }
 }

@@ -57,6 +57,9 @@ pub async fn push_unpushed(
                 Exit::Failed
             });
             notes.push_str(&format!("\n{name}: the push failed: {e}\n"));
+            if let Some(help) = e.help() {
+                notes.push_str(&format!("help: {help}\n"));
+            }
             report.status = Status::Failed;
             report.error = Some(format!("the push failed: {e}"));
             reports.push(report);

@@ -40,6 +40,7 @@ pub async fn held(
         return Ok((Exit::Success, notes));
     }
     let mut exit = Exit::Success;
+    let mut notes = String::new();
     for (name, mut entry) in held {
         let image = repo.catalog.image(&name);
         let repository = repo.catalog.repository(&name);
@@ -57,7 +58,9 @@ pub async fn held(
             return Ok((exit.worst(stopped), note));
         }
         entry.tags = tags.clone();
-        if push {
+        // Once a registry does not answer, the rest is tagged and recorded, not pushed: the
+        // next `--push` run pushes it.
+        if push && exit != Exit::Unreachable {
             let destinations = push::destinations(&repo.catalog, &name);
             let (pushed, error) =
                 push::push_tags(engine, &destinations, &entry.image_id, &tags, |_| {}).await;
@@ -68,6 +71,11 @@ pub async fn held(
                     Some(e) => {
                         r.status = Status::Failed;
                         r.error = Some(format!("built and tagged, but the push failed: {e}"));
+                        notes
+                            .push_str(&format!("\n{name}: {}\n", r.error.as_deref().unwrap_or("")));
+                        if let Some(help) = e.help() {
+                            notes.push_str(&format!("help: {help}\n"));
+                        }
                     }
                 }
             }
@@ -80,5 +88,5 @@ pub async fn held(
         }
         recorder.write(&name, entry)?;
     }
-    Ok((exit, String::new()))
+    Ok((exit, notes))
 }

@@ -5,6 +5,7 @@
 
 pub mod engine;
 pub mod hierarchy;
+pub mod hostile;
 
 use std::collections::BTreeMap;
 use std::fs;

@@ -101,6 +101,15 @@ fn call_error(docker: &Docker, repository: &str, e: BollardError) -> EngineError
     }
 }
 
+/// A push's or pull's failure: what the registry answered is final (the engine has already
+/// retried the transfer with backoff, so even a 5xx is not tried again), else [`call_error`].
+fn stream_error(docker: &Docker, repository: &str, e: BollardError) -> EngineError {
+    match e {
+        BollardError::DockerStreamError { error } => registry_error(repository, error).settled(),
+        e => call_error(docker, repository, e),
+    }
+}
+
 /// The top-level manifest digest of `reference` in its registry (an index for a
 /// multi-platform tag), without pulling.
 pub(super) async fn remote_digest(docker: &Docker, reference: &str) -> Result<String, EngineError> {
@@ -143,11 +152,11 @@ pub(super) async fn push(
     );
     let mut digest = None;
     while let Some(item) = stream.next().await {
-        let info = item.map_err(|e| call_error(docker, repository, e))?;
+        let info = item.map_err(|e| stream_error(docker, repository, e))?;
         if let Some(detail) = info.error_detail
             && let Some(m) = detail.message
         {
-            return Err(registry_error(repository, m));
+            return Err(registry_error(repository, m).settled());
         }
         if let Some(status) = info.status.as_deref()
             && let Some(rest) = status.split("digest: ").nth(1)
@@ -180,11 +189,11 @@ pub(super) async fn pull(docker: &Docker, reference: &str) -> Result<(), EngineE
         credentials,
     );
     while let Some(item) = stream.next().await {
-        let info = item.map_err(|e| call_error(docker, &repository, e))?;
+        let info = item.map_err(|e| stream_error(docker, &repository, e))?;
         if let Some(detail) = info.error_detail
             && let Some(m) = detail.message
         {
-            return Err(registry_error(&repository, m));
+            return Err(registry_error(&repository, m).settled());
         }
     }
     Ok(())

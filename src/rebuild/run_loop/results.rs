@@ -146,6 +146,9 @@ impl RunLoop<'_> {
         self.exit = self.exit.worst(Exit::Failed);
         let error = format!("built and tagged, but the push failed: {e}");
         self.notes.push_str(&format!("\n{name}: {error}\n"));
+        if let Some(help) = e.help() {
+            self.notes.push_str(&format!("help: {help}\n"));
+        }
         error
     }
 
