@@ -949,6 +949,35 @@ test_timeout = "1s"
 }
 
 #[test]
+fn test_output_is_kept_whole_and_in_order_with_its_last_stderr_line() {
+    let h = Hierarchy::new(
+        "testoutput",
+        r#"
+[images.base]
+from = "hier-test/busybox:1"
+version = "1.0.0"
+template = "layer.hbs"
+test = ["i=0; while [ $i -lt 300 ]; do echo out $i; echo err $i >&2; i=$((i+1)); done; printf last-stderr-line >&2; exit 1"]
+"#,
+    );
+    let (run, report) = h.rebuild(&[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let log = report["images"][0]["log"].as_str().unwrap();
+    let text = std::fs::read_to_string(h.repo.path().join(log)).unwrap();
+    let mut expected: Vec<String> = (0..300)
+        .flat_map(|i| [format!("out {i}"), format!("err {i}")])
+        .collect();
+    expected.push("last-stderr-line".into());
+    let start = text.find("hier: test `").expect("the test's line");
+    let written: Vec<&str> = text[start..]
+        .lines()
+        .skip(1)
+        .take_while(|l| !l.starts_with("hier: "))
+        .collect();
+    assert_eq!(written, expected, "{text}");
+}
+
+#[test]
 fn dry_run_prints_the_plan_and_needs_no_engine() {
     let h = three_levels("dryrun");
     let out = Command::new(env!("CARGO_BIN_EXE_hier"))

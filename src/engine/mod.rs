@@ -2,10 +2,11 @@
 //! context, inspect, run a throwaway container, read a file of an image, tag, list tags, push,
 //! pull, ask a registry for a digest, remove containers — as the [`Engine`] trait and its
 //! types. [`docker`] implements it on the Docker Engine through bollard (the only module that
-//! imports bollard); [`retry`] retries the transient failures of any engine; `fake` scripts an
+//! imports bollard); [`capture`] bounds what a container wrote; [`retry`] retries the transient failures of any engine; `fake` scripts an
 //! engine for the run loop's unit tests. Nothing above this module knows which engine it
 //! drives.
 
+pub mod capture;
 pub mod docker;
 mod error;
 #[cfg(test)]
@@ -173,6 +174,8 @@ pub struct ContainerRun<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TestOutcome {
     pub exit_code: i64,
+    /// Standard output and error, in the order written; whole, or cut in the middle with a
+    /// line saying how much ([`capture`]).
     pub output: String,
     pub timed_out: bool,
 }

@@ -9,17 +9,19 @@ use std::time::Duration;
 use bollard::errors::Error as BollardError;
 use bollard::models::{ContainerCreateBody, HostConfig};
 use bollard::query_parameters::{
-    CreateContainerOptions, DownloadFromContainerOptions, ListContainersOptions, LogsOptions,
-    RemoveContainerOptions, WaitContainerOptions,
+    AttachContainerOptionsBuilder, CreateContainerOptions, DownloadFromContainerOptions,
+    ListContainersOptions, RemoveContainerOptions, WaitContainerOptions,
 };
 use futures_util::StreamExt;
 
 use super::Docker;
+use crate::engine::capture::Capture;
 use crate::engine::{ContainerRun, EngineError, TestOutcome};
 
 const OWNER_LABEL: &str = "io.hier.test";
 
-/// Runs `/bin/sh -c command` (entrypoint cleared, the image's user kept unless one is given);
+/// Runs `command` with `/bin/sh -c` (entrypoint cleared, the image's user kept unless one is
+/// given), its standard error sent to its standard output so the two stay in the order written;
 /// the container is removed in every case.
 pub(super) async fn run(
     docker: &Docker,
@@ -29,7 +31,14 @@ pub(super) async fn run(
         image: Some(run.image.to_string()),
         user: run.user.map(str::to_string),
         entrypoint: Some(vec![String::new()]),
-        cmd: Some(vec!["/bin/sh".into(), "-c".into(), run.command.into()]),
+        // The command is an argument of its own shell: never spliced into this one's text.
+        cmd: Some(vec![
+            "/bin/sh".into(),
+            "-c".into(),
+            "exec 2>&1 && exec /bin/sh -c \"$1\"".into(),
+            "hier-test".into(),
+            run.command.into(),
+        ]),
         labels: Some(HashMap::from([(OWNER_LABEL.into(), run.owner.into())])),
         host_config: Some(HostConfig {
             auto_remove: Some(false),
@@ -38,7 +47,7 @@ pub(super) async fn run(
         ..Default::default()
     };
     let id = create(docker, config).await?;
-    let outcome = start_and_wait(docker, &id, run.limit).await;
+    let outcome = attach_start_and_wait(docker, &id, run.limit).await;
     let _ = remove(docker, &id).await;
     outcome
 }
@@ -52,16 +61,35 @@ async fn create(docker: &Docker, config: ContainerCreateBody) -> Result<String, 
         .map_err(|e| docker.error(e))
 }
 
-async fn start_and_wait(
+/// Attaches to the container before starting it, so all it writes is read, to the end; waits
+/// for it to exit within `limit`.
+async fn attach_start_and_wait(
     docker: &Docker,
     id: &str,
     limit: Duration,
 ) -> Result<TestOutcome, EngineError> {
+    let options = AttachContainerOptionsBuilder::new()
+        .stdout(true)
+        .stderr(true)
+        .stream(true)
+        .logs(true)
+        .build();
+    let mut attached = docker
+        .docker
+        .attach_container(id, Some(options))
+        .await
+        .map_err(|e| docker.error(e))?;
     docker
         .docker
         .start_container(id, None)
         .await
         .map_err(|e| docker.error(e))?;
+    let mut capture = Capture::default();
+    let read = async {
+        while let Some(Ok(chunk)) = attached.output.next().await {
+            capture.push(&chunk.into_bytes());
+        }
+    };
     let wait = async {
         let mut wait = docker
             .docker
@@ -73,33 +101,16 @@ async fn start_and_wait(
             None => Ok(-1),
         }
     };
-    let (exit_code, timed_out) = match tokio::time::timeout(limit, wait).await {
+    let ended = tokio::time::timeout(limit, async { tokio::join!(wait, read).0 }).await;
+    let (exit_code, timed_out) = match ended {
         Ok(code) => (code?, false),
         Err(_) => (-1, true),
     };
     Ok(TestOutcome {
         exit_code,
-        output: last_output(docker, id).await,
+        output: capture.finish(),
         timed_out,
     })
-}
-
-/// The last 200 lines a container wrote (standard output and error).
-async fn last_output(docker: &Docker, id: &str) -> String {
-    let mut output = String::new();
-    let mut logs = docker.docker.logs(
-        id,
-        Some(LogsOptions {
-            stdout: true,
-            stderr: true,
-            tail: "200".into(),
-            ..Default::default()
-        }),
-    );
-    while let Some(Ok(chunk)) = logs.next().await {
-        output.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
-    }
-    output
 }
 
 /// The content of one file of an image, read from a container that is created and never
