@@ -54,6 +54,8 @@ impl fmt::Display for Reason {
 pub enum Action {
     Build,
     Fetch,
+    /// Run the tests of the recorded image again (they changed); build nothing.
+    Test,
 }
 
 impl Action {
@@ -61,6 +63,7 @@ impl Action {
         match self {
             Action::Build => "build",
             Action::Fetch => "fetch",
+            Action::Test => "test",
         }
     }
 }
@@ -89,6 +92,13 @@ impl Plan {
         self.items.iter().filter(|i| i.action == Action::Build)
     }
 
+    /// What the run loop runs: the builds and the `test` items.
+    pub fn runs(&self) -> impl Iterator<Item = &PlanItem> {
+        self.items
+            .iter()
+            .filter(|i| matches!(i.action, Action::Build | Action::Test))
+    }
+
     /// Puts `fetch` items first (they come before every build).
     pub fn add_fetches(&mut self, fetches: Vec<PlanItem>) {
         self.items.splice(0..0, fetches);
@@ -109,6 +119,18 @@ pub fn outside_dependencies(catalog: &Catalog, plan: &Plan) -> Vec<ImageName> {
         }
     }
     out
+}
+
+/// The recorded images a run needs in the engine: what its builds build on (that it does not
+/// build itself), then the images it tests.
+pub fn recorded_needs(catalog: &Catalog, plan: &Plan) -> Vec<ImageName> {
+    let mut needs = outside_dependencies(catalog, plan);
+    for item in plan.items.iter().filter(|i| i.action == Action::Test) {
+        if !needs.contains(&item.name) {
+            needs.push(item.name.clone());
+        }
+    }
+    needs
 }
 
 /// The `fetch` items for recorded images the engine lacks (`missing`): pulled by the digest
@@ -224,7 +246,38 @@ pub fn make(
             }
         }
     }
-    with_dependents(catalog, hierarchy, inputs, &direct)
+    let mut plan = with_dependents(catalog, hierarchy, inputs, &direct);
+    if matches!(selector, Selector::Changed) {
+        let tests = test_items(catalog, hierarchy, lock, &plan);
+        plan.items.splice(0..0, tests);
+    }
+    plan
+}
+
+/// The `test` items: recorded images the plan does not build whose tests are not the ones
+/// they passed (an entry from before tests were recorded counts as having passed none).
+fn test_items(catalog: &Catalog, hierarchy: &Hierarchy, lock: &Lock, plan: &Plan) -> Vec<PlanItem> {
+    let built: BTreeSet<&ImageName> = plan.builds().map(|i| &i.name).collect();
+    hierarchy
+        .order()
+        .iter()
+        .filter(|name| !built.contains(name))
+        .filter_map(|name| {
+            let entry = lock.images.get(name.as_str())?;
+            let image = catalog.image(name);
+            let now = image.tests_digest();
+            let passed = entry.tests.as_deref();
+            let unchanged =
+                passed == Some(now.as_str()) || (passed.is_none() && image.test.is_empty());
+            (!unchanged).then(|| PlanItem {
+                name: name.clone(),
+                wave: 0,
+                reason: Reason::Note("tests changed".into()),
+                inputs: entry.inputs.clone(),
+                action: Action::Test,
+            })
+        })
+        .collect()
 }
 
 /// The plan for images selected directly (with why) plus everything that depends on them, in

@@ -37,12 +37,15 @@ pub enum Status {
     Unchanged,
     Fetched,
     Pushed,
+    /// A recorded image whose tests were run again, and passed.
+    Tested,
 }
 
 impl Status {
-    pub const ALL: [Status; 6] = [
+    pub const ALL: [Status; 7] = [
         Status::Built,
         Status::Pushed,
+        Status::Tested,
         Status::Fetched,
         Status::Unchanged,
         Status::Failed,
@@ -57,6 +60,7 @@ impl Status {
             Status::Unchanged => "unchanged",
             Status::Fetched => "fetched",
             Status::Pushed => "pushed",
+            Status::Tested => "tested",
         }
     }
 }

@@ -101,6 +101,17 @@ pub struct Image {
 }
 
 impl Image {
+    /// The digest of its test commands, in order: what the lock records once they passed.
+    /// Changing the tests changes no input (nothing rebuilds), only this.
+    pub fn tests_digest(&self) -> String {
+        let mut hasher = crate::hash::Hasher::new();
+        hasher.field("hier tests 1");
+        for command in &self.test {
+            hasher.field(command);
+        }
+        hasher.finish()
+    }
+
     pub fn is_base(&self) -> bool {
         matches!(self.origin, Origin::Base { .. })
     }

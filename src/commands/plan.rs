@@ -78,7 +78,7 @@ pub fn with_fetches_if_engine(
     repo: &Repository,
     plan: &mut Plan,
 ) -> Result<(), Error> {
-    if plan::outside_dependencies(&repo.catalog, plan).is_empty() {
+    if plan::recorded_needs(&repo.catalog, plan).is_empty() {
         return Ok(());
     }
     let items = cx.block_on(async {

@@ -58,7 +58,7 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
     };
     let mut stdout = Vec::new();
     let outcome = {
-        let mut reporter = reporters(cx, plan.builds().count(), &mut stdout);
+        let mut reporter = reporters(cx, plan.runs().count(), &mut stdout);
         cx.block_on(runner.run(&plan, &options, Arc::new(Rebuild), &mut reporter))??
     };
     Ok(finish(
@@ -91,7 +91,12 @@ fn summary(report: &crate::report::Report) -> String {
         .filter(|i| i.status == Status::Built || (i.status == Status::Pushed && i.log.is_some()))
         .count();
     let mut parts = vec![format!("{built} built")];
-    for status in [Status::Pushed, Status::Fetched, Status::Unchanged] {
+    for status in [
+        Status::Pushed,
+        Status::Tested,
+        Status::Fetched,
+        Status::Unchanged,
+    ] {
         let n = report.count(status);
         if n > 0 {
             parts.push(format!("{n} {}", status.as_str()));

@@ -57,6 +57,7 @@ fn check_entry(e: &LockEntry) -> Result<(), Problem> {
         ("parent_image_id", &e.parent_image_id),
         ("upstream_digest", &e.upstream_digest),
         ("packages", &e.packages),
+        ("tests", &e.tests),
     ] {
         if let Some(v) = value {
             digest(key, v)?;

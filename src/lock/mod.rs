@@ -63,6 +63,10 @@ pub struct LockEntry {
     /// The exact `uses` images it was built on, by name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub uses_image_ids: BTreeMap<String, String>,
+    /// Digest of the test commands this image passed ([`crate::catalog::Image::tests_digest`]):
+    /// when the catalog's tests differ, the plan's action is `test`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tests: Option<String>,
     /// Repository (`<registry>/<name>`) → pushed manifest digest.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub pushed: BTreeMap<String, String>,

@@ -161,7 +161,7 @@ impl Runner<'_> {
         reporter: &mut dyn Reporter,
     ) -> Result<RunOutcome, Error> {
         let images = plan
-            .builds()
+            .runs()
             .map(|i| ImageReport {
                 name: i.name.to_string(),
                 status: crate::report::Status::Skipped,
@@ -195,7 +195,7 @@ impl Runner<'_> {
     /// This run's log folder (made when the run builds something).
     fn log_dir(&self, plan: &Plan, run: &str) -> Result<std::path::PathBuf, Error> {
         let log_dir = state::logs(&self.repo.root, run);
-        if plan.builds().next().is_some() {
+        if plan.runs().next().is_some() {
             std::fs::create_dir_all(&log_dir)
                 .map_err(|e| Error::io("create", log_dir.display(), e))?;
         }

@@ -1,5 +1,6 @@
 //! How one image's job ended, as values: built (with what was tagged and pushed), kept (a
-//! refresh found nothing new), failed (and why), or the engine went away.
+//! refresh found nothing new), tested (a recorded image passed its tests again), failed (and
+//! why), or the engine went away.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -78,6 +79,8 @@ pub enum JobOutcome {
     /// A refresh rebuilt it and found the same upstream and packages: the old image stays.
     Kept,
     Failed(Failed),
+    /// A recorded image's tests were run again and passed (the plan's `test` action).
+    Tested,
     /// The engine went away: the run stops.
     EngineLost(EngineError),
 }

@@ -18,18 +18,14 @@ use crate::plan::{self, Action, Plan, PlanItem};
 use crate::repo::Repository;
 use crate::report::{ImageReport, Status, seconds};
 
-/// The `fetch` items of a plan: the recorded images it builds on that the engine lacks.
+/// The `fetch` items of a plan: the recorded images it builds on or tests that the engine
+/// lacks.
 pub async fn fetch_items(
     engine: &dyn Engine,
     repo: &Repository,
     plan: &Plan,
 ) -> Result<Vec<PlanItem>, EngineError> {
-    fetch_items_of(
-        engine,
-        repo,
-        plan::outside_dependencies(&repo.catalog, plan),
-    )
-    .await
+    fetch_items_of(engine, repo, plan::recorded_needs(&repo.catalog, plan)).await
 }
 
 /// The `fetch` items for these images: those recorded that the engine lacks.
@@ -150,7 +146,7 @@ async fn fetch(
         let repository = repo.catalog.repository(name);
         let Some(digest) = entry.pushed.get(&repository) else {
             problems.push(format!(
-                "the plan builds on `{name}` as the lock records it ({}), and the engine lacks that image, which was never pushed; run `hier rebuild {name}` to rebuild it",
+                "the plan needs `{name}` as the lock records it ({}), and the engine lacks that image, which was never pushed; run `hier rebuild {name}` to rebuild it",
                 entry.image_id
             ));
             continue;
@@ -167,7 +163,7 @@ async fn fetch(
             }),
             Err(e) if e.is_unreachable() => return Err(e.into()),
             Err(e) => problems.push(format!(
-                "the plan builds on `{name}` as the lock records it ({}); the engine lacks it and fetching {repository}@{digest} failed: {e}; run `hier rebuild {name}` to rebuild it",
+                "the plan needs `{name}` as the lock records it ({}); the engine lacks it and fetching {repository}@{digest} failed: {e}; run `hier rebuild {name}` to rebuild it",
                 entry.image_id
             )),
         }

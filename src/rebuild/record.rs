@@ -90,5 +90,6 @@ pub fn entry(
             .map(|u| (u.name.to_string(), exact.ids[&u.name].clone()))
             .collect(),
         pushed: built.pushed.clone(),
+        tests: Some(image.tests_digest()),
     }
 }

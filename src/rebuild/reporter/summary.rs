@@ -111,6 +111,7 @@ mod tests {
     "fetched": 0,
     "pushed": 0,
     "skipped": 1,
+    "tested": 0,
     "unchanged": 0
   },
   "run": "20261203T010203Z",

@@ -25,7 +25,7 @@ use crate::error::{Error, Exit};
 use crate::inputs::Inputs;
 use crate::interrupt::Interrupt;
 use crate::name::ImageName;
-use crate::plan::Plan;
+use crate::plan::{Action, Plan};
 use crate::report::{ImageReport, Status};
 use crate::schedule::{self, Scheduler};
 
@@ -53,6 +53,8 @@ pub struct RunLoop<'a> {
     policy: Arc<dyn Policy>,
     interrupt: Interrupt,
     planned: Vec<ImageName>,
+    /// The planned images whose recorded image is only tested (the plan's `test` items).
+    tests_only: HashSet<ImageName>,
     index_of: HashMap<ImageName, usize>,
     reasons: HashMap<ImageName, String>,
     scheduler: Scheduler,
@@ -83,21 +85,32 @@ impl<'a> RunLoop<'a> {
         exact: Exact,
         recorder: Recorder,
     ) -> Self {
-        let planned: Vec<ImageName> = plan.builds().map(|i| i.name.clone()).collect();
+        let planned: Vec<ImageName> = plan.runs().map(|i| i.name.clone()).collect();
+        let tests_only: HashSet<ImageName> = plan
+            .items
+            .iter()
+            .filter(|i| i.action == Action::Test)
+            .map(|i| i.name.clone())
+            .collect();
         let index_of: HashMap<ImageName, usize> = planned
             .iter()
             .enumerate()
             .map(|(i, n)| (n.clone(), i))
             .collect();
         let catalog = &setting.repo.catalog;
+        // A build waits for what it builds on, tests included; tests wait for nothing.
         let jobs: Vec<schedule::Job> = planned
             .iter()
             .map(|name| schedule::Job {
-                deps: catalog
-                    .image(name)
-                    .dependencies()
-                    .filter_map(|d| index_of.get(&d.name).copied())
-                    .collect(),
+                deps: if tests_only.contains(name) {
+                    Vec::new()
+                } else {
+                    catalog
+                        .image(name)
+                        .dependencies()
+                        .filter_map(|d| index_of.get(&d.name).copied())
+                        .collect()
+                },
             })
             .collect();
         let (events_tx, events_rx) = mpsc::unbounded_channel();
@@ -114,6 +127,7 @@ impl<'a> RunLoop<'a> {
             policy,
             interrupt,
             planned,
+            tests_only,
             index_of,
             exact,
             recorder,
@@ -188,6 +202,10 @@ impl<'a> RunLoop<'a> {
                 return Ok(());
             };
             let name = self.planned[index].clone();
+            if self.tests_only.contains(&name) {
+                self.spawn_test(&name);
+                continue;
+            }
             let repo = self.setting.repo;
             let built_on_promoted = repo
                 .catalog
@@ -246,7 +264,27 @@ impl<'a> RunLoop<'a> {
         }
     }
 
-    /// A job aborted by an interruption.
+    /// Runs the tests of the recorded image again.
+    fn spawn_test(&mut self, name: &ImageName) {
+        let image = self.setting.repo.catalog.image(name);
+        let image_id = self.recorder.lock().images[name.as_str()].image_id.clone();
+        let job = job::TestJob {
+            name: name.clone(),
+            repository: self.setting.repo.catalog.repository(name),
+            image_id,
+            tests: image.test.clone(),
+            test_timeout: image.test_timeout,
+            log: self.setting.log_dir.join(format!("{name}.log")),
+            secrets: self.setting.secrets.clone(),
+        };
+        let handle = self.tasks.spawn(job::retest(
+            self.engine.clone(),
+            job,
+            self.events_tx.clone(),
+        ));
+        self.task_names.insert(handle.id(), name.clone());
+    }
+
     /// Interrupted: nothing more starts, running jobs are aborted.
     fn stop(&mut self) {
         self.interrupted = true;

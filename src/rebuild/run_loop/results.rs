@@ -31,11 +31,13 @@ impl RunLoop<'_> {
             JobOutcome::Built(built) => {
                 self.built(index, &name, built, duration, log, reporter)?;
             }
+            JobOutcome::Tested => self.tested(index, &name, duration, log, reporter)?,
             JobOutcome::Failed(failed) => {
                 self.exit = self.exit.worst(Exit::Failed);
                 let mut report =
                     self.failed_report(&name, failed.failure.to_string(), duration, Some(log));
-                report.next = Some(next_step(&name, failed.image_id.as_deref()));
+                let tests_only = self.tests_only.contains(&name);
+                report.next = Some(next_step(&name, failed.image_id.as_deref(), tests_only));
                 report.image_id = failed.image_id;
                 report.output = (!failed.output.is_empty()).then_some(failed.output);
                 self.notes.push_str(&failure_note(&report));
@@ -136,6 +138,42 @@ impl RunLoop<'_> {
         Ok(())
     }
 
+    /// A recorded image passed its tests again: the lock records the tests it passed.
+    fn tested(
+        &mut self,
+        index: usize,
+        name: &ImageName,
+        duration: f64,
+        log: String,
+        reporter: &mut dyn Reporter,
+    ) -> Result<(), Error> {
+        let image = self.setting.repo.catalog.image(name);
+        let mut entry = self.recorder.lock().images[name.as_str()].clone();
+        entry.tests = Some(image.tests_digest());
+        let image_id = entry.image_id.clone();
+        self.recorder.write(name, entry)?;
+        self.exact.ids.insert(name.clone(), image_id.clone());
+        self.scheduler.finish(index, true);
+        let detail = format!("{} tests passed, {duration:.1}s", image.test.len());
+        reporter.event(&Event::Finished {
+            name: name.clone(),
+            status: Status::Tested,
+            detail,
+        });
+        let report = ImageReport {
+            name: name.to_string(),
+            status: Status::Tested,
+            image_id: Some(image_id),
+            duration_s: duration,
+            reason: self.reason(name),
+            log: Some(log),
+            owner: image.owner.clone(),
+            ..ImageReport::default()
+        };
+        self.results.insert(name.clone(), report);
+        Ok(())
+    }
+
     /// A push that failed after the image was built, tested and tagged.
     fn push_failed(&mut self, name: &ImageName, e: &EngineError) -> String {
         if e.is_unreachable() {
@@ -231,13 +269,19 @@ impl RunLoop<'_> {
     }
 }
 
-/// What to do about a failed image: examine the image it built, if any, then rebuild it.
-fn next_step(name: &ImageName, image_id: Option<&str>) -> String {
+/// What to do about a failed image: examine the image it built (or was testing), if any, then
+/// rebuild it (or test it again).
+fn next_step(name: &ImageName, image_id: Option<&str>, tests_only: bool) -> String {
+    let again = if tests_only {
+        format!(
+            "fix the image or its tests, then run `hier test {name}` (or `hier rebuild {name}`)"
+        )
+    } else {
+        format!("fix it, then run `hier rebuild {name}`")
+    };
     match image_id {
-        Some(id) => format!(
-            "examine it with `docker run --rm -it {id} sh`, fix it, then run `hier rebuild {name}`"
-        ),
-        None => format!("fix it, then run `hier rebuild {name}`"),
+        Some(id) => format!("examine it with `docker run --rm -it {id} sh`, {again}"),
+        None => again,
     }
 }
 

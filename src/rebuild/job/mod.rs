@@ -4,9 +4,9 @@
 //! job needs is prepared beforehand, so it owns its data and runs on a task of its own; its
 //! log goes to `.hier/logs/<run>/<image>.log` with every secret value blanked out.
 
-use std::collections::VecDeque;
-use std::fs;
-use std::io::Write;
+mod log;
+mod test;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -17,10 +17,10 @@ use super::event::Event;
 use super::outcome::{Built, Failed, Failure, JobOutcome, JobResult, PackageFacts};
 use super::policy::{Candidate, Policy, Verdict};
 use super::upload::{self, ContextSpec, UploadError};
-use crate::engine::{
-    BuildFailure, BuildRequest, ContainerRun, Engine, EngineError, Progress, SecretValues,
-};
+use crate::engine::{BuildFailure, BuildRequest, Engine, EngineError, Progress, SecretValues};
 use crate::name::ImageName;
+use log::Log;
+pub use test::{TestJob, Tests, retest};
 
 /// Everything one build needs.
 pub struct Job {
@@ -43,6 +43,18 @@ pub struct Job {
     pub must_promote: bool,
     /// The pin tags the build names its parent and `uses` images by, set before it starts.
     pub pins: Vec<Pin>,
+}
+
+impl Job {
+    /// Its tests, as [`test::run`] runs them.
+    fn tests(&self) -> Tests<'_> {
+        Tests {
+            repository: &self.repository,
+            name: &self.name,
+            commands: &self.tests,
+            timeout: self.test_timeout,
+        }
+    }
 }
 
 /// A pin tag to set: `repository:tag` on `image_id`.
@@ -83,74 +95,6 @@ fn stop(e: EngineError, failure: impl FnOnce(EngineError) -> Failure) -> Stop {
     }
 }
 
-/// The build's log, written as it comes, secrets blanked out; its last lines are kept to say
-/// what failed.
-struct Log {
-    file: Option<fs::File>,
-    secrets: SecretValues,
-    recent: VecDeque<String>,
-}
-
-/// How many of the log's last lines a job keeps, and how many it shows of what failed.
-const RECENT: usize = 500;
-const SHOWN: usize = 12;
-
-impl Log {
-    fn line(&mut self, line: &str) {
-        let line = self.secrets.redact(line);
-        if let Some(f) = self.file.as_mut() {
-            let _ = writeln!(f, "{line}");
-        }
-        if self.recent.len() == RECENT {
-            self.recent.pop_front();
-        }
-        self.recent.push_back(line);
-    }
-
-    /// The output of the step that failed: under BuildKit the lines of the step that has an
-    /// `ERROR` line (`#6 …`), with the legacy builder what follows the last `Step` line.
-    fn failing_step(&self) -> Vec<String> {
-        let lines: Vec<&str> = match self
-            .recent
-            .iter()
-            .rev()
-            .find(|l| l.starts_with('#') && l.contains(" ERROR: "))
-        {
-            Some(error) => {
-                let prefix = format!("{} ", error.split_whitespace().next().unwrap_or("#"));
-                let mut of_step = self.recent.iter().filter(|l| l.starts_with(&prefix));
-                of_step.next(); // the step's own name
-                of_step
-                    .map(|l| &l[prefix.len()..])
-                    .filter(|l| !l.starts_with("ERROR: ") && !l.starts_with("DONE "))
-                    .collect()
-            }
-            None => {
-                let start = self
-                    .recent
-                    .iter()
-                    .rposition(|l| l.starts_with("Step "))
-                    .map_or(0, |i| i + 1);
-                self.recent
-                    .iter()
-                    .skip(start)
-                    .filter(|l| !l.starts_with(" ---> ") && !l.starts_with("Removing intermediate"))
-                    .map(String::as_str)
-                    .collect()
-            }
-        };
-        last(&lines)
-    }
-}
-
-/// The last lines of some output, as many as a report shows.
-fn last<S: AsRef<str>>(lines: &[S]) -> Vec<String> {
-    lines[lines.len().saturating_sub(SHOWN)..]
-        .iter()
-        .map(|l| l.as_ref().to_string())
-        .collect()
-}
-
 /// What a job learned before it stopped: the image it built, and the output of what failed.
 #[derive(Default)]
 struct Trail {
@@ -168,16 +112,26 @@ pub async fn run(
     let _ = events.send(Event::Started {
         name: job.name.clone(),
     });
-    let mut log = Log {
-        file: fs::File::create(&job.log).ok(),
-        secrets: job.request.secrets.clone(),
-        recent: VecDeque::new(),
-    };
+    let mut log = Log::create(&job.log, job.request.secrets.clone());
     let mut trail = Trail::default();
     let outcome = match steps(&*engine, &*policy, &job, &events, &mut log, &mut trail).await {
         Ok(outcome) => outcome,
-        Err(Stop::Failed(failure)) => {
-            let failure = redacted(failure, &job.request.secrets);
+        Err(stopped) => ended(stopped, trail, &mut log),
+    };
+    JobResult {
+        name: job.name,
+        outcome,
+        duration: start.elapsed(),
+        log: job.log,
+    }
+}
+
+/// How a job that stopped early ends: failed (with the output of what failed), or the engine
+/// gone.
+fn ended(stopped: Stop, trail: Trail, log: &mut Log) -> JobOutcome {
+    match stopped {
+        Stop::Failed(failure) => {
+            let failure = redacted(failure, &log.secrets);
             let output = match failure {
                 Failure::Build(_) => log.failing_step(),
                 _ => trail.output,
@@ -189,16 +143,10 @@ pub async fn run(
                 output,
             })
         }
-        Err(Stop::Lost(e)) => {
+        Stop::Lost(e) => {
             log.line(&format!("hier: {e}"));
             JobOutcome::EngineLost(e)
         }
-    };
-    JobResult {
-        name: job.name,
-        outcome,
-        duration: start.elapsed(),
-        log: job.log,
     }
 }
 
@@ -231,7 +179,15 @@ async fn steps(
     }
     let image_id = build(engine, job, events, log).await?;
     trail.image_id = Some(image_id.clone());
-    test(engine, job, &image_id, events, log, trail).await?;
+    test::run(
+        engine,
+        &job.tests(),
+        &image_id,
+        events,
+        log,
+        &mut trail.output,
+    )
+    .await?;
     let candidate = Candidate {
         name: &job.name,
         repository: &job.repository,
@@ -320,60 +276,6 @@ async fn build(
             Ok(Err(BuildFailure::Engine(e))) => return Err(stop(e, Failure::Engine)),
         }
     }
-}
-
-async fn test(
-    engine: &dyn Engine,
-    job: &Job,
-    image_id: &str,
-    events: &mpsc::UnboundedSender<Event>,
-    log: &mut Log,
-    trail: &mut Trail,
-) -> Result<(), Stop> {
-    for command in &job.tests {
-        let _ = events.send(Event::Testing {
-            name: job.name.clone(),
-            command: command.clone(),
-        });
-        log.line(&format!("hier: test `{command}`"));
-        let run = ContainerRun {
-            owner: &job.repository,
-            image: image_id,
-            command,
-            limit: job.test_timeout,
-            user: None,
-        };
-        let outcome = engine.run(&run).await.map_err(|e| {
-            stop(e, |error| Failure::TestError {
-                command: command.clone(),
-                error,
-            })
-        })?;
-        let lines: Vec<String> = outcome
-            .output
-            .lines()
-            .map(|l| log.secrets.redact(l))
-            .collect();
-        for line in &lines {
-            log.line(line);
-        }
-        trail.output = last(&lines);
-        if outcome.timed_out {
-            return Err(Failure::TestTimeout {
-                command: command.clone(),
-                limit: job.test_timeout,
-            }
-            .into());
-        }
-        if outcome.exit_code != 0 {
-            return Err(Failure::Test {
-                command: command.clone(),
-                exit_code: outcome.exit_code,
-            }
-            .into());
-        }
-    }
-    Ok(())
 }
 
 /// Tags the image with every tag, then pushes them; a failed push leaves a good, recorded
