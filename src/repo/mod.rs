@@ -3,6 +3,7 @@
 //! reads the repository's files; everything it hands on is a value. Here: finding and opening
 //! the repository and reading the lock; `templates`, `files`, `render` and `inputs` do the rest.
 
+mod dockerfiles;
 mod files;
 mod inputs;
 mod render;
@@ -22,6 +23,8 @@ use crate::source::{SourceFile, display_path};
 use crate::templates::Templates;
 use files::check_files;
 use templates::load_templates;
+
+pub use dockerfiles::{problems as dockerfile_problems, utf8_text};
 
 pub const CATALOG_FILE: &str = "catalog.toml";
 

@@ -1,16 +1,23 @@
-//! A small, real Dockerfile parser for the linter: parser directives (`# escape=`), comments,
-//! line continuations (with comment lines inside them dropped, as the builder does), the
-//! instruction keyword, its flags (`flags`) and its arguments, exec form (a JSON array) versus
-//! shell form, heredocs (`heredoc`), and the stages of a multi-stage build. Every argument keeps
-//! the physical line it came from, so a finding points at the line a person edits.
+//! A small, real Dockerfile parser for the linter and for validation: parser directives
+//! (`# escape=`), comments, line continuations (with comment lines inside them dropped, as the
+//! builder does), the instruction keyword, its flags (`flags`) and its arguments, exec form (a
+//! JSON array) versus shell form, heredocs (`heredoc`), and the stages of a multi-stage build.
+//! Every argument keeps the physical line it came from, so a finding points at the line a
+//! person edits. What the engine would refuse is collected on the way (`syntax`, `mounts`), and
+//! `parent` holds hier's own rule for the final stage of a hand-written Dockerfile.
 
 mod flags;
 mod heredoc;
+mod mounts;
+mod parent;
+mod syntax;
 #[cfg(test)]
 mod tests;
 
 pub use flags::Flag;
 pub use heredoc::{Heredoc, marker};
+pub use parent::check_final_stage;
+pub use syntax::{INSTRUCTIONS, Problem, SyntaxError};
 
 /// One instruction.
 #[derive(Debug, Clone)]
@@ -21,6 +28,8 @@ pub struct Instruction {
     pub args: String,
     /// 1-based line of the keyword.
     pub line: usize,
+    /// 1-based column of the keyword on its line.
+    pub column: usize,
     /// Where each physical line's text starts in `args`: (offset, line).
     pub lines: Vec<(usize, usize)>,
     /// The leading `--name[=value]` flags (`RUN --mount=…`, `COPY --chmod=…`), in order.
@@ -63,13 +72,15 @@ pub struct Stage {
 pub struct Dockerfile {
     pub instructions: Vec<Instruction>,
     pub stages: Vec<Stage>,
+    /// What the engine would refuse the file for, in line order (empty when it would build).
+    pub errors: Vec<SyntaxError>,
 }
 
 /// Parses a Dockerfile's text.
 pub fn parse(text: &str) -> Dockerfile {
     let lines: Vec<&str> = text.lines().collect();
-    let (escape, mut i) = directives(&lines);
     let mut out = Dockerfile::default();
+    let (escape, mut i) = directives(&lines, &mut out.errors);
     while i < lines.len() {
         let trimmed = lines[i].trim_start();
         if trimmed.is_empty() || trimmed.starts_with('#') {
@@ -79,12 +90,19 @@ pub fn parse(text: &str) -> Dockerfile {
         let (logical, next) = logical_line(&lines, i, escape);
         i = next;
         let mut ins = instruction(logical);
+        ins.column = lines[ins.line - 1].chars().count() - trimmed.chars().count() + 1;
         if takes_heredocs(&ins) {
             for marker in heredoc::markers(&ins.args) {
                 let (doc, next) = heredoc::read_body(&lines, i, marker);
+                if !doc.terminated {
+                    out.errors.push(unterminated(&ins, &doc));
+                }
                 ins.heredocs.push(doc);
                 i = next;
             }
+        }
+        if let Some(problem) = syntax::check(&ins, escape, out.stages.is_empty()) {
+            out.errors.push(at_keyword(&ins, problem));
         }
         if ins.keyword == "FROM" {
             out.stages.push(stage(&ins, out.instructions.len()));
@@ -92,21 +110,68 @@ pub fn parse(text: &str) -> Dockerfile {
         ins.stage = out.stages.len().checked_sub(1);
         out.instructions.push(ins);
     }
+    no_from(&mut out);
+    out.errors.sort_by_key(|e| (e.line, e.column));
     out
+}
+
+/// A problem placed at an instruction's keyword.
+fn at_keyword(ins: &Instruction, problem: Problem) -> SyntaxError {
+    SyntaxError {
+        line: ins.line,
+        column: ins.column,
+        width: ins.keyword.chars().count().max(1),
+        problem,
+    }
+}
+
+fn unterminated(ins: &Instruction, doc: &Heredoc) -> SyntaxError {
+    let problem = Problem::new(format!(
+        "the heredoc `{}` of this {} is never ended",
+        doc.name, ins.keyword
+    ))
+    .help(format!(
+        "end it with a line that is exactly `{}`{}",
+        doc.name,
+        if doc.chomp { " (after tabs)" } else { "" }
+    ));
+    at_keyword(ins, problem)
+}
+
+/// A file without any `FROM` builds nothing: one problem for it, instead of one for each
+/// instruction that comes "before the first FROM".
+fn no_from(out: &mut Dockerfile) {
+    if !out.stages.is_empty() {
+        return;
+    }
+    out.errors
+        .retain(|e| !e.problem.message.ends_with(" before the first FROM"));
+    out.errors.push(SyntaxError {
+        line: out.instructions.first().map_or(1, |i| i.line),
+        column: out.instructions.first().map_or(1, |i| i.column),
+        width: 1,
+        problem: Problem::new("this Dockerfile has no FROM: it builds nothing")
+            .help("start the final stage with `FROM ${HIER_PARENT}` (after `ARG HIER_PARENT`)"),
+    });
 }
 
 /// Parser directives, only at the very top (before any comment, blank line or instruction):
 /// the escape character, and the index of the first line after them.
-fn directives(lines: &[&str]) -> (char, usize) {
+fn directives(lines: &[&str], errors: &mut Vec<SyntaxError>) -> (char, usize) {
     let mut escape = '\\';
     let mut i = 0;
     while i < lines.len() {
         match directive(lines[i]) {
-            Some((key, value)) if key == "escape" => {
-                if let Some(c) = value.chars().next() {
-                    escape = c;
-                }
-            }
+            Some((key, value)) if key == "escape" => match value.as_str() {
+                "\\" | "`" => escape = value.chars().next().unwrap_or(escape),
+                _ => errors.push(SyntaxError {
+                    line: i + 1,
+                    column: 1,
+                    width: lines[i].chars().count().max(1),
+                    problem: Problem::new(format!("invalid escape character `{value}`"))
+                        .help("the escape character is `\\` (the default) or `` ` ``"),
+                }),
+            },
             Some(_) => {}
             None => break,
         }
@@ -217,6 +282,7 @@ fn instruction(logical: Logical) -> Instruction {
         keyword: logical.keyword,
         args,
         line: logical.line,
+        column: 1,
         lines,
         flags,
         exec,

@@ -130,3 +130,77 @@ fn an_unterminated_heredoc_runs_to_the_end() {
     assert_eq!(keywords(&df), [("FROM", 1), ("RUN", 2)]);
     assert_eq!(df.instructions[1].heredocs[0].body, "echo a\nUSER root\n");
 }
+
+/// (line, message) of every problem the engine would refuse the file for.
+fn errors(text: &str) -> Vec<(usize, String)> {
+    parse(text)
+        .errors
+        .into_iter()
+        .map(|e| (e.line, e.problem.message))
+        .collect()
+}
+
+#[test]
+fn what_the_engine_accepts_has_no_errors() {
+    let text = "# syntax=docker/dockerfile:1\n# escape=\\\nARG HIER_PARENT\nARG A=1 B\nFROM --platform=$BUILDPLATFORM golang:1.22 AS build\nENV A=1 B=\"x y\" C=d\\ e\nENV LEGACY value with spaces\nLABEL a=b \"c d\"=e\nLABEL legacy value\nRUN --mount=type=cache,target=/x --network=none --security=insecure make\nCOPY --from=build --chown=1:1 --chmod=755 --link --parents --exclude=*.md --exclude=x a b /dst/\nADD --checksum=sha256:00 --keep-git-dir=true --unpack=false --link=false https://x/y.tgz /opt/\nHEALTHCHECK --interval=5s --retries=3 CMD [\"true\"]\nHEALTHCHECK NONE\nSHELL [\"/bin/bash\", \"-c\"]\nUSER app\nWORKDIR /srv\nEXPOSE 80\nVOLUME /data\nSTOPSIGNAL SIGTERM\nONBUILD RUN x\nCMD --not-a-flag-for-cmd-but-args\nRUN <<EOT\nFROM inside\nEOT\nfrom ${HIER_PARENT}\nrun true\n";
+    let df = parse(text);
+    // CMD's leading `--…` words are flags to the engine, which CMD does not take.
+    assert_eq!(
+        errors(text),
+        [(
+            22,
+            "unknown flag `--not-a-flag-for-cmd-but-args` of CMD".to_string()
+        )]
+    );
+    assert_eq!(df.stages.len(), 2);
+}
+
+#[test]
+fn what_the_engine_refuses_is_found_at_its_line() {
+    let text = "RUN echo early\nARG HIER_PARENT\nFROM ${HIER_PARENT}\nLABEL io.example.level=\"0\"RUN echo hi\nLABLE a=b\nENV =x\nENV ALONE\nCOPY --chmod 755 a /b\nCOPY --form=build /a /b\nRUN --mount=type=volume,target=/x true\nRUN --network=bridge true\nCOPY --link=yes a b\nCOPY onlyone\nFROM a b\nFROM x AS 1st\nUSER\nHEALTHCHECK CHECK x\nSHELL /bin/sh -c\nONBUILD FROM x\nRUN <<EOT\nnever ended\n";
+    let want = [
+        (1, "RUN before the first FROM"),
+        (4, "LABEL: `echo` is not a key=value pair (no `=` in it)"),
+        (5, "unknown instruction `LABLE`"),
+        (6, "ENV: `=x` has no name"),
+        (7, "ENV `ALONE` has no value"),
+        (8, "`--chmod` of COPY needs a value: `--chmod=…`"),
+        (9, "unknown flag `--form` of COPY"),
+        (
+            10,
+            "unsupported mount type `volume`: one of bind, cache, tmpfs, secret, ssh",
+        ),
+        (11, "unsupported `--network=bridge` of RUN"),
+        (12, "`--link` of COPY is true or false, not `yes`"),
+        (13, "COPY needs a source and a destination"),
+        (14, "FROM takes an image, and optionally `AS name`"),
+        (15, "invalid stage name `1st`"),
+        (16, "USER needs an argument"),
+        (17, "HEALTHCHECK takes NONE or CMD"),
+        (18, "SHELL needs the JSON form"),
+        (19, "FROM is not allowed after ONBUILD"),
+        (20, "the heredoc `EOT` of this RUN is never ended"),
+    ];
+    let want: Vec<(usize, String)> = want.iter().map(|(l, m)| (*l, m.to_string())).collect();
+    assert_eq!(errors(text), want);
+    let suggestion = parse("FROM x\nLABLE a=b\n").errors[0].problem.help.clone();
+    assert_eq!(suggestion.as_deref(), Some("did you mean `LABEL`?"));
+}
+
+#[test]
+fn a_file_without_from_is_one_error() {
+    assert_eq!(
+        errors("ARG A\nRUN a\nRUN b\n"),
+        [(
+            1,
+            "this Dockerfile has no FROM: it builds nothing".to_string()
+        )]
+    );
+    assert_eq!(
+        errors(""),
+        [(
+            1,
+            "this Dockerfile has no FROM: it builds nothing".to_string()
+        )]
+    );
+}
