@@ -757,3 +757,23 @@ fn a_symlinked_state_folder_is_refused() {
     assert!(run.stderr.contains(".hier is a symlink"), "{}", run.stderr);
     assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
 }
+
+/// An app is the top of its chain: `pick` never offers one, even when it alone provides the
+/// need, and a kind is one of the catalog's `kinds`.
+#[test]
+fn pick_never_offers_an_app_even_when_only_an_app_provides_the_need() {
+    let repo = repo();
+    let catalog = CATALOG.replace(
+        "owner = \"team-a\"",
+        "owner = \"team-a\"\nprovides = [\"billing\"]",
+    );
+    repo.write("catalog.toml", &catalog);
+    let run = repo.hier_offline(&["pick", "billing"]);
+    assert_eq!((run.code, run.stdout.as_str()), (1, ""));
+    assert_eq!(run.stderr, "no image provides all of: billing\n");
+    let run = repo.hier_offline(&["pick", "sh", "-q"]);
+    assert_eq!(
+        run.stdout,
+        "NAME   KIND       VERSION  PROVIDES\nbase   base       1.0.0    os=busybox, sh\npy     runtime    3.12.1   os=busybox, sh, python=3.12.1\nweb    webserver  1.25.0   os=busybox, sh, nginx=1.25\ncombo  combo      1.0.0    os=busybox, sh, python=3.12.1, nginx=1.25\n"
+    );
+}

@@ -144,6 +144,13 @@ fn build_arg_value(
     }
 }
 
+/// One lower-case word: a letter, then letters, digits, `-` and `_` (a kind).
+pub fn is_word(word: &str) -> bool {
+    let mut chars = word.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_'))
+}
+
 /// A shell variable's name: a letter or `_`, then letters, digits and `_` (build arguments,
 /// environment variables).
 pub fn is_variable_name(name: &str) -> bool {

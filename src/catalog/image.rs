@@ -14,7 +14,12 @@ use super::fields::{read_build_args, read_duration, read_labels, relative_path};
 use super::secrets::Unchecked;
 use super::value::{Problems, TableReader, table_to_json, type_name};
 use super::{Catalog, DEFAULT_BUILD_TIMEOUT, DEFAULT_TEST_TIMEOUT, Image, Origin, Span};
+use crate::diagnostic::suggest;
 use crate::name::ImageName;
+
+/// The kind of an image that is not a base and names none: an intermediate others may build
+/// on (never `app`, so leaving `kind` out never hides an image from `pick`).
+pub const DEFAULT_KIND: &str = "runtime";
 
 const IMAGE_KEYS: &[&str] = &[
     "from",
@@ -56,7 +61,7 @@ pub fn read_image(
     let origin = r.origin(p);
     let recipe = r.recipe(p);
     let uses = r.uses(p);
-    let kind = r.kind(p, origin.as_ref());
+    let kind = r.kind(p, origin.as_ref(), &catalog.kinds);
     let description = r.text(p, "description").unwrap_or_default();
     let provides = r.provides(p);
     let tags = r.tags(p);
@@ -204,22 +209,40 @@ impl<'t, 'i> EntryReader<'t, 'i> {
         ids.into_iter().map(|(id, _)| id).collect()
     }
 
-    /// `kind`: one lower-case word; by default `base` for a base, else `image`.
-    fn kind(&mut self, p: &mut Problems, origin: Option<&Origin>) -> String {
+    /// `kind`: one of the catalog's `kinds`; by default `base` for a base, else `runtime`
+    /// (which must then be one of them too).
+    fn kind(&mut self, p: &mut Problems, origin: Option<&Origin>, kinds: &[String]) -> String {
+        let list = kinds.join(", ");
         match self.t.string(p, "kind") {
-            Some((kind, _)) if is_word(&kind) => kind,
+            Some((kind, _)) if kinds.contains(&kind) => kind,
             Some((kind, span)) => {
-                p.error_help(
-                    span,
-                    format!("invalid `kind` `{kind}` of {}", self.what),
-                    "a kind is one lower-case word, e.g. base, runtime, webserver, combo, app",
-                );
-                String::new()
+                let help = match suggest(&kind, kinds.iter().map(String::as_str)) {
+                    Some(close) => format!("{close} The kinds are {list} ([catalog] kinds)"),
+                    None => {
+                        format!("the kinds are {list}; a new kind is added to `kinds` in [catalog]")
+                    }
+                };
+                let message = format!("unknown kind `{kind}` of {}", self.what);
+                p.error_help(span, message, help);
+                kind
             }
-            None => match origin {
-                Some(Origin::Base { .. }) => "base".to_string(),
-                _ => "image".to_string(),
-            },
+            None => {
+                let kind = match origin {
+                    Some(Origin::Base { .. }) => "base",
+                    _ => DEFAULT_KIND,
+                };
+                if !kinds.iter().any(|k| k == kind) {
+                    p.error_help(
+                        self.span.clone(),
+                        format!(
+                            "{} has no `kind`, and its default `{kind}` is not in the catalog's kinds",
+                            self.what
+                        ),
+                        format!("add `kind = \"…\"`, one of {list}"),
+                    );
+                }
+                kind.to_string()
+            }
         }
     }
 
@@ -242,10 +265,4 @@ impl<'t, 'i> EntryReader<'t, 'i> {
             None => (format!("{}/{key}", catalog.images_dir), None),
         }
     }
-}
-
-fn is_word(word: &str) -> bool {
-    let mut chars = word.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_lowercase())
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_'))
 }

@@ -14,7 +14,7 @@ use super::image::read_image;
 use super::secrets::Unchecked;
 use super::settings::read_catalog_table;
 use super::value::{Problems, TableReader, type_name};
-use super::{Builder, Catalog};
+use super::{Builder, Catalog, DEFAULT_KINDS};
 use crate::diagnostic::Diagnostic;
 use crate::source::SourceFile;
 
@@ -150,6 +150,7 @@ fn empty_catalog(source: SourceFile) -> Catalog {
         images_dir: "images".into(),
         platform: "linux/amd64".into(),
         builder: Builder::default(),
+        kinds: DEFAULT_KINDS.iter().map(|k| k.to_string()).collect(),
         vars: serde_json::Map::new(),
         labels: BTreeMap::new(),
         secrets: BTreeMap::new(),

@@ -69,6 +69,11 @@ impl<'t, 'i> TableReader<'t, 'i> {
         self.table.contains_key(key)
     }
 
+    /// The span of a key's value, if the table has it.
+    pub fn span(&self, key: &str) -> Option<Span> {
+        self.table.get(key).map(|v| v.span())
+    }
+
     pub fn get(&mut self, key: &'t str) -> Option<&'t Spanned<DeValue<'i>>> {
         self.read.push(key);
         self.table.get(key)
