@@ -777,3 +777,99 @@ fn pick_never_offers_an_app_even_when_only_an_app_provides_the_need() {
         "NAME   KIND       VERSION  PROVIDES\nbase   base       1.0.0    os=busybox, sh\npy     runtime    3.12.1   os=busybox, sh, python=3.12.1\nweb    webserver  1.25.0   os=busybox, sh, nginx=1.25\ncombo  combo      1.0.0    os=busybox, sh, python=3.12.1, nginx=1.25\n"
     );
 }
+
+/// `validate` said "no problems found" and then listed lint errors, and counted "1 images" in
+/// "1 waves". It says "no problems found" only when there are none, in the right number.
+#[test]
+fn validate_never_says_no_problems_before_a_problem_and_counts_in_the_singular() {
+    let repo = Repo::with(&[
+        (
+            "catalog.toml",
+            "[catalog]\nname = \"t\"\nregistry = \"registry.test/t\"\n\n[images.base]\nfrom = \"debian:bookworm-slim\"\nversion = \"1.0.0\"\ntemplate = \"base.hbs\"\n",
+        ),
+        (
+            "templates/base.hbs",
+            "FROM {{parent.ref}}\nRUN apt-get update\nENTRYPOINT [\"tini\", \"--\"]\n",
+        ),
+    ]);
+    let run = repo.hier_offline(&["validate"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        "catalog.toml: 1 image (1 base, 1 rendered from templates, 0 hand-written) in 1 wave\n\nbase\n  images/base/Dockerfile:3: error[H102]: `apt-get update` in a RUN that installs nothing: update and install in the same RUN (rendered from templates/base.hbs)\n\n1 lint error, 0 warnings (hier lint --explain ID tells why)\n"
+    );
+    repo.write(
+        "templates/base.hbs",
+        "FROM {{parent.ref}}\nENTRYPOINT [\"tini\", \"--\"]\n",
+    );
+    assert_eq!(
+        ok(&repo.hier_offline(&["validate"])),
+        "catalog.toml: 1 image (1 base, 1 rendered from templates, 0 hand-written) in 1 wave; no problems found\n"
+    );
+    let explain = repo.hier_offline(&["lint", "--explain", "H102"]);
+    assert!(
+        ok(&explain).ends_with(
+            "\nTo silence it for an image, add `lint_ignore = [\"H102\"]` to the image's entry in the catalog ([images.<name>]).\n"
+        ),
+        "{}",
+        explain.stdout
+    );
+}
+
+/// `validate --format json` printed `"problems": []` always, and nothing at all for a catalog
+/// with errors. Every problem is in the document now, with its place, and the exit is 2.
+#[test]
+fn validate_json_lists_every_problem_with_its_place_and_exits_2() {
+    let repo = repo();
+    let catalog = CATALOG
+        .replace("parent = \"py@^3\"", "parent = \"pyy@^3\"")
+        .replace(
+            "kind = \"webserver\"",
+            "kind = \"webserver\"\ncolour = \"blue\"",
+        );
+    repo.write("catalog.toml", &catalog);
+    let run = repo.hier_offline(&["validate", "--format", "json"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!({
+            "valid": false, "images": null, "bases": null, "templated": null, "findings": [],
+            "problems": [
+                {"file": "catalog.toml", "line": 35, "column": 1, "severity": "error",
+                 "message": "unknown key `colour` in image `web`",
+                 "help": "the keys of image `web` are: from, parent, uses, version, kind, template, dockerfile, refresh, description, provides, tags, test, test_timeout, build_timeout, vars, owner, build_args, labels, context, lint_ignore, secrets"},
+                {"file": "catalog.toml", "line": 42, "column": 10, "severity": "error",
+                 "message": "`parent` of image `combo` names `pyy`, which is not in the catalog",
+                 "help": "did you mean `py`?"},
+            ]
+        })
+    );
+    assert!(
+        run.stderr
+            .ends_with("error: 2 problems found; nothing was written\n"),
+        "{}",
+        run.stderr
+    );
+    // A problem found after the catalog (a template) is listed too, with the counts known.
+    let repo = self::repo();
+    repo.write(
+        "templates/runtime.hbs",
+        "FROM {{parent.ref}}\nRUN {{vars.nope}}\n",
+    );
+    let run = repo.hier_offline(&["validate", "--format", "json"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        (v["valid"].clone(), v["images"].clone()),
+        (false.into(), 5.into())
+    );
+    assert_eq!(v["problems"][0]["file"], "templates/runtime.hbs");
+    assert_eq!(
+        (
+            v["problems"][0]["line"].clone(),
+            v["problems"][0]["column"].clone()
+        ),
+        (2.into(), 5.into())
+    );
+}

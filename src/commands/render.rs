@@ -163,8 +163,9 @@ fn check_text(repo: &Repository, files: &[File], stale: &[&File], quiet: bool) -
     }
     if !quiet && stale.is_empty() {
         text.push_str(&format!(
-            "{} rendered Dockerfiles are up to date\n",
-            files.len()
+            "{} rendered Dockerfile{} up to date\n",
+            files.len(),
+            if files.len() == 1 { " is" } else { "s are" }
         ));
     }
     text

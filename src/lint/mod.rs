@@ -240,11 +240,12 @@ pub fn render(findings: &[Finding], styles: &crate::style::Styles) -> String {
     out
 }
 
-/// `--explain ID`.
+/// `--explain ID`: what the rule checks and why, its hadolint equivalent, and how an image
+/// silences it.
 pub fn explain(id: &str) -> Option<String> {
     let r = rules::rule(id)?;
     Some(format!(
-        "{} ({}): {}\n\n{}\n{}",
+        "{} ({}): {}\n\n{}\n{}\nTo silence it for an image, add `lint_ignore = [\"{}\"]` to the image's entry in the catalog ([images.<name>]).\n",
         r.id,
         r.severity.as_str(),
         r.summary,
@@ -253,6 +254,7 @@ pub fn explain(id: &str) -> Option<String> {
             "hadolint: no equivalent rule\n".to_string()
         } else {
             format!("hadolint: {}\n", r.hadolint)
-        }
+        },
+        r.id,
     ))
 }
