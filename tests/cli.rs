@@ -873,3 +873,97 @@ fn validate_json_lists_every_problem_with_its_place_and_exits_2() {
         (2.into(), 5.into())
     );
 }
+
+/// A partial that was a symlink was followed: `ln -s /proc/self/environ` put the environment
+/// into a label. Templates and partials get the contexts' rule: nothing outside the repository
+/// is read through a symlink, and the templates folder itself may not lead outside either.
+#[test]
+fn templates_and_partials_symlinked_outside_the_repository_are_refused() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("env"), "SECRET=hunter2\n").unwrap();
+    let repo = repo();
+    repo.write(
+        "templates/base.hbs",
+        "FROM {{parent.ref}}\nLABEL env=\"{{> env}}\"\n",
+    );
+    std::os::unix::fs::symlink(
+        outside.path().join("env"),
+        repo.path().join("templates/partials/env.hbs"),
+    )
+    .unwrap();
+    let before = repo.snapshot();
+    let run = repo.hier_offline(&["render"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        "error: partial templates/partials/env.hbs leads outside the repository through a symlink\n --> templates/partials/env.hbs\n  = help: copy it into the repository: hier reads nothing outside it through a symlink\n\nerror: 1 problem found; nothing was written\n"
+    );
+    assert!(!run.stdout.contains("hunter2") && !run.stderr.contains("hunter2"));
+    assert_eq!(repo.snapshot(), before);
+
+    // A template that is such a symlink, and a templates folder that is one.
+    std::fs::remove_file(repo.path().join("templates/partials/env.hbs")).unwrap();
+    std::fs::remove_file(repo.path().join("templates/base.hbs")).unwrap();
+    std::os::unix::fs::symlink(
+        outside.path().join("env"),
+        repo.path().join("templates/base.hbs"),
+    )
+    .unwrap();
+    let run = repo.hier_offline(&["validate"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        "error: template `base.hbs` of image `base` (templates/base.hbs) leads outside the repository through a symlink\n  --> catalog.toml:15:12\n   |\n15 | template = \"base.hbs\"\n   |            ^^^^^^^^^^\n   = help: copy it into the repository: hier reads nothing outside it through a symlink\n\nerror: 1 problem found; nothing was written\n"
+    );
+    std::fs::rename(
+        repo.path().join("templates"),
+        outside.path().join("templates"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(
+        outside.path().join("templates"),
+        repo.path().join("templates"),
+    )
+    .unwrap();
+    let run = repo.hier_offline(&["validate"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        "error: the templates folder templates leads outside the repository through a symlink\n --> templates\n  = help: make it a real folder of the repository: hier reads and writes nothing outside it\n\nerror: 1 problem found; nothing was written\n"
+    );
+}
+
+/// `images/` as a symlink to a folder outside the repository made `render` write there.
+#[test]
+fn an_images_folder_symlinked_outside_the_repository_is_refused() {
+    let outside = tempfile::tempdir().unwrap();
+    let repo = repo();
+    std::fs::rename(repo.path().join("images"), outside.path().join("images")).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("images"), repo.path().join("images")).unwrap();
+    let before = common::snapshot(outside.path());
+    let run = repo.hier_offline(&["render"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        "error: the images folder images leads outside the repository through a symlink\n --> images\n  = help: make it a real folder of the repository: hier reads and writes nothing outside it\n\nerror: 1 problem found; nothing was written\n"
+    );
+    assert_eq!(common::snapshot(outside.path()), before);
+    // A rendered Dockerfile's own folder that is such a symlink is refused too.
+    std::fs::remove_file(repo.path().join("images")).unwrap();
+    std::fs::create_dir(repo.path().join("images")).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("images"), repo.path().join("images/py"))
+        .unwrap();
+    let catalog = CATALOG.replace(
+        "template = \"runtime.hbs\"\ndescription = \"Python\"",
+        "template = \"runtime.hbs\"\ncontext = \"ctx/py\"\ndescription = \"Python\"",
+    );
+    repo.write("catalog.toml", &catalog);
+    let run = repo.hier_offline(&["render"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.starts_with("error: the rendered Dockerfile of image `py` (images/py/Dockerfile) leads outside the repository through a symlink\n"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(common::snapshot(outside.path()), before);
+}

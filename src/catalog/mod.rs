@@ -36,8 +36,12 @@ pub struct Catalog {
     pub mirrors: Vec<String>,
     /// Folder of templates, relative to the repository root.
     pub templates: String,
+    /// Where `templates` is set in `[catalog]`, if it is.
+    pub templates_span: Option<Span>,
     /// Folder holding `<name>/` build contexts and rendered Dockerfiles.
     pub images_dir: String,
+    /// Where `images` is set in `[catalog]`, if it is.
+    pub images_span: Option<Span>,
     pub platform: String,
     /// How images are built (`[catalog] builder`); not an input of any image.
     pub builder: Builder,

@@ -109,12 +109,14 @@ fn read_mirrors(p: &mut Problems, t: &mut TableReader<'_, '_>, catalog: &mut Cat
 /// `templates` and `images`: folders relative to the repository.
 fn read_folders(p: &mut Problems, t: &mut TableReader<'_, '_>, catalog: &mut Catalog) {
     if let Some((dir, span)) = t.string(p, "templates") {
+        catalog.templates_span = Some(span.clone());
         match relative_path(&dir) {
             Ok(dir) => catalog.templates = dir,
             Err(e) => p.error(span, format!("`templates` in [catalog]: {e}")),
         }
     }
     if let Some((dir, span)) = t.string(p, "images") {
+        catalog.images_span = Some(span.clone());
         match relative_path(&dir) {
             Ok(dir) => catalog.images_dir = dir,
             Err(e) => p.error(span, format!("`images` in [catalog]: {e}")),
