@@ -7,7 +7,7 @@ use std::time::Duration;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use super::value::{Problems, TableReader, type_name};
+use super::value::{Problems, TableReader, ends_with_backslash, type_name};
 use super::{Dependency, Span};
 use crate::name::ImageName;
 use crate::reference::Reference;
@@ -67,6 +67,9 @@ pub fn read_labels(p: &mut Problems, table: &DeTable<'_>, what: &str) -> BTreeMa
                 value.span(),
                 format!("label `{name}` in {what} spans several lines"),
             ),
+            DeValue::String(s) if ends_with_backslash(s) => {
+                p.ends_with_backslash(value.span(), &format!("label `{name}` in {what}"))
+            }
             DeValue::String(s) => {
                 labels.insert(name.to_string(), s.to_string());
             }
@@ -126,6 +129,11 @@ fn build_arg_value(
                 value.span(),
                 format!("build argument `{name}` of {what} spans several lines"),
             );
+            None
+        }
+        DeValue::String(s) if ends_with_backslash(s) => {
+            let arg = format!("build argument `{name}` of {what}");
+            p.ends_with_backslash(value.span(), &arg);
             None
         }
         DeValue::String(s) => Some(s.to_string()),

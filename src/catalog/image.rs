@@ -12,7 +12,7 @@ use toml::de::{DeTable, DeValue};
 
 use super::fields::{read_build_args, read_duration, read_labels, relative_path};
 use super::secrets::Unchecked;
-use super::value::{Problems, TableReader, table_to_json, type_name};
+use super::value::{Problems, TableReader, ends_with_backslash, table_to_json, type_name};
 use super::{Catalog, DEFAULT_BUILD_TIMEOUT, DEFAULT_TEST_TIMEOUT, Image, Origin, Span};
 use crate::diagnostic::suggest;
 use crate::name::ImageName;
@@ -175,8 +175,15 @@ impl<'t, 'i> EntryReader<'t, 'i> {
     }
 
     /// A single-line string.
+    /// A single-line string templates see (`image.description`, `image.owner`): it may not end
+    /// with a backslash.
     fn text(&mut self, p: &mut Problems, key: &'static str) -> Option<String> {
-        self.t.string(p, key).map(|(text, _)| text)
+        let (text, span) = self.t.string(p, key)?;
+        if ends_with_backslash(&text) {
+            p.ends_with_backslash(span, &format!("`{key}` of {}", self.what));
+            return None;
+        }
+        Some(text)
     }
 
     fn duration(&mut self, p: &mut Problems, key: &'static str) -> Option<Duration> {

@@ -5,7 +5,7 @@ use toml::de::DeTable;
 
 use super::fields::{is_word, read_labels, relative_path};
 use super::secrets::{Unchecked, read_declarations};
-use super::value::{Problems, TableReader, table_to_json};
+use super::value::{Problems, TableReader, ends_with_backslash, table_to_json};
 use super::{Builder, Catalog, DEFAULT_KINDS, Span};
 use crate::reference::check_repository;
 
@@ -57,6 +57,9 @@ fn read_name(p: &mut Problems, t: &mut TableReader<'_, '_>, span: &Span, catalog
     match t.string(p, "name") {
         Some((name, span)) if name.trim().is_empty() => {
             p.error(span, "`name` of [catalog] is empty")
+        }
+        Some((name, span)) if ends_with_backslash(&name) => {
+            p.ends_with_backslash(span, "`name` of [catalog]")
         }
         Some((name, _)) => catalog.name = name,
         None if !t.contains("name") => p.error_help(
