@@ -3,6 +3,7 @@
 //! module reads them) and turns Handlebars' errors into diagnostics naming template and line.
 
 mod helpers;
+mod includes;
 
 use std::collections::BTreeMap;
 
@@ -23,7 +24,9 @@ pub struct Templates {
 
 impl Templates {
     /// Registers partials (by stem) and templates (by file name under the templates folder).
-    /// Syntax errors come back as diagnostics; a broken template is left out.
+    /// Syntax errors come back as diagnostics, and so do includes in a cycle (which would
+    /// recurse until the stack overflows: nothing may be rendered then); a broken template is
+    /// left out.
     pub fn new(
         partials: Vec<(String, SourceFile)>,
         templates: Vec<(String, SourceFile)>,
@@ -49,6 +52,7 @@ impl Templates {
             }
             sources.insert(name, source);
         }
+        problems.extend(includes::cycles(&sources));
         (
             Templates {
                 registry,
