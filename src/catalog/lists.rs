@@ -1,5 +1,5 @@
-//! The lists of an image entry: `uses` (dependencies, each once), `provides`, extra `tags` and
-//! `test` commands.
+//! The lists of an image entry: `uses` (dependencies, each once, no two passed as the same
+//! `HIER_USES_*` build argument), `provides`, extra `tags` and `test` commands.
 
 use super::Dependency;
 use super::fields::parse_dependency;
@@ -16,7 +16,20 @@ impl EntryReader<'_, '_> {
                     span,
                     format!("`uses` of {} names `{}` twice", self.what, dep.name),
                 ),
-                Ok(dep) => uses.push(dep),
+                Ok(dep) => match uses.iter().find(|d| d.name.uses_arg() == dep.name.uses_arg()) {
+                    Some(first) => p.error_help(
+                        span,
+                        format!(
+                            "`uses` of {} names `{}` and `{}`, which are both passed as the build argument {}",
+                            self.what,
+                            first.name,
+                            dep.name,
+                            dep.name.uses_arg()
+                        ),
+                        "a hand-written Dockerfile could not tell them apart; use one of them, or rename the other image",
+                    ),
+                    None => uses.push(dep),
+                },
                 Err(e) => p.error(span, format!("`uses` of {}: {e}", self.what)),
             }
         }
