@@ -16,6 +16,8 @@ use super::value::{Problems, TableReader, ends_with_backslash, table_to_json, ty
 use super::{Catalog, DEFAULT_BUILD_TIMEOUT, DEFAULT_TEST_TIMEOUT, Image, Origin, Span};
 use crate::diagnostic::suggest;
 use crate::name::ImageName;
+use crate::reference::is_tag;
+use crate::tags::{all_tags, immutable_tag};
 
 /// The kind of an image that is not a base and names none: an intermediate others may build
 /// on (never `app`, so leaving `kind` out never hides an image from `pick`).
@@ -65,6 +67,9 @@ pub fn read_image(
     let description = r.text(p, "description").unwrap_or_default();
     let provides = r.provides(p);
     let tags = r.tags(p);
+    if let Some((version, span)) = &version {
+        check_tag_lengths(p, version, span, &tags, &r.what);
+    }
     let test = r.test(p);
     let test_timeout = r
         .duration(p, "test_timeout")
@@ -85,7 +90,7 @@ pub fn read_image(
         span: entry.span(),
         origin: origin?,
         uses,
-        version: version?,
+        version: version?.0,
         kind,
         recipe: recipe?,
         description,
@@ -121,6 +126,39 @@ fn entry_table<'t, 'i>(
     }
 }
 
+/// Every tag a build of this version gets (the version, minor, major, extra tags and the
+/// immutable `<version>-<12 hex>`) must be a tag Docker accepts, at most 128 characters: known
+/// now, not after the build.
+fn check_tag_lengths(
+    p: &mut Problems,
+    version: &semver::Version,
+    span: &Span,
+    extra: &[String],
+    what: &str,
+) {
+    let any_id = format!("sha256:{}", "0".repeat(64));
+    let immutable = immutable_tag(version, &any_id);
+    let Some(tag) = all_tags(version, extra, &any_id)
+        .into_iter()
+        .find(|t| !is_tag(t))
+    else {
+        return;
+    };
+    let shown = if tag == immutable {
+        format!("{version}-<12 hex digits of the image id>")
+    } else {
+        tag.clone()
+    };
+    p.error_help(
+        span.clone(),
+        format!(
+            "version `{version}` of {what} is too long for its tags: `{shown}` has {} characters",
+            tag.len()
+        ),
+        "a tag has at most 128 characters, and the immutable tag is the version, `-` and 12 hex digits: a version has at most 115",
+    );
+}
+
 /// An entry being read: its table, its span (for what is missing) and how messages name it.
 pub(super) struct EntryReader<'t, 'i> {
     pub(super) t: TableReader<'t, 'i>,
@@ -138,7 +176,7 @@ impl<'t, 'i> EntryReader<'t, 'i> {
         }
     }
 
-    fn version(&mut self, p: &mut Problems) -> Option<semver::Version> {
+    fn version(&mut self, p: &mut Problems) -> Option<(semver::Version, Span)> {
         let what = &self.what;
         let Some((text, span)) = self.t.string(p, "version") else {
             if !self.t.contains("version") {
@@ -162,7 +200,7 @@ impl<'t, 'i> EntryReader<'t, 'i> {
                 );
                 None
             }
-            Ok(v) => Some(v),
+            Ok(v) => Some((v, span)),
             Err(e) => {
                 p.error_help(
                     span,
