@@ -967,3 +967,27 @@ fn an_images_folder_symlinked_outside_the_repository_is_refused() {
     );
     assert_eq!(common::snapshot(outside.path()), before);
 }
+
+/// `--catalog /dev/zero` or a FIFO said "does not exist": it says what the path is.
+#[test]
+fn a_catalog_that_is_a_device_or_a_fifo_says_what_it_is() {
+    let repo = repo();
+    let run = repo.hier_offline(&["--catalog", "/dev/zero", "validate"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        "error: the catalog /dev/zero (from --catalog) is a character device, not a file\n  = help: point --catalog (or HIER_CATALOG) at the catalog.toml file, or at its folder\n"
+    );
+    let fifo = repo.path().join("fifo.toml");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let run = repo.hier_offline(&["--catalog", "fifo.toml", "list"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        "error: the catalog fifo.toml (from --catalog) is a fifo, not a file\n  = help: point --catalog (or HIER_CATALOG) at the catalog.toml file, or at its folder\n"
+    );
+}
