@@ -66,10 +66,7 @@ pub fn read_image(
     let kind = r.kind(p, origin.as_ref(), &catalog.kinds);
     let description = r.text(p, "description").unwrap_or_default();
     let provides = r.provides(p);
-    let tags = r.tags(p);
-    if let Some((version, span)) = &version {
-        check_tag_lengths(p, version, span, &tags, &r.what);
-    }
+    let tags = r.tags(p, version.as_ref());
     let test = r.test(p);
     let test_timeout = r
         .duration(p, "test_timeout")
@@ -129,7 +126,7 @@ fn entry_table<'t, 'i>(
 /// Every tag a build of this version gets (the version, minor, major, extra tags and the
 /// immutable `<version>-<12 hex>`) must be a tag Docker accepts, at most 128 characters: known
 /// now, not after the build.
-fn check_tag_lengths(
+pub(super) fn check_tag_lengths(
     p: &mut Problems,
     version: &semver::Version,
     span: &Span,
