@@ -40,8 +40,12 @@ fn generate(root: &Path, count: usize, depth: usize) {
         "FROM {{parent.ref}}\n\n{{> install packages=vars.packages}}\n{{> env}}\nLABEL tier=\"{{image.kind}}\" owner=\"{{default vars.owner \"platform\"}}\"\nCOPY app.conf /etc/{{image.name}}.conf\n",
     )
     .unwrap();
-    let mut catalog = String::from(
-        "[catalog]\nname = \"synthetic\"\nregistry = \"registry.bench/platform\"\n\n[catalog.vars]\nenv = [\"LANG=C.UTF-8\"]\n\n",
+    let kinds: Vec<String> = std::iter::once("\"base\"".to_string())
+        .chain((1..depth).map(|level| format!("\"level{level}\"")))
+        .collect();
+    let mut catalog = format!(
+        "[catalog]\nname = \"synthetic\"\nregistry = \"registry.bench/platform\"\nkinds = [{}]\n\n[catalog.vars]\nenv = [\"LANG=C.UTF-8\"]\n\n",
+        kinds.join(", ")
     );
     // Images are spread evenly over the levels; each picks a parent on the level above.
     let per_level = count.div_ceil(depth);

@@ -51,6 +51,13 @@ impl ImageName {
         &self.0
     }
 
+    /// The build argument a `uses` image is passed to a hand-written Dockerfile as:
+    /// `HIER_USES_<NAME>`. Different names can give the same argument (`x.y`, `x_y`, `x-y`),
+    /// which the catalog refuses among one image's `uses`.
+    pub fn uses_arg(&self) -> String {
+        format!("HIER_USES_{}", self.arg_suffix())
+    }
+
     /// The name as a build-argument suffix: upper case, `-` and `.` as `_`.
     pub fn arg_suffix(&self) -> String {
         self.0

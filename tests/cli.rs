@@ -802,3 +802,237 @@ fn written_files_follow_the_umask_and_keep_their_mode() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(mode("images/base/Dockerfile"), 0o640);
 }
+
+/// An app is the top of its chain: `pick` never offers one, even when it alone provides the
+/// need, and a kind is one of the catalog's `kinds`.
+#[test]
+fn pick_never_offers_an_app_even_when_only_an_app_provides_the_need() {
+    let repo = repo();
+    let catalog = CATALOG.replace(
+        "owner = \"team-a\"",
+        "owner = \"team-a\"\nprovides = [\"billing\"]",
+    );
+    repo.write("catalog.toml", &catalog);
+    let run = repo.hier_offline(&["pick", "billing"]);
+    assert_eq!((run.code, run.stdout.as_str()), (1, ""));
+    assert_eq!(run.stderr, "no image provides all of: billing\n");
+    let run = repo.hier_offline(&["pick", "sh", "-q"]);
+    assert_eq!(
+        run.stdout,
+        "NAME   KIND       VERSION  PROVIDES\nbase   base       1.0.0    os=busybox, sh\npy     runtime    3.12.1   os=busybox, sh, python=3.12.1\nweb    webserver  1.25.0   os=busybox, sh, nginx=1.25\ncombo  combo      1.0.0    os=busybox, sh, python=3.12.1, nginx=1.25\n"
+    );
+}
+
+/// `validate` said "no problems found" and then listed lint errors, and counted "1 images" in
+/// "1 waves". It says "no problems found" only when there are none, in the right number.
+#[test]
+fn validate_never_says_no_problems_before_a_problem_and_counts_in_the_singular() {
+    let repo = Repo::with(&[
+        (
+            "catalog.toml",
+            "[catalog]\nname = \"t\"\nregistry = \"registry.test/t\"\n\n[images.base]\nfrom = \"debian:bookworm-slim\"\nversion = \"1.0.0\"\ntemplate = \"base.hbs\"\n",
+        ),
+        (
+            "templates/base.hbs",
+            "FROM {{parent.ref}}\nRUN apt-get update\nENTRYPOINT [\"tini\", \"--\"]\n",
+        ),
+    ]);
+    let run = repo.hier_offline(&["validate"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        "catalog.toml: 1 image (1 base, 1 rendered from templates, 0 hand-written) in 1 wave\n\nbase\n  images/base/Dockerfile:3: error[H102]: `apt-get update` in a RUN that installs nothing: update and install in the same RUN (rendered from templates/base.hbs)\n\n1 lint error, 0 warnings (hier lint --explain ID tells why)\n"
+    );
+    repo.write(
+        "templates/base.hbs",
+        "FROM {{parent.ref}}\nENTRYPOINT [\"tini\", \"--\"]\n",
+    );
+    assert_eq!(
+        ok(&repo.hier_offline(&["validate"])),
+        "catalog.toml: 1 image (1 base, 1 rendered from templates, 0 hand-written) in 1 wave; no problems found\n"
+    );
+    let explain = repo.hier_offline(&["lint", "--explain", "H102"]);
+    assert!(
+        ok(&explain).ends_with(
+            "\nTo silence it for an image, add `lint_ignore = [\"H102\"]` to the image's entry in the catalog ([images.<name>]).\n"
+        ),
+        "{}",
+        explain.stdout
+    );
+}
+
+/// `validate --format json` printed `"problems": []` always, and nothing at all for a catalog
+/// with errors. Every problem is in the document now, with its place, and the exit is 2.
+#[test]
+fn validate_json_lists_every_problem_with_its_place_and_exits_2() {
+    let repo = repo();
+    let catalog = CATALOG
+        .replace("parent = \"py@^3\"", "parent = \"pyy@^3\"")
+        .replace(
+            "kind = \"webserver\"",
+            "kind = \"webserver\"\ncolour = \"blue\"",
+        );
+    repo.write("catalog.toml", &catalog);
+    let run = repo.hier_offline(&["validate", "--format", "json"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!({
+            "valid": false, "images": null, "bases": null, "templated": null, "findings": [],
+            "problems": [
+                {"file": "catalog.toml", "line": 35, "column": 1, "severity": "error",
+                 "message": "unknown key `colour` in image `web`",
+                 "help": "the keys of image `web` are: from, parent, uses, version, kind, template, dockerfile, refresh, description, provides, tags, test, test_timeout, build_timeout, vars, owner, build_args, labels, context, lint_ignore, secrets"},
+                {"file": "catalog.toml", "line": 42, "column": 10, "severity": "error",
+                 "message": "`parent` of image `combo` names `pyy`, which is not in the catalog",
+                 "help": "did you mean `py`?"},
+            ]
+        })
+    );
+    assert!(
+        run.stderr
+            .ends_with("error: 2 problems found; nothing was written\n"),
+        "{}",
+        run.stderr
+    );
+    // A problem found after the catalog (a template) is listed too, with the counts known.
+    let repo = self::repo();
+    repo.write(
+        "templates/runtime.hbs",
+        "FROM {{parent.ref}}\nRUN {{vars.nope}}\n",
+    );
+    let run = repo.hier_offline(&["validate", "--format", "json"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        (v["valid"].clone(), v["images"].clone()),
+        (false.into(), 5.into())
+    );
+    assert_eq!(v["problems"][0]["file"], "templates/runtime.hbs");
+    assert_eq!(
+        (
+            v["problems"][0]["line"].clone(),
+            v["problems"][0]["column"].clone()
+        ),
+        (2.into(), 5.into())
+    );
+}
+
+/// A partial that was a symlink was followed: `ln -s /proc/self/environ` put the environment
+/// into a label. Templates and partials get the contexts' rule: nothing outside the repository
+/// is read through a symlink, and the templates folder itself may not lead outside either.
+#[test]
+fn templates_and_partials_symlinked_outside_the_repository_are_refused() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("env"), "SECRET=hunter2\n").unwrap();
+    let repo = repo();
+    repo.write(
+        "templates/base.hbs",
+        "FROM {{parent.ref}}\nLABEL env=\"{{> env}}\"\n",
+    );
+    std::os::unix::fs::symlink(
+        outside.path().join("env"),
+        repo.path().join("templates/partials/env.hbs"),
+    )
+    .unwrap();
+    let before = repo.snapshot();
+    let run = repo.hier_offline(&["render"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        "error: partial templates/partials/env.hbs leads outside the repository through a symlink\n --> templates/partials/env.hbs\n  = help: copy it into the repository: hier reads nothing outside it through a symlink\n\nerror: 1 problem found; nothing was written\n"
+    );
+    assert!(!run.stdout.contains("hunter2") && !run.stderr.contains("hunter2"));
+    assert_eq!(repo.snapshot(), before);
+
+    // A template that is such a symlink, and a templates folder that is one.
+    std::fs::remove_file(repo.path().join("templates/partials/env.hbs")).unwrap();
+    std::fs::remove_file(repo.path().join("templates/base.hbs")).unwrap();
+    std::os::unix::fs::symlink(
+        outside.path().join("env"),
+        repo.path().join("templates/base.hbs"),
+    )
+    .unwrap();
+    let run = repo.hier_offline(&["validate"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        "error: template `base.hbs` of image `base` (templates/base.hbs) leads outside the repository through a symlink\n  --> catalog.toml:15:12\n   |\n15 | template = \"base.hbs\"\n   |            ^^^^^^^^^^\n   = help: copy it into the repository: hier reads nothing outside it through a symlink\n\nerror: 1 problem found; nothing was written\n"
+    );
+    std::fs::rename(
+        repo.path().join("templates"),
+        outside.path().join("templates"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(
+        outside.path().join("templates"),
+        repo.path().join("templates"),
+    )
+    .unwrap();
+    let run = repo.hier_offline(&["validate"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        "error: the templates folder templates leads outside the repository through a symlink\n --> templates\n  = help: make it a real folder of the repository: hier reads and writes nothing outside it\n\nerror: 1 problem found; nothing was written\n"
+    );
+}
+
+/// `images/` as a symlink to a folder outside the repository made `render` write there.
+#[test]
+fn an_images_folder_symlinked_outside_the_repository_is_refused() {
+    let outside = tempfile::tempdir().unwrap();
+    let repo = repo();
+    std::fs::rename(repo.path().join("images"), outside.path().join("images")).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("images"), repo.path().join("images")).unwrap();
+    let before = common::snapshot(outside.path());
+    let run = repo.hier_offline(&["render"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        "error: the images folder images leads outside the repository through a symlink\n --> images\n  = help: make it a real folder of the repository: hier reads and writes nothing outside it\n\nerror: 1 problem found; nothing was written\n"
+    );
+    assert_eq!(common::snapshot(outside.path()), before);
+    // A rendered Dockerfile's own folder that is such a symlink is refused too.
+    std::fs::remove_file(repo.path().join("images")).unwrap();
+    std::fs::create_dir(repo.path().join("images")).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("images"), repo.path().join("images/py"))
+        .unwrap();
+    let catalog = CATALOG.replace(
+        "template = \"runtime.hbs\"\ndescription = \"Python\"",
+        "template = \"runtime.hbs\"\ncontext = \"ctx/py\"\ndescription = \"Python\"",
+    );
+    repo.write("catalog.toml", &catalog);
+    let run = repo.hier_offline(&["render"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.starts_with("error: the rendered Dockerfile of image `py` (images/py/Dockerfile) leads outside the repository through a symlink\n"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(common::snapshot(outside.path()), before);
+}
+
+/// `--catalog /dev/zero` or a FIFO said "does not exist": it says what the path is.
+#[test]
+fn a_catalog_that_is_a_device_or_a_fifo_says_what_it_is() {
+    let repo = repo();
+    let run = repo.hier_offline(&["--catalog", "/dev/zero", "validate"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        "error: the catalog /dev/zero (from --catalog) is a character device, not a file\n  = help: point --catalog (or HIER_CATALOG) at the catalog.toml file, or at its folder\n"
+    );
+    let fifo = repo.path().join("fifo.toml");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let run = repo.hier_offline(&["--catalog", "fifo.toml", "list"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        "error: the catalog fifo.toml (from --catalog) is a fifo, not a file\n  = help: point --catalog (or HIER_CATALOG) at the catalog.toml file, or at its folder\n"
+    );
+}

@@ -73,8 +73,8 @@ const PARENT: &str = "ARG HIER_PARENT\nFROM ${HIER_PARENT}\n";
 fn h101_unpinned_from_in_any_stage() {
     check(
         "runtime",
-        "FROM golang AS build\nRUN go version\nFROM alpine:latest AS tools\nARG HIER_PARENT\nFROM ${HIER_PARENT}\nCOPY --from=build /go /go\n",
-        &[("H101", 1, "error"), ("H101", 3, "error")],
+        "ARG HIER_PARENT\nFROM golang AS build\nRUN go version\nFROM alpine:latest AS tools\nFROM ${HIER_PARENT}\nCOPY --from=build /go /go\n",
+        &[("H101", 2, "error"), ("H101", 4, "error")],
     );
 }
 
@@ -261,7 +261,7 @@ fn lint_ignore_silences_rules_per_image() {
 /// multi-stage builds, long RUN chains with comments and quoted operators, exec forms.
 const CLEAN: &[&str] = &[
     // A Go service built in one stage and copied into the final one.
-    "# syntax=docker/dockerfile:1\nFROM golang:1.22-bookworm AS build\nWORKDIR /src\nCOPY go.mod go.sum ./\nRUN go mod download\nCOPY . .\nRUN CGO_ENABLED=0 go build -o /out/server ./cmd/server\n\nARG HIER_PARENT\nFROM ${HIER_PARENT}\nCOPY --from=build /out/server /usr/local/bin/server\nUSER app\nENTRYPOINT [\"/usr/local/bin/server\"]\nCMD [\"--port\", \"8080\"]\n",
+    "# syntax=docker/dockerfile:1\nARG HIER_PARENT\nFROM golang:1.22-bookworm AS build\nWORKDIR /src\nCOPY go.mod go.sum ./\nRUN go mod download\nCOPY . .\nRUN CGO_ENABLED=0 go build -o /out/server ./cmd/server\n\nFROM ${HIER_PARENT}\nCOPY --from=build /out/server /usr/local/bin/server\nUSER app\nENTRYPOINT [\"/usr/local/bin/server\"]\nCMD [\"--port\", \"8080\"]\n",
     // A long RUN chain with comments inside the continuation, sorted lists, cleanup.
     "ARG HIER_PARENT\nFROM ${HIER_PARENT}\nENV LANG=C.UTF-8 \\\n    PATH=/opt/venv/bin:$PATH\nRUN set -eux; \\\n    apt-get update; \\\n    # build tools, removed below\n    apt-get install -y --no-install-recommends \\\n        build-essential \\\n        libpq-dev \\\n        python3-venv \\\n    ; \\\n    python3 -m venv /opt/venv; \\\n    pip install --no-cache-dir 'psycopg[c]==3.1.18' \"uvicorn>=0.29\"; \\\n    apt-get purge -y --auto-remove build-essential; \\\n    rm -rf /var/lib/apt/lists/*; \\\n    echo 'a && b; c | d' > /etc/motd\nCOPY --chown=app:app app.py /srv/app.py\nUSER app\nCMD [\"python3\", \"/srv/app.py\"]\n",
     // Alpine with apk, a virtual build package, and an ADD of a URL.
@@ -448,4 +448,59 @@ fn validate_accepts_modern_syntax() {
     assert_eq!(findings(&repo), vec![]);
     let run = repo.hier_offline(&["validate"]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+}
+
+/// Placing each word of a `RUN` on its physical line used to scan the instruction's lines from
+/// the start, so the time grew with the square of the continuation lines (7 s for 200 000).
+/// With 100 000 lines a quadratic lint would run for minutes in a debug build; this one takes
+/// about a second. No time is measured: the finding's line pins that every word was placed.
+#[test]
+fn lint_time_does_not_grow_with_the_square_of_continuation_lines() {
+    const LINES: usize = 100_000;
+    let mut dockerfile = format!("{PARENT}RUN apk add --no-cache \\\n");
+    for i in 0..LINES {
+        dockerfile.push_str(&format!("    pkg{i:06} \\\n"));
+    }
+    dockerfile.push_str("    aaa\n");
+    check(
+        "runtime",
+        &dockerfile,
+        &[("H107", 3 + LINES as u64 + 1, "warning")],
+    );
+}
+
+/// One byte that is not UTF-8 in one hand-written Dockerfile made `lint` fail for every image.
+/// It is one finding of that image's file now, at its line, and every other image is linted.
+#[test]
+fn a_dockerfile_that_is_not_utf8_is_one_finding_and_the_others_are_linted() {
+    let repo = repo_with("runtime", &format!("{PARENT}RUN apk add curl\n"), "");
+    let mut base = CLEAN_BASE
+        .replace("ENTRYPOINT", "# caf\u{e9}\nENTRYPOINT")
+        .into_bytes();
+    let at = base.iter().position(|&b| b == 0xc3).unwrap();
+    base[at] = 0xe9; // Latin-1 é
+    base.remove(at + 1);
+    std::fs::write(repo.path().join("images/base/Dockerfile"), base).unwrap();
+    let run = repo.hier_offline(&["lint"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        "base\n  images/base/Dockerfile:8: error[H100]: this Dockerfile is not UTF-8 text: save it as UTF-8\n\nx\n  images/x/Dockerfile:3: warning[H105]: `apk add` without `--no-cache`\n\n1 error, 1 warning\n"
+    );
+    let validate = repo.hier_offline(&["validate"]);
+    assert_eq!(validate.code, 2);
+    assert_eq!(
+        validate.stderr,
+        "error: the Dockerfile of image `base` is not UTF-8 text\n --> images/base/Dockerfile:8:6\n  |\n8 | # caf\u{fffd}\n  |      ^\n  = help: save it as UTF-8: hier reads Dockerfiles as text\n\nerror: 1 problem found; nothing was written\n"
+    );
+}
+
+/// The Dockerfiles the engine refuses are findings of lint too (H100), at their lines.
+#[test]
+fn h100_a_dockerfile_the_engine_would_refuse() {
+    check(
+        "runtime",
+        &format!("{PARENT}LABEL a=\"0\"RUN echo\nFROM python:3.12\n"),
+        &[("H100", 3, "error"), ("H100", 4, "error")],
+    );
 }

@@ -1,11 +1,12 @@
 //! Checks across entries, once every entry is read: each `parent` and `uses` names an image of
-//! the catalog whose version meets the requirement, and `uses` does not repeat the parent.
-//! An entry too broken to read is not reported again through the images that name it.
+//! the catalog that is not an app and whose version meets the requirement, and `uses` does not
+//! repeat the parent. An entry too broken to read is not reported again through the images
+//! that name it.
 
 use std::collections::BTreeSet;
 
 use super::value::Problems;
-use super::{Catalog, Dependency, Image};
+use super::{APP, Catalog, Dependency, Image};
 use crate::diagnostic::suggest;
 
 /// Every `parent` and `uses` must name an image of the catalog whose version meets the
@@ -53,6 +54,23 @@ fn check_edge(
                 Some(help) => p.error_help(dep.span.clone(), message, help),
                 None => p.error(dep.span.clone(), message),
             }
+        }
+        Some(target) if target.kind == APP => {
+            let message = format!(
+                "`{edge}` of image `{}` names `{}`, which is an app",
+                image.name, dep.name
+            );
+            let help = match target.parent() {
+                Some(grand) => format!(
+                    "nothing builds on an app; build on what `{}` builds on (`{}`), or change its `kind`",
+                    dep.name, grand.name
+                ),
+                None => format!(
+                    "nothing builds on an app; change the `kind` of `{}`",
+                    dep.name
+                ),
+            };
+            p.error_help(dep.span.clone(), message, help);
         }
         Some(target) => check_requirement(p, image, dep, target),
     }

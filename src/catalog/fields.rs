@@ -7,7 +7,7 @@ use std::time::Duration;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use super::value::{Problems, TableReader, type_name};
+use super::value::{Problems, TableReader, ends_with_backslash, type_name};
 use super::{Dependency, Span};
 use crate::name::ImageName;
 use crate::reference::Reference;
@@ -67,6 +67,9 @@ pub fn read_labels(p: &mut Problems, table: &DeTable<'_>, what: &str) -> BTreeMa
                 value.span(),
                 format!("label `{name}` in {what} spans several lines"),
             ),
+            DeValue::String(s) if ends_with_backslash(s) => {
+                p.ends_with_backslash(value.span(), &format!("label `{name}` in {what}"))
+            }
             DeValue::String(s) => {
                 labels.insert(name.to_string(), s.to_string());
             }
@@ -128,6 +131,11 @@ fn build_arg_value(
             );
             None
         }
+        DeValue::String(s) if ends_with_backslash(s) => {
+            let arg = format!("build argument `{name}` of {what}");
+            p.ends_with_backslash(value.span(), &arg);
+            None
+        }
         DeValue::String(s) => Some(s.to_string()),
         DeValue::Integer(i) => Some(i.to_string()),
         DeValue::Boolean(b) => Some(b.to_string()),
@@ -142,6 +150,13 @@ fn build_arg_value(
             None
         }
     }
+}
+
+/// One lower-case word: a letter, then letters, digits, `-` and `_` (a kind).
+pub fn is_word(word: &str) -> bool {
+    let mut chars = word.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_'))
 }
 
 /// A shell variable's name: a letter or `_`, then letters, digits and `_` (build arguments,

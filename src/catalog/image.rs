@@ -12,9 +12,16 @@ use toml::de::{DeTable, DeValue};
 
 use super::fields::{read_build_args, read_duration, read_labels, relative_path};
 use super::secrets::Unchecked;
-use super::value::{Problems, TableReader, table_to_json, type_name};
+use super::value::{Problems, TableReader, ends_with_backslash, table_to_json, type_name};
 use super::{Catalog, DEFAULT_BUILD_TIMEOUT, DEFAULT_TEST_TIMEOUT, Image, Origin, Span};
+use crate::diagnostic::suggest;
 use crate::name::ImageName;
+use crate::reference::is_tag;
+use crate::tags::{all_tags, immutable_tag};
+
+/// The kind of an image that is not a base and names none: an intermediate others may build
+/// on (never `app`, so leaving `kind` out never hides an image from `pick`).
+pub const DEFAULT_KIND: &str = "runtime";
 
 const IMAGE_KEYS: &[&str] = &[
     "from",
@@ -56,10 +63,10 @@ pub fn read_image(
     let origin = r.origin(p);
     let recipe = r.recipe(p);
     let uses = r.uses(p);
-    let kind = r.kind(p, origin.as_ref());
+    let kind = r.kind(p, origin.as_ref(), &catalog.kinds);
     let description = r.text(p, "description").unwrap_or_default();
     let provides = r.provides(p);
-    let tags = r.tags(p);
+    let tags = r.tags(p, version.as_ref());
     let test = r.test(p);
     let test_timeout = r
         .duration(p, "test_timeout")
@@ -80,7 +87,7 @@ pub fn read_image(
         span: entry.span(),
         origin: origin?,
         uses,
-        version: version?,
+        version: version?.0,
         kind,
         recipe: recipe?,
         description,
@@ -116,6 +123,39 @@ fn entry_table<'t, 'i>(
     }
 }
 
+/// Every tag a build of this version gets (the version, minor, major, extra tags and the
+/// immutable `<version>-<12 hex>`) must be a tag Docker accepts, at most 128 characters: known
+/// now, not after the build.
+pub(super) fn check_tag_lengths(
+    p: &mut Problems,
+    version: &semver::Version,
+    span: &Span,
+    extra: &[String],
+    what: &str,
+) {
+    let any_id = format!("sha256:{}", "0".repeat(64));
+    let immutable = immutable_tag(version, &any_id);
+    let Some(tag) = all_tags(version, extra, &any_id)
+        .into_iter()
+        .find(|t| !is_tag(t))
+    else {
+        return;
+    };
+    let shown = if tag == immutable {
+        format!("{version}-<12 hex digits of the image id>")
+    } else {
+        tag.clone()
+    };
+    p.error_help(
+        span.clone(),
+        format!(
+            "version `{version}` of {what} is too long for its tags: `{shown}` has {} characters",
+            tag.len()
+        ),
+        "a tag has at most 128 characters, and the immutable tag is the version, `-` and 12 hex digits: a version has at most 115",
+    );
+}
+
 /// An entry being read: its table, its span (for what is missing) and how messages name it.
 pub(super) struct EntryReader<'t, 'i> {
     pub(super) t: TableReader<'t, 'i>,
@@ -133,7 +173,7 @@ impl<'t, 'i> EntryReader<'t, 'i> {
         }
     }
 
-    fn version(&mut self, p: &mut Problems) -> Option<semver::Version> {
+    fn version(&mut self, p: &mut Problems) -> Option<(semver::Version, Span)> {
         let what = &self.what;
         let Some((text, span)) = self.t.string(p, "version") else {
             if !self.t.contains("version") {
@@ -157,7 +197,7 @@ impl<'t, 'i> EntryReader<'t, 'i> {
                 );
                 None
             }
-            Ok(v) => Some(v),
+            Ok(v) => Some((v, span)),
             Err(e) => {
                 p.error_help(
                     span,
@@ -170,8 +210,15 @@ impl<'t, 'i> EntryReader<'t, 'i> {
     }
 
     /// A single-line string.
+    /// A single-line string templates see (`image.description`, `image.owner`): it may not end
+    /// with a backslash.
     fn text(&mut self, p: &mut Problems, key: &'static str) -> Option<String> {
-        self.t.string(p, key).map(|(text, _)| text)
+        let (text, span) = self.t.string(p, key)?;
+        if ends_with_backslash(&text) {
+            p.ends_with_backslash(span, &format!("`{key}` of {}", self.what));
+            return None;
+        }
+        Some(text)
     }
 
     fn duration(&mut self, p: &mut Problems, key: &'static str) -> Option<Duration> {
@@ -204,22 +251,40 @@ impl<'t, 'i> EntryReader<'t, 'i> {
         ids.into_iter().map(|(id, _)| id).collect()
     }
 
-    /// `kind`: one lower-case word; by default `base` for a base, else `image`.
-    fn kind(&mut self, p: &mut Problems, origin: Option<&Origin>) -> String {
+    /// `kind`: one of the catalog's `kinds`; by default `base` for a base, else `runtime`
+    /// (which must then be one of them too).
+    fn kind(&mut self, p: &mut Problems, origin: Option<&Origin>, kinds: &[String]) -> String {
+        let list = kinds.join(", ");
         match self.t.string(p, "kind") {
-            Some((kind, _)) if is_word(&kind) => kind,
+            Some((kind, _)) if kinds.contains(&kind) => kind,
             Some((kind, span)) => {
-                p.error_help(
-                    span,
-                    format!("invalid `kind` `{kind}` of {}", self.what),
-                    "a kind is one lower-case word, e.g. base, runtime, webserver, combo, app",
-                );
-                String::new()
+                let help = match suggest(&kind, kinds.iter().map(String::as_str)) {
+                    Some(close) => format!("{close} The kinds are {list} ([catalog] kinds)"),
+                    None => {
+                        format!("the kinds are {list}; a new kind is added to `kinds` in [catalog]")
+                    }
+                };
+                let message = format!("unknown kind `{kind}` of {}", self.what);
+                p.error_help(span, message, help);
+                kind
             }
-            None => match origin {
-                Some(Origin::Base { .. }) => "base".to_string(),
-                _ => "image".to_string(),
-            },
+            None => {
+                let kind = match origin {
+                    Some(Origin::Base { .. }) => "base",
+                    _ => DEFAULT_KIND,
+                };
+                if !kinds.iter().any(|k| k == kind) {
+                    p.error_help(
+                        self.span.clone(),
+                        format!(
+                            "{} has no `kind`, and its default `{kind}` is not in the catalog's kinds",
+                            self.what
+                        ),
+                        format!("add `kind = \"…\"`, one of {list}"),
+                    );
+                }
+                kind.to_string()
+            }
         }
     }
 
@@ -242,10 +307,4 @@ impl<'t, 'i> EntryReader<'t, 'i> {
             None => (format!("{}/{key}", catalog.images_dir), None),
         }
     }
-}
-
-fn is_word(word: &str) -> bool {
-    let mut chars = word.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_lowercase())
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_'))
 }

@@ -1,10 +1,10 @@
-//! The lists of an image entry: `uses` (dependencies, each once), `provides`, extra `tags` and
-//! `test` commands.
+//! The lists of an image entry: `uses` (dependencies, each once, no two passed as the same
+//! `HIER_USES_*` build argument), `provides`, extra `tags` and `test` commands.
 
-use super::Dependency;
 use super::fields::parse_dependency;
-use super::image::EntryReader;
+use super::image::{EntryReader, check_tag_lengths};
 use super::value::Problems;
+use super::{Dependency, Span};
 use crate::reference::is_tag;
 
 impl EntryReader<'_, '_> {
@@ -16,7 +16,20 @@ impl EntryReader<'_, '_> {
                     span,
                     format!("`uses` of {} names `{}` twice", self.what, dep.name),
                 ),
-                Ok(dep) => uses.push(dep),
+                Ok(dep) => match uses.iter().find(|d| d.name.uses_arg() == dep.name.uses_arg()) {
+                    Some(first) => p.error_help(
+                        span,
+                        format!(
+                            "`uses` of {} names `{}` and `{}`, which are both passed as the build argument {}",
+                            self.what,
+                            first.name,
+                            dep.name,
+                            dep.name.uses_arg()
+                        ),
+                        "a hand-written Dockerfile could not tell them apart; use one of them, or rename the other image",
+                    ),
+                    None => uses.push(dep),
+                },
                 Err(e) => p.error(span, format!("`uses` of {}: {e}", self.what)),
             }
         }
@@ -44,8 +57,13 @@ impl EntryReader<'_, '_> {
         out
     }
 
-    /// Extra `tags`: valid Docker tags, never `latest`, each once.
-    pub(super) fn tags(&mut self, p: &mut Problems) -> Vec<String> {
+    /// Extra `tags`: valid Docker tags, never `latest`, each once; and every tag of the version
+    /// (when it could be read, with its span) short enough.
+    pub(super) fn tags(
+        &mut self,
+        p: &mut Problems,
+        version: Option<&(semver::Version, Span)>,
+    ) -> Vec<String> {
         let mut tags = Vec::new();
         for (tag, span) in self.t.strings(p, "tags").unwrap_or_default() {
             if tag == "latest" {
@@ -65,6 +83,9 @@ impl EntryReader<'_, '_> {
             } else if !tags.contains(&tag) {
                 tags.push(tag);
             }
+        }
+        if let Some((version, span)) = version {
+            check_tag_lengths(p, version, span, &tags, &self.what);
         }
         tags
     }

@@ -36,11 +36,17 @@ pub struct Catalog {
     pub mirrors: Vec<String>,
     /// Folder of templates, relative to the repository root.
     pub templates: String,
+    /// Where `templates` is set in `[catalog]`, if it is.
+    pub templates_span: Option<Span>,
     /// Folder holding `<name>/` build contexts and rendered Dockerfiles.
     pub images_dir: String,
+    /// Where `images` is set in `[catalog]`, if it is.
+    pub images_span: Option<Span>,
     pub platform: String,
     /// How images are built (`[catalog] builder`); not an input of any image.
     pub builder: Builder,
+    /// The kinds an image may have (`[catalog] kinds`, [`DEFAULT_KINDS`] by default).
+    pub kinds: Vec<String>,
     pub vars: Map<String, serde_json::Value>,
     pub labels: BTreeMap<String, String>,
     /// Build secrets by id (`[catalog.secrets]`): where each value comes from at build time.
@@ -227,6 +233,12 @@ impl SecretSource {
         }
     }
 }
+
+/// The kinds of a catalog that does not list its own.
+pub const DEFAULT_KINDS: &[&str] = &["base", "runtime", "webserver", "combo", "app"];
+
+/// The kind nothing may build on: the top of a chain.
+pub const APP: &str = "app";
 
 pub const DEFAULT_TEST_TIMEOUT: Duration = Duration::from_secs(120);
 pub const DEFAULT_BUILD_TIMEOUT: Duration = Duration::from_secs(60 * 60);

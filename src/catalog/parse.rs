@@ -14,7 +14,7 @@ use super::image::read_image;
 use super::secrets::Unchecked;
 use super::settings::read_catalog_table;
 use super::value::{Problems, TableReader, type_name};
-use super::{Builder, Catalog};
+use super::{Builder, Catalog, DEFAULT_KINDS};
 use crate::diagnostic::Diagnostic;
 use crate::source::SourceFile;
 
@@ -147,9 +147,12 @@ fn empty_catalog(source: SourceFile) -> Catalog {
         registry: String::new(),
         mirrors: Vec::new(),
         templates: "templates".into(),
+        templates_span: None,
         images_dir: "images".into(),
+        images_span: None,
         platform: "linux/amd64".into(),
         builder: Builder::default(),
+        kinds: DEFAULT_KINDS.iter().map(|k| k.to_string()).collect(),
         vars: serde_json::Map::new(),
         labels: BTreeMap::new(),
         secrets: BTreeMap::new(),

@@ -3,10 +3,10 @@
 
 use toml::de::DeTable;
 
-use super::fields::{read_labels, relative_path};
+use super::fields::{is_word, read_labels, relative_path};
 use super::secrets::{Unchecked, read_declarations};
-use super::value::{Problems, TableReader, table_to_json};
-use super::{Builder, Catalog, Span};
+use super::value::{Problems, TableReader, ends_with_backslash, table_to_json};
+use super::{Builder, Catalog, DEFAULT_KINDS, Span};
 use crate::reference::check_repository;
 
 const CATALOG_KEYS: &[&str] = &[
@@ -17,6 +17,7 @@ const CATALOG_KEYS: &[&str] = &[
     "images",
     "platform",
     "builder",
+    "kinds",
     "vars",
     "labels",
     "secrets",
@@ -37,6 +38,7 @@ pub fn read_catalog_table(
     read_folders(p, &mut t, catalog);
     read_platform(p, &mut t, catalog);
     read_builder(p, &mut t, catalog);
+    read_kinds(p, &mut t, catalog);
     if let Some((vars, _)) = t.table(p, "vars")
         && let Some(vars) = table_to_json(p, vars, "vars", "[catalog]")
     {
@@ -55,6 +57,9 @@ fn read_name(p: &mut Problems, t: &mut TableReader<'_, '_>, span: &Span, catalog
     match t.string(p, "name") {
         Some((name, span)) if name.trim().is_empty() => {
             p.error(span, "`name` of [catalog] is empty")
+        }
+        Some((name, span)) if ends_with_backslash(&name) => {
+            p.ends_with_backslash(span, "`name` of [catalog]")
         }
         Some((name, _)) => catalog.name = name,
         None if !t.contains("name") => p.error_help(
@@ -107,12 +112,14 @@ fn read_mirrors(p: &mut Problems, t: &mut TableReader<'_, '_>, catalog: &mut Cat
 /// `templates` and `images`: folders relative to the repository.
 fn read_folders(p: &mut Problems, t: &mut TableReader<'_, '_>, catalog: &mut Catalog) {
     if let Some((dir, span)) = t.string(p, "templates") {
+        catalog.templates_span = Some(span.clone());
         match relative_path(&dir) {
             Ok(dir) => catalog.templates = dir,
             Err(e) => p.error(span, format!("`templates` in [catalog]: {e}")),
         }
     }
     if let Some((dir, span)) = t.string(p, "images") {
+        catalog.images_span = Some(span.clone());
         match relative_path(&dir) {
             Ok(dir) => catalog.images_dir = dir,
             Err(e) => p.error(span, format!("`images` in [catalog]: {e}")),
@@ -147,6 +154,37 @@ fn read_builder(p: &mut Problems, t: &mut TableReader<'_, '_>, catalog: &mut Cat
             "use `buildkit` (the default) or `legacy`",
         ),
     }
+}
+
+/// `kinds`: the kinds images may have, each one lower-case word, each once, at least one.
+fn read_kinds(p: &mut Problems, t: &mut TableReader<'_, '_>, catalog: &mut Catalog) {
+    let span = t.span("kinds").unwrap_or_default();
+    let Some(list) = t.strings(p, "kinds") else {
+        return;
+    };
+    if list.is_empty() {
+        p.error_help(
+            span,
+            "`kinds` of [catalog] is empty",
+            format!("list the kinds, e.g. {}", DEFAULT_KINDS.join(", ")),
+        );
+        return;
+    }
+    let mut kinds: Vec<String> = Vec::new();
+    for (kind, span) in list {
+        if !is_word(&kind) {
+            p.error_help(
+                span,
+                format!("invalid kind `{kind}` in `kinds` of [catalog]"),
+                "a kind is one lower-case word (letters, digits, `-`, `_`)",
+            );
+        } else if kinds.contains(&kind) {
+            p.error(span, format!("kind `{kind}` is listed twice in [catalog]"));
+        } else {
+            kinds.push(kind);
+        }
+    }
+    catalog.kinds = kinds;
 }
 
 fn check_registry(registry: &str) -> Result<(), String> {

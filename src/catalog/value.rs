@@ -36,6 +36,27 @@ impl<'s> Problems<'s> {
     }
 }
 
+/// Whether a value ends with a backslash (before any trailing blanks). Rendered at the end of a
+/// Dockerfile line, it would continue the instruction onto the template's next line
+/// (`RUN echo {{vars.x}}` then `USER nobody` becomes `RUN echo … USER nobody`).
+pub fn ends_with_backslash(text: &str) -> bool {
+    text.trim_end_matches([' ', '\t']).ends_with('\\')
+}
+
+/// The help of a value that ends with a backslash.
+pub const BACKSLASH_HELP: &str = "a backslash at the end of a Dockerfile line joins the next line to the instruction; remove it, or end the value with another character";
+
+impl Problems<'_> {
+    /// A value rendered into Dockerfiles that ends with a backslash; `what` names it.
+    pub fn ends_with_backslash(&mut self, span: Span, what: &str) {
+        self.error_help(
+            span,
+            format!("{what} ends with a backslash"),
+            BACKSLASH_HELP,
+        );
+    }
+}
+
 pub fn type_name(value: &DeValue<'_>) -> &'static str {
     match value {
         DeValue::String(_) => "a string",
@@ -67,6 +88,11 @@ impl<'t, 'i> TableReader<'t, 'i> {
     /// Whether the table has `key`, read or not.
     pub fn contains(&self, key: &str) -> bool {
         self.table.contains_key(key)
+    }
+
+    /// The span of a key's value, if the table has it.
+    pub fn span(&self, key: &str) -> Option<Span> {
+        self.table.get(key).map(|v| v.span())
     }
 
     pub fn get(&mut self, key: &'t str) -> Option<&'t Spanned<DeValue<'i>>> {
@@ -204,6 +230,10 @@ pub fn to_json(
                     format!("variable `{path}` of {what} spans several lines"),
                     "a single value must be one line (it could inject Dockerfile instructions); write multi-line content as a list",
                 );
+                return None;
+            }
+            if ends_with_backslash(s) {
+                p.ends_with_backslash(value.span(), &format!("variable `{path}` of {what}"));
                 return None;
             }
             Value::String(s.to_string())

@@ -43,7 +43,7 @@ pub fn run(cx: &Context, needs: &[String]) -> Result<Output, Error> {
     let repo = cx.open()?;
     let mut candidates: Vec<(usize, usize, &str)> = Vec::new();
     for image in &repo.catalog.images {
-        if image.kind == "app" {
+        if image.kind == crate::catalog::APP {
             continue;
         }
         let provides = &repo.inherited.provides[&image.name];

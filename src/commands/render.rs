@@ -1,6 +1,7 @@
 //! `hier render [IMG…] [--check]`: write each templated image's Dockerfile (the stable
 //! rendering), or with `--check` write nothing and fail listing the stale files. Everything is
-//! rendered before anything is written, so a template error writes nothing.
+//! rendered (and parsed as the engine parses it) before anything is written, so a template
+//! error writes nothing.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -37,6 +38,7 @@ pub fn run(cx: &Context, images: &[String], check: bool) -> Result<Output, Error
     let repo = cx.open()?;
     let (selected, notes) = select(&repo, images)?;
     let rendered: BTreeMap<ImageName, String> = repo.render_all(&StableRefs)?;
+    repo.check_renderings(&rendered)?;
     let files = compare(&repo, &selected, &rendered);
     let written = if check { Vec::new() } else { write(&files)? };
     let stale: Vec<&File> = files
@@ -161,8 +163,9 @@ fn check_text(repo: &Repository, files: &[File], stale: &[&File], quiet: bool) -
     }
     if !quiet && stale.is_empty() {
         text.push_str(&format!(
-            "{} rendered Dockerfiles are up to date\n",
-            files.len()
+            "{} rendered Dockerfile{} up to date\n",
+            files.len(),
+            if files.len() == 1 { " is" } else { "s are" }
         ));
     }
     text

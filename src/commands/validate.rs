@@ -1,27 +1,33 @@
 //! `hier validate`: parse the catalog, check the graph and versions, render every template in
-//! memory and walk every context; report all problems.
+//! memory, parse every Dockerfile, walk every context and lint; report all problems. With
+//! `--format json` a bad input is a JSON document too (every problem, exit 2), not only an
+//! error on standard error.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::{Context, Output};
 use crate::catalog::Recipe;
+use crate::diagnostic::{Diagnostic, Severity as DiagnosticSeverity};
 use crate::error::{Error, Exit};
 use crate::lint::{self, Finding, rules::Severity};
 use crate::repo::Repository;
+use crate::run::render_error;
 use crate::style::Styles;
 
 pub fn run(cx: &Context) -> Result<Output, Error> {
-    let repo = cx.open()?;
-    // Every template rendered once, every context walked (computing the inputs).
-    let rendered = repo.render_all(&crate::dockerfile::StableRefs)?;
-    repo.inputs_of(&rendered)?;
-    // And the lint: errors fail the validation, warnings are shown.
-    let findings = lint::lint_rendered(&repo, &[], &rendered)?;
+    let repo = match cx.open() {
+        Ok(repo) => repo,
+        Err(error) => return failed(cx, error, None),
+    };
+    let counts = Counts::of(&repo);
+    let findings = match check(&repo) {
+        Ok(findings) => findings,
+        Err(error) => return failed(cx, error, Some(&counts)),
+    };
     let errors = findings
         .iter()
         .filter(|f| f.severity == Severity::Error)
         .count();
-    let counts = Counts::of(&repo);
     let mut out = if cx.json() {
         Output::json(&json!({
             "valid": errors == 0,
@@ -37,12 +43,61 @@ pub fn run(cx: &Context) -> Result<Output, Error> {
             _ => Output::text(lint_text(&findings, errors, &cx.styles)),
         }
     } else {
-        let mut text = summary(&repo, &counts);
+        let mut text = summary(&repo, &counts, findings.is_empty());
         text.push_str(&lint_text(&findings, errors, &cx.styles));
         Output::text(text)
     };
     out.exit = (errors > 0).then_some(Exit::Failed);
     Ok(out)
+}
+
+/// Every template rendered once, every Dockerfile parsed, every context walked (computing the
+/// inputs), then the lint: its findings.
+fn check(repo: &Repository) -> Result<Vec<Finding>, Error> {
+    let rendered = repo.render_all(&crate::dockerfile::StableRefs)?;
+    repo.inputs_of(&rendered)?;
+    lint::lint_rendered(repo, &[], &rendered)
+}
+
+/// The input was bad. With `--format json`, the JSON document lists every problem (standard
+/// error says them in words too) and the exit is 2; otherwise the error goes on to be printed.
+fn failed(cx: &Context, error: Error, counts: Option<&Counts>) -> Result<Output, Error> {
+    let problems: Vec<Value> = match &error {
+        Error::Input(list) if cx.json() => list.iter().map(problem).collect(),
+        Error::Usage { message, help } if cx.json() => vec![json!({
+            "file": null, "line": null, "column": null, "severity": "error",
+            "message": message, "help": help,
+        })],
+        _ => return Err(error),
+    };
+    let mut out = Output::json(&json!({
+        "valid": false,
+        "images": counts.map(|c| c.images),
+        "bases": counts.map(|c| c.bases),
+        "templated": counts.map(|c| c.templated),
+        "problems": problems,
+        "findings": [],
+    }));
+    out.stderr = render_error(&error, &Styles::plain());
+    out.exit = Some(Exit::BadInput);
+    Ok(out)
+}
+
+/// One problem for JSON: where (null when it has no file, line or column), what, what to do.
+fn problem(d: &Diagnostic) -> Value {
+    let location = d.location.as_deref();
+    let known = |n: usize| (n > 0).then_some(n);
+    json!({
+        "file": location.map(|l| l.file.display().to_string()),
+        "line": location.and_then(|l| known(l.line)),
+        "column": location.and_then(|l| known(l.column)),
+        "severity": match d.severity {
+            DiagnosticSeverity::Error => "error",
+            DiagnosticSeverity::Warning => "warning",
+        },
+        "message": d.message,
+        "help": d.help,
+    })
 }
 
 /// How many images the catalog holds, how many are bases and how many are templated.
@@ -66,8 +121,9 @@ impl Counts {
     }
 }
 
-/// The line that says the catalog is valid: what it holds and in how many waves.
-fn summary(repo: &Repository, counts: &Counts) -> String {
+/// The line that says what the catalog holds and in how many waves; "no problems found" only
+/// when the lint found nothing either.
+fn summary(repo: &Repository, counts: &Counts, clean: bool) -> String {
     let waves = repo
         .catalog
         .images
@@ -76,14 +132,14 @@ fn summary(repo: &Repository, counts: &Counts) -> String {
         .max()
         .unwrap_or(0);
     format!(
-        "{}: {} images ({} base{}, {} rendered from templates, {} hand-written) in {} waves; no problems found\n",
+        "{}: {} ({}, {} rendered from templates, {} hand-written) in {}{}\n",
         repo.catalog.source.display.display(),
-        counts.images,
-        counts.bases,
-        plural(counts.bases),
+        count(counts.images, "image"),
+        count(counts.bases, "base"),
         counts.templated,
         counts.images - counts.templated,
-        waves
+        count(waves, "wave"),
+        if clean { "; no problems found" } else { "" }
     )
 }
 
@@ -94,15 +150,18 @@ fn lint_text(findings: &[Finding], errors: usize, styles: &Styles) -> String {
     }
     let warnings = findings.len() - errors;
     format!(
-        "\n{}\n{} lint error{}, {} warning{} (hier lint --explain ID tells why)\n",
+        "\n{}\n\n{}, {} (hier lint --explain ID tells why)\n",
         lint::render(findings, styles).trim_end(),
-        errors,
-        plural(errors),
-        warnings,
-        plural(warnings)
+        count(errors, "lint error"),
+        count(warnings, "warning"),
     )
 }
 
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
+}
+
+/// "1 image", "2 images".
+fn count(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", plural(n))
 }

@@ -22,7 +22,7 @@ pub fn check_image(
     let mut hits = Vec::new();
     let df = &parsed[&image.name].df;
     let final_from = df.stages.last().map(|s| s.line).unwrap_or(1);
-    if image.kind == "app" {
+    if image.kind == crate::catalog::APP {
         check_user(repo, image, parsed, users, final_from, &mut hits);
     }
     if image.is_base() {

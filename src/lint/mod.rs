@@ -19,7 +19,7 @@ use crate::catalog::{Image, Recipe};
 use crate::dockerfile::{StableRefs, rendered_path, template_path};
 use crate::error::Error;
 use crate::name::ImageName;
-use crate::repo::Repository;
+use crate::repo::{Repository, dockerfile_problems, utf8_text};
 use dockerfile::Dockerfile;
 use image::Users;
 use rules::Severity;
@@ -36,6 +36,7 @@ pub struct Finding {
 }
 
 /// One finding of a file, before it is attributed to an image.
+#[derive(Clone)]
 struct Hit {
     rule: &'static str,
     severity: Severity,
@@ -60,6 +61,11 @@ struct Parsed {
     file: String,
     template: Option<String>,
     df: Dockerfile,
+    /// What the engine would refuse the file for (H100).
+    refused: Vec<Hit>,
+    /// Whether the file is UTF-8 text; when it is not, H100 says so and no other rule looks
+    /// at it (its text is not what the author wrote).
+    text: bool,
 }
 
 /// Lints the images (all when `only` is empty), in build order, each finding once.
@@ -85,36 +91,64 @@ pub fn lint_rendered(
     Ok(findings)
 }
 
-/// Every image's Dockerfile, parsed: the stable rendering, or the hand-written file.
+/// Every image's Dockerfile, parsed: the stable rendering, or the hand-written file. A file
+/// that cannot be read, or is not text, is a finding of its image; the others are linted.
 fn parse_all(
     repo: &Repository,
     rendered: &BTreeMap<ImageName, String>,
 ) -> Result<BTreeMap<ImageName, Parsed>, Error> {
     let mut parsed = BTreeMap::new();
     for image in &repo.catalog.images {
-        let (file, template, text) = match &image.recipe {
+        let (file, template, bytes) = match &image.recipe {
             Recipe::Template { name, .. } => (
                 rendered_path(&repo.catalog, &image.name),
                 Some(template_path(&repo.catalog, name)),
-                rendered.get(&image.name).cloned().unwrap_or_default(),
+                Ok(rendered
+                    .get(&image.name)
+                    .cloned()
+                    .unwrap_or_default()
+                    .into_bytes()),
             ),
-            Recipe::Dockerfile { path, .. } => (
-                path.clone(),
-                None,
-                std::fs::read_to_string(repo.root.join(path))
-                    .map_err(|e| Error::io("read", path, e))?,
-            ),
+            Recipe::Dockerfile { path, .. } => {
+                (path.clone(), None, std::fs::read(repo.root.join(path)))
+            }
         };
-        parsed.insert(
-            image.name.clone(),
-            Parsed {
-                file,
-                template,
-                df: dockerfile::parse(&text),
-            },
-        );
+        let (df, refused, text) = match &bytes {
+            Ok(bytes) => parse_file(image, bytes),
+            Err(e) => {
+                let message = format!("cannot read this Dockerfile: {e}");
+                (Dockerfile::default(), vec![hit("H100", 0, message)], false)
+            }
+        };
+        let entry = Parsed {
+            file,
+            template,
+            df,
+            refused,
+            text,
+        };
+        parsed.insert(image.name.clone(), entry);
     }
     Ok(parsed)
+}
+
+/// A Dockerfile's parse, what the engine would refuse in it, and whether it is text.
+fn parse_file(image: &Image, bytes: &[u8]) -> (Dockerfile, Vec<Hit>, bool) {
+    match utf8_text(bytes) {
+        Ok(text) => {
+            let df = dockerfile::parse(text);
+            let refused = dockerfile_problems(image, &df)
+                .into_iter()
+                .map(|e| hit("H100", e.line, e.problem.message))
+                .collect();
+            (df, refused, true)
+        }
+        Err((line, _)) => {
+            let df = dockerfile::parse(&String::from_utf8_lossy(bytes));
+            let message = "this Dockerfile is not UTF-8 text: save it as UTF-8";
+            (df, vec![hit("H100", line, message)], false)
+        }
+    }
 }
 
 /// The findings of one image that its `lint_ignore` keeps, by file, line and rule.
@@ -126,8 +160,11 @@ fn image_findings(
 ) -> Vec<Finding> {
     let image = repo.catalog.image(name);
     let p = &parsed[name];
-    let mut hits = file::check_file(&p.df);
-    hits.extend(image::check_image(repo, image, parsed, users));
+    let mut hits = p.refused.clone();
+    if p.text {
+        hits.extend(file::check_file(&p.df));
+        hits.extend(image::check_image(repo, image, parsed, users));
+    }
     let mut findings: Vec<Finding> = hits
         .into_iter()
         .filter(|h| !ignored(image, h.rule))
@@ -203,11 +240,12 @@ pub fn render(findings: &[Finding], styles: &crate::style::Styles) -> String {
     out
 }
 
-/// `--explain ID`.
+/// `--explain ID`: what the rule checks and why, its hadolint equivalent, and how an image
+/// silences it.
 pub fn explain(id: &str) -> Option<String> {
     let r = rules::rule(id)?;
     Some(format!(
-        "{} ({}): {}\n\n{}\n{}",
+        "{} ({}): {}\n\n{}\n{}\nTo silence it for an image, add `lint_ignore = [\"{}\"]` to the image's entry in the catalog ([images.<name>]).\n",
         r.id,
         r.severity.as_str(),
         r.summary,
@@ -216,6 +254,7 @@ pub fn explain(id: &str) -> Option<String> {
             "hadolint: no equivalent rule\n".to_string()
         } else {
             format!("hadolint: {}\n", r.hadolint)
-        }
+        },
+        r.id,
     ))
 }

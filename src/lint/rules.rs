@@ -28,6 +28,13 @@ pub struct Rule {
 
 pub const RULES: &[Rule] = &[
     Rule {
+        id: "H100",
+        severity: Severity::Error,
+        summary: "a Dockerfile the engine would refuse (or whose final stage is not on the parent)",
+        explanation: "The Dockerfile is parsed as BuildKit's Dockerfile frontend parses it: an unknown instruction, an instruction before the first FROM, `ENV`/`LABEL` without `key=value`, an unknown flag or a flag's bad value, a heredoc never ended, a file that is not UTF-8 text would fail the build (or, for the last, hier's reading of it). A hand-written Dockerfile must also build its final stage `FROM ${HIER_PARENT}` (after `ARG HIER_PARENT`; a base may name its `from`), or the image would not sit on its parent. `hier validate`, `plan` and `rebuild` refuse such a file (exit 2), whatever `lint_ignore` says.",
+        hadolint: "DL1000 (parse error)",
+    },
+    Rule {
         id: "H101",
         severity: Severity::Error,
         summary: "FROM without a pinned tag or digest (untagged or `latest`)",

@@ -38,7 +38,6 @@ use crate::report::{ImageReport, Report, RunOutcome};
 use crate::state;
 
 pub use policy::Policy;
-pub use prepare::uses_arg;
 pub use upstream::{Upstream, fresh_upstream, resolve_from};
 
 pub use labels::Provenance;

@@ -33,14 +33,6 @@ impl Refs for ExactRefs<'_> {
     }
 }
 
-/// `HIER_USES_<NAME>`: upper case, `-` and `.` as `_`.
-pub fn uses_arg(name: &ImageName) -> String {
-    format!(
-        "HIER_USES_{}",
-        name.as_str().to_uppercase().replace(['-', '.'], "_")
-    )
-}
-
 /// What every job of a run shares.
 pub struct Setting<'a> {
     pub repo: &'a Repository,
@@ -222,7 +214,7 @@ fn build_args(
     };
     let mut hier = vec![("HIER_PARENT".to_string(), parent)];
     for dep in &image.uses {
-        hier.push((uses_arg(&dep.name), exact.reference(catalog, &dep.name)));
+        hier.push((dep.name.uses_arg(), exact.reference(catalog, &dep.name)));
     }
     args.extend(hier.into_iter().filter(|(k, _)| declared.contains(k)));
     args

@@ -1,5 +1,6 @@
 //! The inputs of every image, read from the repository: each Dockerfile (the stable rendering
-//! or the hand-written file) and each build context as the engine would receive it.
+//! or the hand-written file, which must parse as the engine parses it) and each build context
+//! as the engine would receive it.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -46,24 +47,35 @@ impl Repository {
     }
 
     /// [`inputs`](Self::inputs), given the stable renderings (for a caller that needs them
-    /// too, so every template is rendered once).
+    /// too, so every template is rendered once). A Dockerfile the engine would refuse is a
+    /// problem here, so planning and building never meet it first.
     pub fn inputs_of(
         &self,
         rendered: &BTreeMap<ImageName, String>,
     ) -> Result<BTreeMap<ImageName, Inputs>, Error> {
         let files = FileDigests::default();
-        let results: Vec<Result<(ImageName, Inputs), Diagnostic>> = self
+        let results: Vec<Result<(ImageName, Inputs), Vec<Diagnostic>>> = self
             .catalog
             .images
             .par_iter()
             .map(|image| {
-                let bytes = self.dockerfile_bytes(image, rendered)?;
-                let context_digest = self.context_digest(image, &files)?;
-                let locked = self.lock.images.get(image.name.as_str());
-                Ok((
-                    image.name.clone(),
-                    inputs::compute(&self.catalog, image, &bytes, context_digest, locked),
-                ))
+                let bytes = self
+                    .dockerfile_bytes(image, rendered)
+                    .map_err(|d| vec![d])?;
+                let mut problems = self.check_dockerfile(image, &bytes);
+                match self.context_digest(image, &files) {
+                    Ok(_) if !problems.is_empty() => Err(problems),
+                    Ok(context_digest) => {
+                        let locked = self.lock.images.get(image.name.as_str());
+                        let inputs =
+                            inputs::compute(&self.catalog, image, &bytes, context_digest, locked);
+                        Ok((image.name.clone(), inputs))
+                    }
+                    Err(d) => {
+                        problems.push(d);
+                        Err(problems)
+                    }
+                }
             })
             .collect();
         let mut out = BTreeMap::new();
@@ -73,7 +85,7 @@ impl Repository {
                 Ok((name, inputs)) => {
                     out.insert(name, inputs);
                 }
-                Err(d) => problems.push(d),
+                Err(found) => problems.extend(found),
             }
         }
         if problems.is_empty() {

@@ -3,6 +3,7 @@
 //! reads the repository's files; everything it hands on is a value. Here: finding and opening
 //! the repository and reading the lock; `templates`, `files`, `render` and `inputs` do the rest.
 
+mod dockerfiles;
 mod files;
 mod inputs;
 mod render;
@@ -22,6 +23,8 @@ use crate::source::{SourceFile, display_path};
 use crate::templates::Templates;
 use files::check_files;
 use templates::load_templates;
+
+pub use dockerfiles::{problems as dockerfile_problems, utf8_text};
 
 pub const CATALOG_FILE: &str = "catalog.toml";
 
@@ -52,6 +55,16 @@ pub fn locate(flag: Option<&Path>) -> Result<PathBuf, Error> {
     if path.is_file() {
         return Ok(path);
     }
+    if let Some(kind) = not_a_file(&path) {
+        let from = match origin {
+            "" => String::new(),
+            origin => format!(" (from {origin})"),
+        };
+        return Err(Error::usage_help(
+            format!("the catalog {}{from} is {kind}, not a file", path.display()),
+            "point --catalog (or HIER_CATALOG) at the catalog.toml file, or at its folder",
+        ));
+    }
     Err(match origin {
         "" => Error::usage_help(
             format!(
@@ -66,6 +79,25 @@ pub fn locate(flag: Option<&Path>) -> Result<PathBuf, Error> {
             "the catalog {} (from {origin}) does not exist",
             path.display()
         )),
+    })
+}
+
+/// What a path that exists but is not a regular file is ("a fifo"), following symlinks.
+fn not_a_file(path: &Path) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt;
+    let kind = fs::metadata(path).ok()?.file_type();
+    Some(if kind.is_dir() {
+        "a folder"
+    } else if kind.is_fifo() {
+        "a fifo"
+    } else if kind.is_char_device() {
+        "a character device"
+    } else if kind.is_block_device() {
+        "a block device"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "a special file"
     })
 }
 

@@ -3,10 +3,12 @@
 //! module reads them) and turns Handlebars' errors into diagnostics naming template and line.
 
 mod helpers;
+mod includes;
+mod syntax;
 
 use std::collections::BTreeMap;
 
-use handlebars::{Handlebars, RenderErrorReason, TemplateError};
+use handlebars::{Handlebars, RenderErrorReason};
 
 pub use helpers::lines;
 
@@ -23,7 +25,9 @@ pub struct Templates {
 
 impl Templates {
     /// Registers partials (by stem) and templates (by file name under the templates folder).
-    /// Syntax errors come back as diagnostics; a broken template is left out.
+    /// Syntax errors come back as diagnostics, and so do includes in a cycle (which would
+    /// recurse until the stack overflows: nothing may be rendered then); a broken template is
+    /// left out.
     pub fn new(
         partials: Vec<(String, SourceFile)>,
         templates: Vec<(String, SourceFile)>,
@@ -38,17 +42,18 @@ impl Templates {
         for (name, source) in partials {
             match registry.register_partial(&name, source.text.as_str()) {
                 Ok(()) => {}
-                Err(e) => problems.push(syntax_problem(&e, &source)),
+                Err(e) => problems.push(syntax::problem(&e, &source)),
             }
             sources.insert(name, source);
         }
         for (name, source) in templates {
             match registry.register_template_string(&name, source.text.as_str()) {
                 Ok(()) => names.push(name.clone()),
-                Err(e) => problems.push(syntax_problem(&e, &source)),
+                Err(e) => problems.push(syntax::problem(&e, &source)),
             }
             sources.insert(name, source);
         }
+        problems.extend(includes::cycles(&sources));
         (
             Templates {
                 registry,
@@ -105,7 +110,11 @@ impl Templates {
     }
 }
 
-fn position(source: &SourceFile, line: Option<usize>, column: Option<usize>) -> Location {
+pub(super) fn position(
+    source: &SourceFile,
+    line: Option<usize>,
+    column: Option<usize>,
+) -> Location {
     let line = line.unwrap_or(0);
     let column = column.unwrap_or(0);
     let snippet = (line > 0).then(|| Snippet {
@@ -118,83 +127,6 @@ fn position(source: &SourceFile, line: Option<usize>, column: Option<usize>) -> 
         column: if line > 0 { column.max(1) } else { 0 },
         snippet,
     }
-}
-
-fn syntax_problem(e: &TemplateError, source: &SourceFile) -> Diagnostic {
-    if let Some(d) = unbalanced_blocks(source) {
-        return d;
-    }
-    let (line, column) = e.pos().unwrap_or((0, 0));
-    let reason = e.reason().to_string();
-    // The parser's own message lists every token it could have accepted; keep the gist.
-    let reason = match reason.split_once(": expected") {
-        Some((gist, _)) => gist.to_string(),
-        None => reason,
-    };
-    Diagnostic::error(format!("invalid template syntax: {reason}")).at(position(
-        source,
-        Some(line),
-        Some(column),
-    ))
-}
-
-/// A block opened and never closed (or closed with another name): named with the place of
-/// its opening, which the parser alone reports at the end of the file.
-fn unbalanced_blocks(source: &SourceFile) -> Option<Diagnostic> {
-    let text = &source.text;
-    let mut stack: Vec<(String, usize)> = Vec::new();
-    let mut at = 0;
-    while let Some(found) = text[at..].find("{{") {
-        let start = at + found;
-        let rest = text[start + 2..].trim_start_matches('~');
-        let (kind, rest) = match rest.chars().next() {
-            Some('#') | Some('/') => (rest.chars().next()?, &rest[1..]),
-            _ => {
-                at = start + 2;
-                continue;
-            }
-        };
-        let rest = rest.trim_start_matches(['>', '*']);
-        let name: String = rest
-            .chars()
-            .take_while(|c| !c.is_whitespace() && *c != '}' && *c != '~')
-            .collect();
-        if kind == '#' {
-            stack.push((name, start));
-        } else {
-            match stack.pop() {
-                Some((open, _)) if open == name => {}
-                Some((open, offset)) => {
-                    let loc = source.locate(start..start + 2 + name.len() + 1);
-                    let opened = source.position(offset);
-                    return Some(
-                        Diagnostic::error(format!(
-                            "invalid template syntax: `{{{{/{name}}}}}` closes `{{{{#{open}}}}}` (opened at line {}, column {})",
-                            opened.line, opened.column
-                        ))
-                        .at(loc),
-                    );
-                }
-                None => {
-                    return Some(
-                        Diagnostic::error(format!(
-                            "invalid template syntax: `{{{{/{name}}}}}` closes a block that was never opened"
-                        ))
-                        .at(source.locate(start..start + 2 + name.len() + 1)),
-                    );
-                }
-            }
-        }
-        at = start + 2;
-    }
-    let (open, offset) = stack.pop()?;
-    Some(
-        Diagnostic::error(format!(
-            "invalid template syntax: `{{{{#{open}}}}}` is never closed"
-        ))
-        .at(source.locate(offset..offset + 3 + open.len()))
-        .help(format!("add `{{{{/{open}}}}}` where the block ends")),
-    )
 }
 
 #[cfg(test)]

@@ -24,6 +24,7 @@ pub struct HostileRegistry {
     /// `127.0.0.1:<port>`.
     pub address: String,
     requests: Arc<AtomicUsize>,
+    pings: Arc<AtomicUsize>,
 }
 
 impl HostileRegistry {
@@ -31,31 +32,44 @@ impl HostileRegistry {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let address = listener.local_addr().unwrap().to_string();
         let requests = Arc::new(AtomicUsize::new(0));
-        let counter = requests.clone();
+        let pings = Arc::new(AtomicUsize::new(0));
+        let counters = (requests.clone(), pings.clone());
         thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                let counter = counter.clone();
-                thread::spawn(move || serve(stream, hostility, &counter));
+                let counters = counters.clone();
+                thread::spawn(move || serve(stream, hostility, &counters.0, &counters.1));
             }
         });
-        HostileRegistry { address, requests }
+        HostileRegistry {
+            address,
+            requests,
+            pings,
+        }
     }
 
     /// Requests seen so far.
     pub fn requests(&self) -> usize {
         self.requests.load(Ordering::SeqCst)
     }
+
+    /// `GET /v2/` requests seen so far: the engine sends one as each push or pull begins.
+    pub fn pings(&self) -> usize {
+        self.pings.load(Ordering::SeqCst)
+    }
 }
 
 /// Answers the requests of one connection (keep-alive) until it closes.
-fn serve(stream: TcpStream, hostility: Hostility, requests: &AtomicUsize) {
+fn serve(stream: TcpStream, hostility: Hostility, requests: &AtomicUsize, pings: &AtomicUsize) {
     let mut reader = BufReader::new(stream.try_clone().expect("clone"));
     let mut writer = stream;
     loop {
-        let Some(authorization) = read_request(&mut reader) else {
+        let Some((target, authorization)) = read_request(&mut reader) else {
             return;
         };
         requests.fetch_add(1, Ordering::SeqCst);
+        if target == "GET /v2/" {
+            pings.fetch_add(1, Ordering::SeqCst);
+        }
         let response = match hostility {
             Hostility::Silent => {
                 // Hold the connection open, answering nothing.
@@ -93,22 +107,25 @@ fn respond(code: u16, reason: &str, headers: &str, body: &str) -> String {
     )
 }
 
-/// Reads one request (head and body); its `Authorization` header, or `None` when the
-/// connection closed.
-fn read_request(reader: &mut BufReader<TcpStream>) -> Option<String> {
+/// Reads one request (head and body): its method and path, and its `Authorization` header;
+/// `None` when the connection closed.
+fn read_request(reader: &mut BufReader<TcpStream>) -> Option<(String, String)> {
     let mut authorization = String::new();
     let mut length = 0usize;
-    let mut first = true;
+    let mut target = String::new();
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line).ok()? == 0 {
             return None;
         }
         let line = line.trim_end();
-        if line.is_empty() && !first {
+        if target.is_empty() {
+            target = line.rsplit_once(' ').map_or(line, |(t, _)| t).to_string();
+            continue;
+        }
+        if line.is_empty() {
             break;
         }
-        first = false;
         if let Some((name, value)) = line.split_once(':') {
             match name.to_ascii_lowercase().as_str() {
                 "authorization" => authorization = value.trim().to_string(),
@@ -119,7 +136,7 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> Option<String> {
     }
     let mut body = vec![0; length];
     reader.read_exact(&mut body).ok()?;
-    Some(authorization)
+    Some((target, authorization))
 }
 
 fn decode_base64(text: &str) -> String {

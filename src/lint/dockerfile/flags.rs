@@ -1,7 +1,13 @@
 //! The flags before an instruction's arguments (`RUN --mount=type=cache,target=/x`,
 //! `COPY --chmod=755`, `FROM --platform=…`), split off as BuildKit's parser does
 //! (`extractBuilderFlags`): leading words that start with `--`, quotes removed, up to the first
-//! other word; a lone `--` ends them.
+//! other word; a lone `--` ends them. Then checked as BuildKit's Dockerfile frontend checks
+//! them: the flags each instruction takes, a value where one is needed, booleans, the values of
+//! `--network`, `--security` and `--mount` (`mounts`).
+
+use super::mounts;
+use super::syntax::Problem;
+use crate::diagnostic::suggest;
 
 /// `--name` or `--name=value`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +71,121 @@ fn flag_word(args: &str, start: usize) -> (String, usize) {
         }
     }
     (word, args.len())
+}
+
+/// How a flag takes its value: `--link` or `--link=false`; `--from=x`; `--mount=…` repeatable.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Bool,
+    Text,
+    Repeated,
+}
+
+/// The flags an instruction takes (BuildKit's stable Dockerfile syntax), `None` for the
+/// instructions whose flags the frontend never reads (`ARG`, `STOPSIGNAL`).
+fn allowed(keyword: &str) -> Option<&'static [(&'static str, Kind)]> {
+    use Kind::*;
+    Some(match keyword {
+        "FROM" => &[("platform", Text)],
+        "RUN" => &[("mount", Repeated), ("network", Text), ("security", Text)],
+        "COPY" => &[
+            ("from", Text),
+            ("chown", Text),
+            ("chmod", Text),
+            ("link", Bool),
+            ("exclude", Repeated),
+            ("parents", Bool),
+        ],
+        "ADD" => &[
+            ("chown", Text),
+            ("chmod", Text),
+            ("link", Bool),
+            ("keep-git-dir", Bool),
+            ("checksum", Text),
+            ("exclude", Repeated),
+            ("unpack", Bool),
+        ],
+        "HEALTHCHECK" => &[
+            ("interval", Text),
+            ("timeout", Text),
+            ("start-period", Text),
+            ("start-interval", Text),
+            ("retries", Text),
+        ],
+        "ARG" | "STOPSIGNAL" => return None,
+        _ => &[],
+    })
+}
+
+/// The first problem with an instruction's flags.
+pub fn check(keyword: &str, flags: &[Flag]) -> Option<Problem> {
+    let allowed = allowed(keyword)?;
+    let mut seen: Vec<&str> = Vec::new();
+    for flag in flags {
+        let Some(&(_, kind)) = allowed.iter().find(|(name, _)| *name == flag.name) else {
+            return Some(unknown(keyword, flag, allowed));
+        };
+        if kind != Kind::Repeated && seen.contains(&flag.name.as_str()) {
+            return Some(Problem::new(format!(
+                "`--{}` is given twice to {keyword}",
+                flag.name
+            )));
+        }
+        seen.push(&flag.name);
+        if let Some(problem) = value(keyword, flag, kind) {
+            return Some(problem);
+        }
+    }
+    None
+}
+
+fn unknown(keyword: &str, flag: &Flag, allowed: &[(&str, Kind)]) -> Problem {
+    let names: Vec<String> = allowed.iter().map(|(n, _)| format!("--{n}")).collect();
+    let given = format!("--{}", flag.name);
+    let help = suggest(&given, names.iter().map(String::as_str)).unwrap_or_else(|| {
+        if names.is_empty() {
+            format!("{keyword} takes no flags")
+        } else {
+            format!("{keyword} takes {}", names.join(", "))
+        }
+    });
+    Problem::new(format!("unknown flag `{given}` of {keyword}")).help(help)
+}
+
+/// The value of a known flag: present when needed, a boolean for a boolean, and for
+/// `--network`, `--security` and `--mount` one the frontend accepts (unless a variable, which
+/// the build expands).
+fn value(keyword: &str, flag: &Flag, kind: Kind) -> Option<Problem> {
+    let name = &flag.name;
+    let value = match (&flag.value, kind) {
+        (None, Kind::Bool) => return None,
+        (Some(v), Kind::Bool) => {
+            return (!matches!(v.to_ascii_lowercase().as_str(), "true" | "false")).then(|| {
+                Problem::new(format!(
+                    "`--{name}` of {keyword} is true or false, not `{v}`"
+                ))
+            });
+        }
+        (None, _) => {
+            return Some(Problem::new(format!(
+                "`--{name}` of {keyword} needs a value: `--{name}=…`"
+            )));
+        }
+        (Some(v), _) => v,
+    };
+    if value.contains('$') {
+        return None;
+    }
+    let accepted: &[&str] = match (keyword, name.as_str()) {
+        ("RUN", "network") => &["default", "none", "host"],
+        ("RUN", "security") => &["sandbox", "insecure"],
+        ("RUN", "mount") => return mounts::check(value),
+        _ => return None,
+    };
+    (!accepted.contains(&value.as_str())).then(|| {
+        Problem::new(format!("unsupported `--{name}={value}` of RUN"))
+            .help(format!("`--{name}` is one of {}", accepted.join(", ")))
+    })
 }
 
 #[cfg(test)]

@@ -19,6 +19,8 @@ pub struct Heredoc {
     pub lines: Vec<(usize, usize)>,
     /// 1-based line of the delimiter that ends it (the last line, when it is never ended).
     pub end: usize,
+    /// Whether its delimiter was found (the engine refuses a heredoc that runs to the end).
+    pub terminated: bool,
 }
 
 impl Heredoc {
@@ -124,16 +126,22 @@ pub fn read_body(lines: &[&str], mut next: usize, marker: Marker) -> (Heredoc, u
         };
         next += 1;
         if text == marker.name {
-            return (heredoc(marker, body, starts, next), next);
+            return (heredoc(marker, body, starts, next, true), next);
         }
         starts.push((body.len(), next));
         body.push_str(text);
         body.push('\n');
     }
-    (heredoc(marker, body, starts, next), next)
+    (heredoc(marker, body, starts, next, false), next)
 }
 
-fn heredoc(marker: Marker, body: String, lines: Vec<(usize, usize)>, end: usize) -> Heredoc {
+fn heredoc(
+    marker: Marker,
+    body: String,
+    lines: Vec<(usize, usize)>,
+    end: usize,
+    terminated: bool,
+) -> Heredoc {
     Heredoc {
         name: marker.name,
         chomp: marker.chomp,
@@ -141,6 +149,7 @@ fn heredoc(marker: Marker, body: String, lines: Vec<(usize, usize)>, end: usize)
         body,
         lines,
         end,
+        terminated,
     }
 }
 

@@ -1,14 +1,23 @@
-//! A small, real Dockerfile parser for the linter: parser directives (`# escape=`), comments,
-//! line continuations (with comment lines inside them dropped, as the builder does), the
-//! instruction keyword, its flags (`flags`) and its arguments, exec form (a JSON array) versus
-//! shell form, heredocs (`heredoc`), and the stages of a multi-stage build. Every argument keeps
-//! the physical line it came from, so a finding points at the line a person edits.
+//! A small, real Dockerfile parser for the linter and for validation: parser directives
+//! (`# escape=`), comments, line continuations (with comment lines inside them dropped, as the
+//! builder does), the instruction keyword, its flags (`flags`) and its arguments, exec form (a
+//! JSON array) versus shell form, heredocs (`heredoc`), and the stages of a multi-stage build.
+//! Every argument keeps the physical line it came from, so a finding points at the line a
+//! person edits. What the engine would refuse is collected on the way (`syntax`, `mounts`), and
+//! `parent` holds hier's own rule for the final stage of a hand-written Dockerfile.
 
 mod flags;
 mod heredoc;
+mod mounts;
+mod parent;
+mod syntax;
+#[cfg(test)]
+mod tests;
 
 pub use flags::Flag;
 pub use heredoc::{Heredoc, marker};
+pub use parent::check_final_stage;
+pub use syntax::{INSTRUCTIONS, Problem, SyntaxError};
 
 /// One instruction.
 #[derive(Debug, Clone)]
@@ -19,6 +28,8 @@ pub struct Instruction {
     pub args: String,
     /// 1-based line of the keyword.
     pub line: usize,
+    /// 1-based column of the keyword on its line.
+    pub column: usize,
     /// Where each physical line's text starts in `args`: (offset, line).
     pub lines: Vec<(usize, usize)>,
     /// The leading `--name[=value]` flags (`RUN --mount=…`, `COPY --chmod=…`), in order.
@@ -39,12 +50,12 @@ impl Instruction {
 }
 
 /// The line of the last entry of `lines` (offset, line) that starts at or before `offset`.
+/// The entries are in offset order, so this is a binary search: a finding's line costs the
+/// logarithm of the instruction's length, never its length (a 200 000-line `RUN` has as many
+/// words to place).
 pub fn line_of(lines: &[(usize, usize)], offset: usize) -> Option<usize> {
-    lines
-        .iter()
-        .take_while(|(start, _)| *start <= offset)
-        .last()
-        .map(|(_, line)| *line)
+    let after = lines.partition_point(|(start, _)| *start <= offset);
+    after.checked_sub(1).map(|i| lines[i].1)
 }
 
 /// A stage: its `FROM` and optional name.
@@ -61,13 +72,15 @@ pub struct Stage {
 pub struct Dockerfile {
     pub instructions: Vec<Instruction>,
     pub stages: Vec<Stage>,
+    /// What the engine would refuse the file for, in line order (empty when it would build).
+    pub errors: Vec<SyntaxError>,
 }
 
 /// Parses a Dockerfile's text.
 pub fn parse(text: &str) -> Dockerfile {
     let lines: Vec<&str> = text.lines().collect();
-    let (escape, mut i) = directives(&lines);
     let mut out = Dockerfile::default();
+    let (escape, mut i) = directives(&lines, &mut out.errors);
     while i < lines.len() {
         let trimmed = lines[i].trim_start();
         if trimmed.is_empty() || trimmed.starts_with('#') {
@@ -77,12 +90,19 @@ pub fn parse(text: &str) -> Dockerfile {
         let (logical, next) = logical_line(&lines, i, escape);
         i = next;
         let mut ins = instruction(logical);
+        ins.column = lines[ins.line - 1].chars().count() - trimmed.chars().count() + 1;
         if takes_heredocs(&ins) {
             for marker in heredoc::markers(&ins.args) {
                 let (doc, next) = heredoc::read_body(&lines, i, marker);
+                if !doc.terminated {
+                    out.errors.push(unterminated(&ins, &doc));
+                }
                 ins.heredocs.push(doc);
                 i = next;
             }
+        }
+        if let Some(problem) = syntax::check(&ins, escape, out.stages.is_empty()) {
+            out.errors.push(at_keyword(&ins, problem));
         }
         if ins.keyword == "FROM" {
             out.stages.push(stage(&ins, out.instructions.len()));
@@ -90,21 +110,68 @@ pub fn parse(text: &str) -> Dockerfile {
         ins.stage = out.stages.len().checked_sub(1);
         out.instructions.push(ins);
     }
+    no_from(&mut out);
+    out.errors.sort_by_key(|e| (e.line, e.column));
     out
+}
+
+/// A problem placed at an instruction's keyword.
+fn at_keyword(ins: &Instruction, problem: Problem) -> SyntaxError {
+    SyntaxError {
+        line: ins.line,
+        column: ins.column,
+        width: ins.keyword.chars().count().max(1),
+        problem,
+    }
+}
+
+fn unterminated(ins: &Instruction, doc: &Heredoc) -> SyntaxError {
+    let problem = Problem::new(format!(
+        "the heredoc `{}` of this {} is never ended",
+        doc.name, ins.keyword
+    ))
+    .help(format!(
+        "end it with a line that is exactly `{}`{}",
+        doc.name,
+        if doc.chomp { " (after tabs)" } else { "" }
+    ));
+    at_keyword(ins, problem)
+}
+
+/// A file without any `FROM` builds nothing: one problem for it, instead of one for each
+/// instruction that comes "before the first FROM".
+fn no_from(out: &mut Dockerfile) {
+    if !out.stages.is_empty() {
+        return;
+    }
+    out.errors
+        .retain(|e| !e.problem.message.ends_with(" before the first FROM"));
+    out.errors.push(SyntaxError {
+        line: out.instructions.first().map_or(1, |i| i.line),
+        column: out.instructions.first().map_or(1, |i| i.column),
+        width: 1,
+        problem: Problem::new("this Dockerfile has no FROM: it builds nothing")
+            .help("start the final stage with `FROM ${HIER_PARENT}` (after `ARG HIER_PARENT`)"),
+    });
 }
 
 /// Parser directives, only at the very top (before any comment, blank line or instruction):
 /// the escape character, and the index of the first line after them.
-fn directives(lines: &[&str]) -> (char, usize) {
+fn directives(lines: &[&str], errors: &mut Vec<SyntaxError>) -> (char, usize) {
     let mut escape = '\\';
     let mut i = 0;
     while i < lines.len() {
         match directive(lines[i]) {
-            Some((key, value)) if key == "escape" => {
-                if let Some(c) = value.chars().next() {
-                    escape = c;
-                }
-            }
+            Some((key, value)) if key == "escape" => match value.as_str() {
+                "\\" | "`" => escape = value.chars().next().unwrap_or(escape),
+                _ => errors.push(SyntaxError {
+                    line: i + 1,
+                    column: 1,
+                    width: lines[i].chars().count().max(1),
+                    problem: Problem::new(format!("invalid escape character `{value}`"))
+                        .help("the escape character is `\\` (the default) or `` ` ``"),
+                }),
+            },
             Some(_) => {}
             None => break,
         }
@@ -215,6 +282,7 @@ fn instruction(logical: Logical) -> Instruction {
         keyword: logical.keyword,
         args,
         line: logical.line,
+        column: 1,
         lines,
         flags,
         exec,
@@ -252,139 +320,5 @@ fn stage(ins: &Instruction, index: usize) -> Stage {
         name,
         from: index,
         line: ins.line,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn continuations_comments_and_stages() {
-        let df = parse(
-            "# syntax=docker/dockerfile:1\nFROM golang:1.22 AS build\n# a comment\nRUN apt-get update \\\n    # dropped inside the continuation\n    && apt-get install -y \\\n       curl\n\nFROM debian:bookworm-slim\nCOPY --from=build /x /x\nCMD [\"/x\", \"--serve\"]\n",
-        );
-        let keywords: Vec<&str> = df.instructions.iter().map(|i| i.keyword.as_str()).collect();
-        assert_eq!(keywords, ["FROM", "RUN", "FROM", "COPY", "CMD"]);
-        let run = &df.instructions[1];
-        assert_eq!(run.line, 4);
-        assert_eq!(run.args, "apt-get update && apt-get install -y curl");
-        let curl = run.args.find("curl").unwrap();
-        assert_eq!(run.line_at(curl), 7);
-        assert_eq!(df.stages.len(), 2);
-        assert_eq!(df.stages[0].name.as_deref(), Some("build"));
-        assert_eq!(
-            df.instructions[4].exec.as_deref(),
-            Some(&["/x".to_string(), "--serve".to_string()][..])
-        );
-        assert_eq!(df.instructions[3].stage, Some(1));
-    }
-
-    #[test]
-    fn escape_directive() {
-        let df = parse("# escape=`\nFROM x:1\nRUN echo a `\n  b\n");
-        assert_eq!(df.instructions[1].args, "echo a b");
-    }
-
-    /// (keyword, line) of every instruction.
-    fn keywords(df: &Dockerfile) -> Vec<(&str, usize)> {
-        df.instructions
-            .iter()
-            .map(|i| (i.keyword.as_str(), i.line))
-            .collect()
-    }
-
-    #[test]
-    fn heredoc_bodies_stay_in_their_instruction() {
-        let df = parse(
-            "FROM debian:12\nRUN <<EOT\nFROM ubuntu\nCMD foo\nRUN x\nEOT\nCOPY <<a <<'b' /dst/\nUSER a\na\nENTRYPOINT b\nb\nUSER app\nCMD [\"x\"]\n",
-        );
-        assert_eq!(
-            keywords(&df),
-            [
-                ("FROM", 1),
-                ("RUN", 2),
-                ("COPY", 7),
-                ("USER", 12),
-                ("CMD", 13)
-            ]
-        );
-        assert_eq!(df.stages.len(), 1);
-        let run = &df.instructions[1];
-        assert_eq!(run.args, "<<EOT");
-        assert_eq!(run.heredocs[0].body, "FROM ubuntu\nCMD foo\nRUN x\n");
-        assert_eq!(
-            run.heredocs[0].line_at(run.heredocs[0].body.find("RUN").unwrap()),
-            5
-        );
-        let copy = &df.instructions[2];
-        let docs: Vec<(&str, &str, bool)> = copy
-            .heredocs
-            .iter()
-            .map(|d| (d.name.as_str(), d.body.as_str(), d.quoted))
-            .collect();
-        assert_eq!(
-            docs,
-            [("a", "USER a\n", false), ("b", "ENTRYPOINT b\n", true)]
-        );
-    }
-
-    #[test]
-    fn heredocs_after_flags_with_tabs_and_quotes() {
-        let df = parse(
-            "FROM x:1\nRUN --mount=type=cache,target=/x \\\n    --network=none <<-\"EOT\"\n\tapt-get update\n\t EOT\n\t\tEOT\nRUN [\"echo\", \"<<EOT\"]\nONBUILD RUN <<X\nFROM y\nX\nUSER app\n",
-        );
-        assert_eq!(
-            keywords(&df),
-            [
-                ("FROM", 1),
-                ("RUN", 2),
-                ("RUN", 7),
-                ("ONBUILD", 8),
-                ("USER", 11)
-            ]
-        );
-        let run = &df.instructions[1];
-        assert_eq!(run.args, "<<-\"EOT\"");
-        assert_eq!(run.line_at(0), 3, "the command starts after the flags");
-        let doc = &run.heredocs[0];
-        assert_eq!(
-            (doc.name.as_str(), doc.chomp, doc.quoted),
-            ("EOT", true, true)
-        );
-        assert_eq!(doc.body, "apt-get update\n EOT\n");
-        assert_eq!(doc.end, 6);
-        // Exec form opens no heredoc.
-        assert!(df.instructions[2].heredocs.is_empty());
-        assert_eq!(df.instructions[3].heredocs[0].body, "FROM y\n");
-    }
-
-    #[test]
-    fn flags_are_split_from_the_arguments() {
-        let df = parse(
-            "FROM --platform=$BUILDPLATFORM golang:1.22 AS build\nCOPY --chmod=755 --chown=app:app --link run.sh /usr/local/bin/\nADD --checksum=sha256:0123 https://example.com/x.tgz /opt/\nCOPY --from=build [\"/out/a b\", \"/x/\"]\nRUN --security=insecure --mount=type=secret,id=npm_token,required=true \\\n  npm ci\n",
-        );
-        let copy = &df.instructions[1];
-        let names: Vec<&str> = copy.flags.iter().map(|f| f.name.as_str()).collect();
-        assert_eq!(names, ["chmod", "chown", "link"]);
-        assert_eq!(copy.flags[0].value.as_deref(), Some("755"));
-        assert_eq!(copy.args, "run.sh /usr/local/bin/");
-        assert_eq!(df.instructions[2].args, "https://example.com/x.tgz /opt/");
-        assert_eq!(
-            df.instructions[3].exec.as_deref(),
-            Some(&["/out/a b".to_string(), "/x/".to_string()][..])
-        );
-        let run = &df.instructions[4];
-        assert_eq!(run.args, "npm ci");
-        assert_eq!(run.line_at(0), 6);
-        assert_eq!(df.stages[0].image, "golang:1.22");
-        assert_eq!(df.stages[0].name.as_deref(), Some("build"));
-    }
-
-    #[test]
-    fn an_unterminated_heredoc_runs_to_the_end() {
-        let df = parse("FROM x:1\nRUN <<EOT\necho a\nUSER root\n");
-        assert_eq!(keywords(&df), [("FROM", 1), ("RUN", 2)]);
-        assert_eq!(df.instructions[1].heredocs[0].body, "echo a\nUSER root\n");
     }
 }
