@@ -115,6 +115,15 @@ pub enum Command {
         /// Images to push [default: every image the lock records]
         images: Vec<String>,
     },
+    /// Run the tests of the recorded images again, building nothing; record the tests they pass
+    Test {
+        /// Images to test [default: every image the lock records]
+        images: Vec<String>,
+        /// Images tested at once
+        #[arg(short = 'j', long = "jobs", value_name = "N", default_value_t = 2,
+              value_parser = clap::value_parser!(u16).range(1..))]
+        jobs: u16,
+    },
     /// The nightly job: rebuild due bases and images with OS updates pending, cascade what changed
     Refresh(RefreshArgs),
     /// Build the plan against the Docker Engine: test, tag and record each image

@@ -112,6 +112,13 @@ fn dispatch(command: Command, cx: &Context) -> Result<Output, Error> {
         Command::Plan(s) => commands::plan::run(cx, &selection(s)),
         Command::Lint { images, explain } => commands::lint(cx, &images, explain.as_deref()),
         Command::Push { images } => commands::push(cx, &images),
+        Command::Test { images, jobs } => commands::test(
+            cx,
+            &commands::TestArgs {
+                images,
+                jobs: usize::from(jobs),
+            },
+        ),
         Command::Refresh(args) => commands::refresh::run(cx, &refresh_args(args)),
         Command::Rebuild(args) => commands::rebuild::run(cx, &rebuild_args(args)),
     }

@@ -14,6 +14,7 @@ pub mod refresh;
 mod relations;
 mod render;
 mod show;
+mod test;
 mod tree;
 mod validate;
 
@@ -30,6 +31,7 @@ pub use push::run as push;
 pub use relations::{children, impact, parents};
 pub use render::run as render;
 pub use show::run as show;
+pub use test::{Args as TestArgs, run as test};
 pub use tree::run as tree;
 pub use validate::run as validate;
 

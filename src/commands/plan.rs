@@ -9,7 +9,7 @@ use serde_json::json;
 use super::{Context, Output};
 use crate::engine::Docker;
 use crate::error::Error;
-use crate::plan::{self, Plan, Selector};
+use crate::plan::{self, Action, Plan, Selector};
 use crate::rebuild::preflight;
 use crate::repo::Repository;
 use crate::table::Table;
@@ -137,19 +137,38 @@ pub fn render(cx: &Context, plan: &Plan) -> Output {
     }
     let mut out = table.render(&cx.styles);
     if !cx.quiet {
-        let builds = plan.builds().count();
-        let fetches = plan.items.len() - builds;
-        out.push_str(&format!(
-            "{builds} image{} to build in {} wave{}{}\n",
-            if builds == 1 { "" } else { "s" },
-            plan.waves(),
-            if plan.waves() == 1 { "" } else { "s" },
-            match fetches {
-                0 => String::new(),
-                1 => ", 1 to fetch".to_string(),
-                n => format!(", {n} to fetch"),
-            }
-        ));
+        out.push_str(&summary(plan));
     }
     Output::text(out)
+}
+
+/// `2 images to build in 2 waves, 1 to test, 1 to fetch`: what each action counts.
+fn summary(plan: &Plan) -> String {
+    let count = |action: Action| plan.items.iter().filter(|i| i.action == action).count();
+    let builds = count(Action::Build);
+    let mut parts = Vec::new();
+    if builds > 0 || count(Action::Test) == 0 {
+        let waves = plan.builds().map(|i| i.wave + 1).max().unwrap_or(0);
+        parts.push(format!(
+            "{builds} image{} to build in {waves} wave{}",
+            if builds == 1 { "" } else { "s" },
+            if waves == 1 { "" } else { "s" },
+        ));
+    }
+    let tests = count(Action::Test);
+    if tests > 0 {
+        let images = if builds > 0 {
+            String::new()
+        } else if tests == 1 {
+            " image".to_string()
+        } else {
+            " images".to_string()
+        };
+        parts.push(format!("{tests}{images} to test"));
+    }
+    let fetches = count(Action::Fetch);
+    if fetches > 0 {
+        parts.push(format!("{fetches} to fetch"));
+    }
+    parts.join(", ") + "\n"
 }

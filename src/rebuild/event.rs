@@ -8,6 +8,8 @@ use crate::report::Status;
 pub enum Event {
     /// A build started.
     Started { name: ImageName },
+    /// The tests of a recorded image started (nothing is built).
+    Retesting { name: ImageName },
     /// A build is at this step now.
     Step { name: ImageName, step: String },
     /// A test of a built image started.

@@ -99,7 +99,7 @@ pub async fn retest(
     events: mpsc::UnboundedSender<Event>,
 ) -> JobResult {
     let start = Instant::now();
-    let _ = events.send(Event::Started {
+    let _ = events.send(Event::Retesting {
         name: job.name.clone(),
     });
     let mut log = Log::create(&job.log, job.secrets.clone());

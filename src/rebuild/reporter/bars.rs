@@ -95,7 +95,7 @@ impl Bars {
 impl Reporter for Bars {
     fn event(&mut self, event: &Event) {
         match event {
-            Event::Started { name } => self.started(name),
+            Event::Started { name } | Event::Retesting { name } => self.started(name),
             Event::Step { name, step } => {
                 if let Some(bar) = self.bar(name) {
                     bar.set_message(step.clone());

@@ -48,6 +48,9 @@ impl<W: Write + Send> Reporter for Lines<W> {
     fn event(&mut self, event: &Event) {
         let line = match event {
             Event::Started { name } if !self.quiet => format!("{name}: building"),
+            Event::Retesting { name } if !self.quiet => {
+                format!("{name}: testing the recorded image")
+            }
             Event::Step { name, step } if self.steps && !self.quiet => format!("{name}: {step}"),
             Event::Testing { name, command } if !self.quiet => {
                 format!("{name}: testing `{command}`")

@@ -2,11 +2,13 @@
 //! hierarchy on disk and a runner on the fake engine, used here and by `refresh`'s tests.
 //! `failures`: failures skip only their dependents, `--fail-fast`, retries of transient
 //! failures and none of a failing step, a lost engine, interruption. `publishing`: `--atomic`,
-//! the exact images each build names, secrets. The same features are tested against the real
+//! the exact images each build names, secrets. `retest`: changed tests run on the recorded
+//! image, and what builds on it waits for them. The same features are tested against the real
 //! engine in `tests/`.
 
 mod failures;
 mod publishing;
+mod retest;
 
 use std::sync::Arc;
 use std::time::Duration;

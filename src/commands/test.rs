@@ -1,0 +1,100 @@
+//! `hier test`: the tests of recorded images run again on exactly the images the lock records
+//! (fetched by digest when the engine lacks them), building nothing; each image that passes
+//! gets the digest of the tests it passed recorded. Progress on standard error, the report on
+//! standard output, as `rebuild` does.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::rebuild::{finish, reporters};
+use super::{Context, Output};
+use crate::engine::SecretValues;
+use crate::error::Error;
+use crate::name::ImageName;
+use crate::plan::{Action, Plan, PlanItem, Reason};
+use crate::rebuild::policy::Rebuild;
+use crate::rebuild::{Options, Provenance, Runner, preflight};
+use crate::repo::Repository;
+
+/// What `hier test` was asked.
+pub struct Args {
+    /// The images to test; none means every recorded image.
+    pub images: Vec<String>,
+    pub jobs: usize,
+}
+
+pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
+    let (repo, _run_lock, _) = super::open_locked(cx)?;
+    let provenance = Provenance::start(&repo.root);
+    let mut plan = Plan {
+        items: tested(&repo, &args.images)?,
+    };
+    let engine = cx.engine(&repo.catalog.platform)?;
+    let fetches = cx.block_on(preflight::fetch_items(&*engine, &repo, &plan))??;
+    plan.add_fetches(fetches);
+    let options = Options {
+        jobs: args.jobs,
+        push: false,
+        fail_fast: false,
+        no_cache: false,
+        builder: repo.catalog.builder,
+        atomic: false,
+    };
+    let no_inputs = BTreeMap::new();
+    let runner = Runner {
+        command: "test",
+        repo: &repo,
+        inputs: &no_inputs,
+        engine,
+        interrupt: cx.interrupt()?,
+        secrets: SecretValues::default(),
+        provenance: provenance.join().unwrap_or_default(),
+        fetched: Vec::new(),
+    };
+    let mut stdout = Vec::new();
+    let outcome = {
+        let mut reporter = reporters(cx, plan.runs().count(), &mut stdout);
+        cx.block_on(runner.run(&plan, &options, Arc::new(Rebuild), &mut reporter))??
+    };
+    Ok(finish(
+        cx,
+        outcome,
+        stdout,
+        "nothing to test: hier.lock records no image\n",
+    ))
+}
+
+/// The `test` items: the named images (each must be recorded), else every recorded image, in
+/// build order.
+fn tested(repo: &Repository, images: &[String]) -> Result<Vec<PlanItem>, Error> {
+    let names: Vec<ImageName> = if images.is_empty() {
+        repo.hierarchy
+            .order()
+            .iter()
+            .filter(|n| repo.lock.images.contains_key(n.as_str()))
+            .cloned()
+            .collect()
+    } else {
+        let mut names = Vec::new();
+        for image in images {
+            let name = repo.image_arg(image)?.name.clone();
+            if !repo.lock.images.contains_key(name.as_str()) {
+                return Err(Error::usage(format!(
+                    "`{name}` was never built, so there is no image to test; run `hier rebuild {name}`"
+                )));
+            }
+            names.push(name);
+        }
+        names
+    };
+    Ok(names
+        .into_iter()
+        .map(|name| PlanItem {
+            inputs: repo.lock.images[name.as_str()].inputs.clone(),
+            name,
+            wave: 0,
+            reason: Reason::Selected,
+            action: Action::Test,
+        })
+        .collect())
+}
