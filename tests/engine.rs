@@ -482,9 +482,13 @@ template = "slow.hbs"
 
 fn slow_chain(test: &str) -> Hierarchy {
     let h = Hierarchy::new(test, SLOW_CHAIN);
+    // The prefix makes each test's (and each run's) layers its own: nothing is cached.
     h.repo.write(
         "templates/slow.hbs",
-        "FROM {{parent.ref}}\nRUN sleep 1 && echo {{image.name}} > /etc/{{image.name}}\n",
+        &format!(
+            "FROM {{{{parent.ref}}}}\nRUN sleep 1 && echo {{{{image.name}}}} {} > /etc/{{{{image.name}}}}\n",
+            h.prefix
+        ),
     );
     h.commit();
     h
