@@ -124,6 +124,15 @@ pub enum Command {
               value_parser = clap::value_parser!(u16).range(1..))]
         jobs: u16,
     },
+    /// Remove the images hier built that the lock no longer records, and old runs' logs and reports
+    Gc {
+        /// Runs whose logs and reports stay
+        #[arg(long, value_name = "N", default_value_t = 10)]
+        keep: usize,
+        /// Say what would be removed, remove nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// The nightly job: rebuild due bases and images with OS updates pending, cascade what changed
     Refresh(RefreshArgs),
     /// Build the plan against the Docker Engine: test, tag and record each image

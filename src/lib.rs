@@ -13,6 +13,7 @@ pub mod diagnostic;
 pub mod dockerfile;
 pub mod engine;
 pub mod error;
+pub mod gc;
 pub mod git;
 pub mod graph;
 pub mod hash;

@@ -112,6 +112,7 @@ fn dispatch(command: Command, cx: &Context) -> Result<Output, Error> {
         Command::Plan(s) => commands::plan::run(cx, &selection(s)),
         Command::Lint { images, explain } => commands::lint(cx, &images, explain.as_deref()),
         Command::Push { images } => commands::push(cx, &images),
+        Command::Gc { keep, dry_run } => commands::gc(cx, &commands::GcArgs { keep, dry_run }),
         Command::Test { images, jobs } => commands::test(
             cx,
             &commands::TestArgs {

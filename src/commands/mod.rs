@@ -3,6 +3,7 @@
 //! printing. The context every command shares holds the process's one async runtime and its
 //! one interrupt handler, both made on first use.
 
+mod gc;
 mod graph;
 mod lint;
 mod list;
@@ -23,6 +24,7 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+pub use gc::{Args as GcArgs, run as gc};
 pub use graph::run as graph;
 pub use lint::run as lint;
 pub use list::run as list;

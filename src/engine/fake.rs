@@ -74,6 +74,8 @@ struct State {
     script: HashMap<String, VecDeque<Scripted>>,
     calls: Vec<Call>,
     builds: u64,
+    /// Image id → the `io.hier.repository` label its Dockerfile gave it.
+    repositories: HashMap<String, String>,
 }
 
 #[derive(Default)]
@@ -204,6 +206,13 @@ async fn read_from_tar(mut context: ContextStream, path: &str) -> Result<String,
     Err(format!("no {path} in the context"))
 }
 
+/// The value of a label in a Dockerfile's `LABEL "key"="value"`.
+fn label(dockerfile: &str, key: &str) -> Option<String> {
+    let start = dockerfile.find(&format!("\"{key}\"=\""))? + key.len() + 4;
+    let rest = &dockerfile[start..];
+    Some(rest[..rest.find('"')?].to_string())
+}
+
 #[async_trait]
 impl Engine for Fake {
     fn endpoint(&self) -> &str {
@@ -236,6 +245,9 @@ impl Engine for Fake {
         s.builds += 1;
         let id = crate::hash::digest(format!("{}\n{dockerfile}\n{}", request.image, s.builds));
         s.images.insert(id.clone(), request.image.clone());
+        if let Some(repository) = label(&dockerfile, "io.hier.repository") {
+            s.repositories.insert(id.clone(), repository);
+        }
         let files: Vec<(String, Vec<u8>)> = s
             .files
             .iter()
@@ -322,6 +334,50 @@ impl Engine for Fake {
             }
         }
         Ok(out)
+    }
+
+    async fn built_images(
+        &self,
+        repository_prefix: &str,
+    ) -> Result<Vec<super::StoredImage>, EngineError> {
+        let s = self.state.lock().unwrap();
+        let under = format!("{repository_prefix}/");
+        let stored = s
+            .images
+            .iter()
+            .filter(|(_, name)| !name.is_empty())
+            .map(|(id, _)| super::StoredImage {
+                id: id.clone(),
+                tags: s
+                    .refs
+                    .iter()
+                    .filter(|(_, i)| *i == id)
+                    .map(|(r, _)| r.clone())
+                    .collect(),
+                repository: s.repositories.get(id).cloned(),
+                size: 1000,
+            })
+            .filter(|i| {
+                i.repository
+                    .as_deref()
+                    .is_some_and(|r| r.starts_with(&under))
+                    || i.tags.iter().any(|t| t.starts_with(&under))
+            })
+            .collect();
+        Ok(stored)
+    }
+
+    async fn remove_image(&self, reference: &str) -> Result<bool, EngineError> {
+        let mut s = self.state.lock().unwrap();
+        let id = match s.refs.remove(reference) {
+            Some(id) => id,
+            None if s.images.contains_key(reference) => reference.to_string(),
+            None => return Ok(false),
+        };
+        if !s.refs.values().any(|i| *i == id) {
+            s.images.remove(&id);
+        }
+        Ok(true)
     }
 
     async fn push(&self, repository: &str, tag: &str) -> Result<String, EngineError> {

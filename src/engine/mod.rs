@@ -170,6 +170,17 @@ pub struct ContainerRun<'a> {
     pub user: Option<&'a str>,
 }
 
+/// An image hier built, as the engine holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredImage {
+    pub id: String,
+    /// Its `repository:tag` references.
+    pub tags: Vec<String>,
+    /// `io.hier.repository`: whose build it is (builds from before the label have none).
+    pub repository: Option<String>,
+    pub size: u64,
+}
+
 /// How a container's command ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TestOutcome {
@@ -223,6 +234,13 @@ pub trait Engine: Send + Sync {
         &self,
         repository_prefix: &str,
     ) -> Result<HashMap<String, Vec<String>>, EngineError>;
+
+    /// Every image hier built under `repository_prefix/` (labelled or tagged so).
+    async fn built_images(&self, repository_prefix: &str) -> Result<Vec<StoredImage>, EngineError>;
+
+    /// Removes a tag (the image goes with its last one) or an untagged image by id, never by
+    /// force; `false` when there was nothing to remove.
+    async fn remove_image(&self, reference: &str) -> Result<bool, EngineError>;
 
     /// Pushes `repository:tag`; returns the pushed manifest digest.
     async fn push(&self, repository: &str, tag: &str) -> Result<String, EngineError>;

@@ -124,6 +124,21 @@ impl<E: Engine> Engine for Retrying<E> {
             .await
     }
 
+    async fn built_images(
+        &self,
+        repository_prefix: &str,
+    ) -> Result<Vec<super::StoredImage>, EngineError> {
+        self.backoff
+            .run(|| self.inner.built_images(repository_prefix))
+            .await
+    }
+
+    async fn remove_image(&self, reference: &str) -> Result<bool, EngineError> {
+        self.backoff
+            .run(|| self.inner.remove_image(reference))
+            .await
+    }
+
     async fn push(&self, repository: &str, tag: &str) -> Result<String, EngineError> {
         self.backoff.run(|| self.inner.push(repository, tag)).await
     }

@@ -75,6 +75,8 @@ fn strip_credentials(url: &str) -> String {
 /// The facts of one build that go into its labels.
 pub struct BuildFacts<'a> {
     pub name: &'a str,
+    /// `<registry>/<name>`: whose build it is, so `hier gc` finds it untagged too.
+    pub repository: &'a str,
     pub version: &'a str,
     pub fingerprint: &'a str,
     pub parent_id: &'a str,
@@ -106,6 +108,7 @@ pub fn labels(
         out.insert(oci("base.digest"), digest.to_string());
     }
     out.insert("io.hier.fingerprint".into(), facts.fingerprint.to_string());
+    out.insert("io.hier.repository".into(), facts.repository.to_string());
     out.insert("io.hier.parent.id".into(), facts.parent_id.to_string());
     out
 }

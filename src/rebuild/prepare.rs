@@ -164,11 +164,13 @@ fn labels_of(
     let mut declared = catalog.labels.clone();
     declared.extend(image.labels.clone());
     let version = image.version.to_string();
+    let repository = catalog.repository(&image.name);
     labels::labels(
         &declared,
         setting.provenance,
         &BuildFacts {
             name: image.name.as_str(),
+            repository: &repository,
             version: &version,
             fingerprint,
             parent_id: parent,

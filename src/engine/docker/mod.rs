@@ -9,6 +9,7 @@
 mod build;
 mod container;
 mod filesync;
+mod images;
 mod registry;
 mod session;
 mod trace;
@@ -217,6 +218,17 @@ impl Engine for Docker {
             .await
             .map_err(|e| self.error(e))?;
         Ok(images.into_iter().map(|i| (i.id, i.repo_tags)).collect())
+    }
+
+    async fn built_images(
+        &self,
+        repository_prefix: &str,
+    ) -> Result<Vec<crate::engine::StoredImage>, EngineError> {
+        images::built_images(self, repository_prefix).await
+    }
+
+    async fn remove_image(&self, reference: &str) -> Result<bool, EngineError> {
+        images::remove(self, reference).await
     }
 
     async fn push(&self, repository: &str, tag: &str) -> Result<String, EngineError> {
