@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
+use crate::help;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "hier",
@@ -56,8 +58,10 @@ pub enum ColorChoice {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check the catalog, the graph, the versions and every template; report all problems
+    #[command(long_about = help::VALIDATE.about, after_long_help = help::VALIDATE.examples)]
     Validate,
     /// Write images/<name>/Dockerfile for templated images
+    #[command(long_about = help::RENDER.about, after_long_help = help::RENDER.examples)]
     Render {
         /// Images to render [default: all]
         images: Vec<String>,
@@ -66,23 +70,29 @@ pub enum Command {
         check: bool,
     },
     /// List the images: name, kind, version, parent, description
+    #[command(long_about = help::LIST.about, after_long_help = help::LIST.examples)]
     List {
         /// Only images of this kind
         #[arg(long)]
         kind: Option<String>,
     },
     /// Draw the hierarchy (parent edges) as a tree
+    #[command(long_about = help::TREE.about, after_long_help = help::TREE.examples)]
     Tree {
         /// Only this image and what descends from it
         image: Option<String>,
     },
     /// Everything about one image: chain, variables, tags, reference, provides, last build
+    #[command(long_about = help::SHOW.about, after_long_help = help::SHOW.examples)]
     Show { image: String },
     /// The DAG with both kinds of edge (--format dot, mermaid or json)
+    #[command(long_about = help::GRAPH.about, after_long_help = help::GRAPH.examples)]
     Graph,
     /// The ancestors of an image along `parent`, from its base down
+    #[command(long_about = help::PARENTS.about, after_long_help = help::PARENTS.examples)]
     Parents { image: String },
     /// The images built directly on an image (with --all, every descendant)
+    #[command(long_about = help::CHILDREN.about, after_long_help = help::CHILDREN.examples)]
     Children {
         image: String,
         /// Every descendant, in build order
@@ -90,19 +100,23 @@ pub enum Command {
         all: bool,
     },
     /// Everything that would rebuild if these images changed, in build order
+    #[command(long_about = help::IMPACT.about, after_long_help = help::IMPACT.examples)]
     Impact {
         #[arg(required = true)]
         images: Vec<String>,
     },
     /// Images (never apps) that provide every need, best fit first
+    #[command(long_about = help::PICK.about, after_long_help = help::PICK.examples)]
     Pick {
         /// Needs such as `python` or `python=3.12`
         #[arg(required = true)]
         needs: Vec<String>,
     },
     /// The build plan: waves in order and why each image is in it
+    #[command(long_about = help::PLAN.about, after_long_help = help::PLAN.examples)]
     Plan(Selection),
     /// Check every Dockerfile against the practices of the field
+    #[command(long_about = help::LINT.about, after_long_help = help::LINT.examples)]
     Lint {
         /// Images to check [default: all]
         images: Vec<String>,
@@ -111,11 +125,13 @@ pub enum Command {
         explain: Option<String>,
     },
     /// Push the built images (every tag) to the registry and every mirror; record the digests
+    #[command(long_about = help::PUSH.about, after_long_help = help::PUSH.examples)]
     Push {
         /// Images to push [default: every image the lock records]
         images: Vec<String>,
     },
     /// Run the tests of the recorded images again, building nothing; record the tests they pass
+    #[command(long_about = help::TEST.about, after_long_help = help::TEST.examples)]
     Test {
         /// Images to test [default: every image the lock records]
         images: Vec<String>,
@@ -125,6 +141,7 @@ pub enum Command {
         jobs: u16,
     },
     /// Remove the images hier built that the lock no longer records, and old runs' logs and reports
+    #[command(long_about = help::GC.about, after_long_help = help::GC.examples)]
     Gc {
         /// Runs whose logs and reports stay
         #[arg(long, value_name = "N", default_value_t = 10)]
@@ -134,8 +151,10 @@ pub enum Command {
         dry_run: bool,
     },
     /// The nightly job: rebuild due bases and images with OS updates pending, cascade what changed
+    #[command(long_about = help::REFRESH.about, after_long_help = help::REFRESH.examples)]
     Refresh(RefreshArgs),
     /// Build the plan against the Docker Engine: test, tag and record each image
+    #[command(long_about = help::REBUILD.about, after_long_help = help::REBUILD.examples)]
     Rebuild(RebuildArgs),
 }
 

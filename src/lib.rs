@@ -17,6 +17,7 @@ pub mod gc;
 pub mod git;
 pub mod graph;
 pub mod hash;
+pub mod help;
 pub mod inherit;
 pub mod inputs;
 pub mod interrupt;

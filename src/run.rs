@@ -33,32 +33,45 @@ pub fn main() -> i32 {
                 && std::env::var("TERM").map_or(true, |t| t != "dumb")
         }
     };
-    let out_styles = Styles::new(colour(std::io::stdout().is_terminal()));
-    let err_styles = Styles::new(colour(std::io::stderr().is_terminal()));
+    let out_colour = colour(std::io::stdout().is_terminal());
+    let err_colour = colour(std::io::stderr().is_terminal());
+    let err_styles = Styles::new(err_colour);
     let cx = Context::new(
         cli.catalog.clone(),
         format(cli.format),
         cli.verbose,
         cli.quiet,
-        out_styles,
+        Styles::new(out_colour),
+        err_colour,
     );
     let result = dispatch(cli.command, &cx);
     let mut stdout = std::io::stdout().lock();
     let mut stderr = std::io::stderr().lock();
     match result {
         Ok(output) => {
-            let _ = stdout.write_all(output.stdout.as_bytes());
+            let _ = stdout.write_all(plain_unless(out_colour, &output.stdout).as_bytes());
             let _ = stdout.flush();
             if !output.stderr.is_empty() && (!cli.quiet || output.exit.is_some()) {
-                let _ = stderr.write_all(output.stderr.as_bytes());
+                let _ = stderr.write_all(plain_unless(err_colour, &output.stderr).as_bytes());
             }
             output.exit.unwrap_or(Exit::Success).code()
         }
         Err(error) => {
             let _ = stdout.flush();
-            let _ = stderr.write_all(render_error(&error, &err_styles).as_bytes());
+            let text = render_error(&error, &err_styles);
+            let _ = stderr.write_all(plain_unless(err_colour, &text).as_bytes());
             error.exit().code()
         }
+    }
+}
+
+/// `text` as written, or without any escape code when colour is off: what the engine or a build
+/// printed in colour (a failure's last lines, say) comes out plain too.
+fn plain_unless(colour: bool, text: &str) -> std::borrow::Cow<'_, str> {
+    if colour || !text.contains('\x1b') {
+        std::borrow::Cow::Borrowed(text)
+    } else {
+        std::borrow::Cow::Owned(anstream::adapter::strip_str(text).to_string())
     }
 }
 

@@ -98,6 +98,17 @@ fn ok(run: &Run) -> &str {
     &run.stdout
 }
 
+/// A plan (or a dry run) with nothing in it: stdout empty, one line for people on stderr, the
+/// same line `hier rebuild` says.
+fn nothing_to_build(run: &Run) {
+    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+    assert_eq!(run.stdout, "");
+    assert_eq!(
+        run.stderr,
+        "nothing to build: every image matches hier.lock\n"
+    );
+}
+
 /// Records a finished build of every image in the lock, as `hier rebuild` would.
 fn lock_everything(repo: &Repo) {
     let r = hier::repo::Repository::open(&repo.path().join("catalog.toml")).unwrap();
@@ -402,17 +413,11 @@ WAVE  IMAGE  ACTION  REASON
 fn plan_changed_selects_exactly_what_changed_and_its_dependents() {
     let repo = repo();
     lock_everything(&repo);
-    assert_eq!(
-        ok(&repo.hier_offline(&["plan"])),
-        "Nothing to build: every image matches hier.lock.\n"
-    );
+    nothing_to_build(&repo.hier_offline(&["plan"]));
 
     // An ignored file changes nothing.
     repo.write("images/app/debug.log", "noise");
-    assert_eq!(
-        ok(&repo.hier_offline(&["plan", "--changed"])),
-        "Nothing to build: every image matches hier.lock.\n"
-    );
+    nothing_to_build(&repo.hier_offline(&["plan", "--changed"]));
 
     // A context file selects its image.
     repo.write("images/app/app.sh", "echo app v2\n");
@@ -484,10 +489,7 @@ WAVE  IMAGE  ACTION  REASON
     );
     assert!(ok(&repo.hier_offline(&["plan"])).contains("0     app    build   changed: version\n"));
     repo.write("catalog.toml", CATALOG);
-    assert_eq!(
-        ok(&repo.hier_offline(&["plan"])),
-        "Nothing to build: every image matches hier.lock.\n"
-    );
+    nothing_to_build(&repo.hier_offline(&["plan"]));
 }
 
 /// `[catalog] builder` and `[catalog.secrets]` with an image naming secrets: valid, and only
@@ -525,10 +527,7 @@ fn builder_and_secrets_validate_and_secret_names_are_an_input() {
 
     // The declarations and the builder alone change nothing.
     repo.write("catalog.toml", &declared);
-    assert_eq!(
-        ok(&repo.hier_offline(&["plan"])),
-        "Nothing to build: every image matches hier.lock.\n"
-    );
+    nothing_to_build(&repo.hier_offline(&["plan"]));
 
     // Recorded with its secrets: their order and the builder change nothing, a new name does.
     repo.write(
@@ -540,10 +539,7 @@ fn builder_and_secrets_validate_and_secret_names_are_an_input() {
         "catalog.toml",
         &with_secrets("[\"pip_conf\", \"npm_token\"]").replace("\"legacy\"", "\"buildkit\""),
     );
-    assert_eq!(
-        ok(&repo.hier_offline(&["plan"])),
-        "Nothing to build: every image matches hier.lock.\n"
-    );
+    nothing_to_build(&repo.hier_offline(&["plan"]));
     repo.write("catalog.toml", &with_secrets("[\"pip_conf\"]"));
     assert!(ok(&repo.hier_offline(&["plan"])).contains("0     app    build   changed: secrets\n"));
 }
@@ -613,10 +609,7 @@ fn plan_since_a_git_revision() {
     git(&["init", "-q"]);
     git(&["add", "-A"]);
     git(&["commit", "-qm", "one"]);
-    assert_eq!(
-        ok(&repo.hier_offline(&["plan", "--since", "HEAD"])),
-        "Nothing to build: every image matches hier.lock.\n"
-    );
+    nothing_to_build(&repo.hier_offline(&["plan", "--since", "HEAD"]));
     repo.write("templates/combo.hbs", "FROM {{parent.ref}}\n");
     assert_eq!(
         ok(&repo.hier_offline(&["plan", "--since", "HEAD"])),
@@ -1035,4 +1028,27 @@ fn a_catalog_that_is_a_device_or_a_fifo_says_what_it_is() {
         run.stderr,
         "error: the catalog fifo.toml (from --catalog) is a fifo, not a file\n  = help: point --catalog (or HIER_CATALOG) at the catalog.toml file, or at its folder\n"
     );
+}
+
+/// `-h` is short; `--help` is long and ends with examples, for every command.
+#[test]
+fn short_help_is_short_and_long_help_has_examples() {
+    let repo = common::Repo::new();
+    let commands = [
+        "validate", "render", "list", "tree", "show", "graph", "parents", "children", "impact",
+        "pick", "plan", "lint", "push", "test", "gc", "refresh", "rebuild",
+    ];
+    for command in commands {
+        let short = repo.hier_offline(&[command, "-h"]);
+        let long = repo.hier_offline(&[command, "--help"]);
+        assert_eq!((short.code, long.code), (0, 0), "{command}");
+        assert!(
+            long.stdout
+                .contains(&format!("\nExamples:\n  hier {command}")),
+            "{command}: {}",
+            long.stdout
+        );
+        assert!(!short.stdout.contains("Examples:"), "{command}");
+        assert!(short.stdout.len() < long.stdout.len(), "{command}");
+    }
 }

@@ -139,8 +139,9 @@ fn gc_removes_what_the_lock_no_longer_records_and_old_runs() {
     docker(&["rmi", &foreign]);
     let run = h.hier(&["gc", "--keep", "1"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout, "");
     assert_eq!(
-        run.stdout,
+        run.stderr,
         "nothing to remove: the lock records every image hier built, and at most 1 runs left logs and reports\n"
     );
 }

@@ -47,18 +47,19 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
             "runs": runs,
             "kept_runs": args.keep,
         }))
+    } else if removed.is_empty() && runs.is_empty() {
+        let mut out = Output::text(String::new());
+        out.stderr = format!(
+            "nothing to remove: the lock records every image hier built, and at most {} runs left logs and reports\n",
+            args.keep
+        );
+        out
     } else {
         Output::text(text(&removed, &runs, args))
     })
 }
 
 fn text(removed: &[Removed], runs: &[String], args: &Args) -> String {
-    if removed.is_empty() && runs.is_empty() {
-        return format!(
-            "nothing to remove: the lock records every image hier built, and at most {} runs left logs and reports\n",
-            args.keep
-        );
-    }
     let verb = if args.dry_run {
         "would remove"
     } else {

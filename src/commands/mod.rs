@@ -61,6 +61,8 @@ pub struct Context {
     pub quiet: bool,
     /// Styles for standard output (plain unless it is a terminal or colour was asked for).
     pub styles: Styles,
+    /// Whether standard error gets colour (and the engine's own escape codes) or plain text.
+    pub err_colour: bool,
     runtime: OnceCell<tokio::runtime::Runtime>,
     interrupt: OnceCell<Interrupt>,
 }
@@ -72,6 +74,7 @@ impl Context {
         verbose: u8,
         quiet: bool,
         styles: Styles,
+        err_colour: bool,
     ) -> Self {
         Context {
             catalog,
@@ -79,6 +82,7 @@ impl Context {
             verbose,
             quiet,
             styles,
+            err_colour,
             runtime: OnceCell::new(),
             interrupt: OnceCell::new(),
         }

@@ -14,6 +14,10 @@ use crate::rebuild::preflight;
 use crate::repo::Repository;
 use crate::table::Table;
 
+/// What `plan`, `rebuild --dry-run` and `rebuild` say (on standard error) when nothing is to
+/// be built.
+pub const UP_TO_DATE: &str = "nothing to build: every image matches hier.lock\n";
+
 /// Which images a plan (or a rebuild) covers, as asked. Without a selector: `Changed`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum Selection {
@@ -112,11 +116,9 @@ pub fn render(cx: &Context, plan: &Plan) -> Output {
         return Output::json(&json!({ "images": images }));
     }
     if plan.items.is_empty() {
-        return Output::text(if cx.quiet {
-            String::new()
-        } else {
-            "Nothing to build: every image matches hier.lock.\n".to_string()
-        });
+        let mut out = Output::text(String::new());
+        out.stderr = UP_TO_DATE.into();
+        return out;
     }
     let mut headers = vec!["WAVE", "IMAGE", "ACTION", "REASON"];
     if cx.verbose > 0 {

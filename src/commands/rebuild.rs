@@ -8,7 +8,7 @@ use super::{Context, Output};
 use crate::catalog::Builder;
 use crate::error::{Error, Exit};
 use crate::rebuild::policy::Rebuild;
-use crate::rebuild::reporter::{self, All, Json, Reporter, Table};
+use crate::rebuild::reporter::{self, All, Json, Table};
 use crate::rebuild::{Options, Provenance, Runner, preflight};
 use crate::report::{RunOutcome, Status};
 
@@ -61,25 +61,20 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
         let mut reporter = reporters(cx, plan.runs().count(), &mut stdout);
         cx.block_on(runner.run(&plan, &options, Arc::new(Rebuild), &mut reporter))??
     };
-    Ok(finish(
-        cx,
-        outcome,
-        stdout,
-        "nothing to rebuild: every image is up to date\n",
-    ))
+    Ok(finish(cx, outcome, stdout, super::plan::UP_TO_DATE))
 }
 
-/// Progress on standard error, and the report (table or JSON) into `stdout`.
+/// Progress on standard error, and the report into `stdout`: JSON, or a table unless `-q`.
 pub fn reporters<'a>(cx: &Context, total: usize, stdout: &'a mut Vec<u8>) -> All<'a> {
-    let summary: Box<dyn Reporter + 'a> = if cx.json() {
-        Box::new(Json::new(stdout))
+    let progress = reporter::progress(total as u64, cx.quiet, cx.verbose > 0, cx.err_colour);
+    if cx.json() {
+        All(vec![progress, Box::new(Json::new(stdout))])
+    } else if cx.quiet {
+        // `-q`: what failed, and nothing else (the table is for people who asked for it).
+        All(vec![progress])
     } else {
-        Box::new(Table::new(stdout, cx.styles))
-    };
-    All(vec![
-        reporter::progress(total as u64, cx.quiet, cx.verbose > 0),
-        summary,
-    ])
+        All(vec![progress, Box::new(Table::new(stdout, cx.styles))])
+    }
 }
 
 /// What happened, counted: `3 built, 3 pushed, 0 failed, 1 skipped` (pushed, fetched and

@@ -18,19 +18,25 @@ pub struct Bars {
     failed: u64,
     /// Spinners and the clock redraw on their own (off in tests, which draw on events only).
     ticking: bool,
+    colour: bool,
 }
 
 impl Bars {
-    /// Bars on standard error.
-    pub fn stderr(total: u64) -> Bars {
-        Bars::new(ProgressDrawTarget::stderr(), total, true)
+    /// Bars on standard error, coloured or not.
+    pub fn stderr(total: u64, colour: bool) -> Bars {
+        Bars::new(ProgressDrawTarget::stderr(), total, true, colour)
     }
 
-    pub fn new(target: ProgressDrawTarget, total: u64, ticking: bool) -> Bars {
+    pub fn new(target: ProgressDrawTarget, total: u64, ticking: bool, colour: bool) -> Bars {
         let multi = MultiProgress::with_draw_target(target);
         let overall = multi.add(ProgressBar::new(total));
+        let template = if colour {
+            "[{bar:30.cyan/blue}] {pos}/{len} {msg}"
+        } else {
+            "[{bar:30}] {pos}/{len} {msg}"
+        };
         overall.set_style(
-            ProgressStyle::with_template("[{bar:30.cyan/blue}] {pos}/{len} {msg}")
+            ProgressStyle::with_template(template)
                 .expect("a valid template")
                 .progress_chars("=> "),
         );
@@ -46,6 +52,7 @@ impl Bars {
             done: 0,
             failed: 0,
             ticking,
+            colour,
         }
     }
 
@@ -57,10 +64,12 @@ impl Bars {
         let bar = self
             .multi
             .insert_before(&self.overall, ProgressBar::new_spinner());
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} {prefix:.bold} {wide_msg}")
-                .expect("a valid template"),
-        );
+        let template = if self.colour {
+            "{spinner} {prefix:.bold} {wide_msg}"
+        } else {
+            "{spinner} {prefix} {wide_msg}"
+        };
+        bar.set_style(ProgressStyle::with_template(template).expect("a valid template"));
         bar.set_prefix(name.to_string());
         bar.set_message("starting");
         if self.ticking {
@@ -80,6 +89,7 @@ impl Bars {
             self.failed += 1;
         }
         let sep = if detail.is_empty() { "" } else { ": " };
+        let detail = super::engine_text(!self.colour, detail);
         let _ = self
             .multi
             .println(format!("{name}: {}{sep}{detail}", status.as_str()));
@@ -98,7 +108,7 @@ impl Reporter for Bars {
             Event::Started { name } | Event::Retesting { name } => self.started(name),
             Event::Step { name, step } => {
                 if let Some(bar) = self.bar(name) {
-                    bar.set_message(step.clone());
+                    bar.set_message(super::engine_text(!self.colour, step));
                 }
             }
             Event::Testing { name, command } => {
@@ -133,7 +143,7 @@ mod tests {
     fn running_builds_show_their_current_step() {
         let term = InMemoryTerm::new(10, 100);
         let target = ProgressDrawTarget::term_like(Box::new(term.clone()));
-        let mut bars = Bars::new(target, 3, false);
+        let mut bars = Bars::new(target, 3, false, true);
         bars.event(&Event::Started { name: name("base") });
         bars.event(&Event::Started {
             name: name("tools"),

@@ -13,6 +13,8 @@ pub struct Lines<W> {
     out: W,
     quiet: bool,
     steps: bool,
+    /// Without the engine's escape codes.
+    plain: bool,
     /// Seconds since the run started.
     clock: Box<dyn FnMut() -> f64 + Send>,
 }
@@ -29,6 +31,7 @@ impl<W: Write + Send> Lines<W> {
             out,
             quiet,
             steps: false,
+            plain: false,
             clock: Box::new(clock),
         }
     }
@@ -36,6 +39,12 @@ impl<W: Write + Send> Lines<W> {
     /// Tells each build step as well.
     pub fn with_steps(mut self, steps: bool) -> Self {
         self.steps = steps;
+        self
+    }
+
+    /// Writes what the engine says without its escape codes (colour is off).
+    pub fn plain(mut self, plain: bool) -> Self {
+        self.plain = plain;
         self
     }
 
@@ -65,6 +74,7 @@ impl<W: Write + Send> Reporter for Lines<W> {
             }
             _ => return,
         };
+        let line = super::engine_text(self.plain, &line);
         let t = (self.clock)();
         let _ = writeln!(self.out, "[{t:7.1}s] {line}");
     }

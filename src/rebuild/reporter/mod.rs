@@ -40,11 +40,25 @@ impl Reporter for All<'_> {
 }
 
 /// The live reporter for standard error: bars on a terminal (not under CI), plain lines
-/// otherwise (with each build step when `verbose`).
-pub fn progress(total: u64, quiet: bool, verbose: bool) -> Box<dyn Reporter> {
+/// otherwise (with each build step when `verbose`); without `colour`, no colour and none of
+/// the engine's own escape codes.
+pub fn progress(total: u64, quiet: bool, verbose: bool, colour: bool) -> Box<dyn Reporter> {
     if !quiet && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none() {
-        Box::new(Bars::stderr(total))
+        Box::new(Bars::stderr(total, colour))
     } else {
-        Box::new(Lines::new(std::io::stderr(), quiet).with_steps(verbose))
+        Box::new(
+            Lines::new(std::io::stderr(), quiet)
+                .with_steps(verbose)
+                .plain(!colour),
+        )
+    }
+}
+
+/// A line from the engine, without its escape codes when `plain`.
+fn engine_text(plain: bool, text: &str) -> String {
+    if plain {
+        anstream::adapter::strip_str(text).to_string()
+    } else {
+        text.to_string()
     }
 }

@@ -1,0 +1,118 @@
+//! The long help of each command (`hier <command> --help`): what it does in a few more words,
+//! and examples. `-h` shows the one-line summaries only.
+
+/// `(long about, examples)` of a command.
+pub struct Help {
+    pub about: &'static str,
+    pub examples: &'static str,
+}
+
+pub const VALIDATE: Help = Help {
+    about: "Check the catalog, the graph, the versions and every template; report all problems.\n\n\
+Parses catalog.toml, checks that the images form a DAG with valid versions and kinds, renders \
+every template in memory, parses every Dockerfile as the engine would, and lints. Every problem \
+is reported with its file:line:column; the exit code is 2 when there is one.",
+    examples: "Examples:\n  hier validate\n  hier validate --format json    # every problem, for CI annotations",
+};
+
+pub const RENDER: Help = Help {
+    about: "Write images/<name>/Dockerfile for templated images.\n\n\
+Renders each templated image's Dockerfile from its template, so the files in the repository are \
+what gets built. --check writes nothing and fails (exit 1) naming the stale files.",
+    examples: "Examples:\n  hier render\n  hier render python nginx\n  hier render --check          # in CI: are the committed renders current?",
+};
+
+pub const LIST: Help = Help {
+    about: "List the images: name, kind, version, parent, description.",
+    examples: "Examples:\n  hier list\n  hier list --kind runtime\n  hier list --format json",
+};
+
+pub const TREE: Help = Help {
+    about: "Draw the hierarchy (parent edges) as a tree.",
+    examples: "Examples:\n  hier tree\n  hier tree python           # python and what builds on it",
+};
+
+pub const SHOW: Help = Help {
+    about: "Everything about one image: its chain from the base, variables, tags, pull reference, \
+provides, children and the last build the lock records.",
+    examples: "Examples:\n  hier show python\n  hier show python --format json",
+};
+
+pub const GRAPH: Help = Help {
+    about: "The DAG with both kinds of edge (parent and uses), as text, JSON, Graphviz dot or \
+Mermaid.",
+    examples: "Examples:\n  hier graph --format dot | dot -Tsvg > hierarchy.svg\n  hier graph --format mermaid",
+};
+
+pub const PARENTS: Help = Help {
+    about: "The ancestors of an image along `parent`, from its base down.",
+    examples: "Examples:\n  hier parents python-nginx",
+};
+
+pub const CHILDREN: Help = Help {
+    about: "The images built directly on an image; with --all, every descendant in build order.",
+    examples: "Examples:\n  hier children base\n  hier children base --all",
+};
+
+pub const IMPACT: Help = Help {
+    about: "Everything that would rebuild if these images changed, in build order.",
+    examples: "Examples:\n  hier impact base\n  hier impact python nginx --format json",
+};
+
+pub const PICK: Help = Help {
+    about: "Images that provide every need, best fit first (fewest extras, then the shallowest). \
+Apps are never offered: nothing builds on an app.",
+    examples: "Examples:\n  hier pick python\n  hier pick python=3.12 nginx",
+};
+
+pub const PLAN: Help = Help {
+    about: "The build plan: waves in order, why each image is in it (what changed), and what must \
+be fetched or only tested.\n\n\
+Needs no engine. Without a selector it plans what changed since the lock (--changed): new \
+images, changed inputs, a parent rebuilt, changed tests (action `test`). -v lists every changed \
+path and the inputs digests.",
+    examples: "Examples:\n  hier plan\n  hier plan --all\n  hier plan python            # python and its dependents\n  hier plan --since origin/main\n  hier plan --format json",
+};
+
+pub const LINT: Help = Help {
+    about: "Check every Dockerfile against the practices of the field (pinned bases, cleaned \
+package caches, a non-root app user, exec-form entrypoints, …). Silence a rule for one image \
+with `lint_ignore = [\"H104\"]` in its catalog entry.",
+    examples: "Examples:\n  hier lint\n  hier lint app --format json\n  hier lint --explain H104",
+};
+
+pub const PUSH: Help = Help {
+    about: "Push the recorded images (every tag) to the registry and every mirror; record each \
+pushed digest in the lock. A registry that does not answer is exit 3; one that refuses fails \
+that image (exit 1).",
+    examples: "Examples:\n  hier push\n  hier push python",
+};
+
+pub const TEST: Help = Help {
+    about: "Run the tests of the recorded images again on exactly the images the lock records, \
+building nothing; record the tests each image passed. An image the engine lacks is fetched by \
+its pushed digest first.",
+    examples: "Examples:\n  hier test\n  hier test python nginx\n  hier test --format json",
+};
+
+pub const GC: Help = Help {
+    about: "Remove the images hier built for this catalog that the lock no longer records (failed \
+and superseded builds), and all but the last N runs' logs and reports under .hier/. An image \
+that also carries a tag outside the catalog's registry keeps that tag and stays.",
+    examples: "Examples:\n  hier gc --dry-run\n  hier gc --keep 20",
+};
+
+pub const REFRESH: Help = Help {
+    about: "The nightly job: find what is new upstream (a base's `from` moved) and in OS packages \
+(updates pending), rebuild those images without cache, cascade to everything built on them, test \
+each before its children build, and push. The report says what changed, down to package \
+versions.",
+    examples: "Examples:\n  hier refresh --dry-run\n  hier refresh --push --report refresh.md\n  hier refresh --schedule nightly --atomic --push",
+};
+
+pub const REBUILD: Help = Help {
+    about: "Build the plan against the Docker Engine: build each image on exactly the images it \
+builds on, test it, then tag and record it; its dependents start only then. Without a selector \
+it rebuilds what changed (--changed).",
+    examples: "Examples:\n  hier rebuild\n  hier rebuild -j 4 --push\n  hier rebuild python --no-cache\n  hier rebuild --all --dry-run",
+};
