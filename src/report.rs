@@ -1,4 +1,4 @@
-//! The report of a run (SPEC section 9): what ran (command, hier's version, the repository's
+//! The report of a run: what ran (command, hier's version, the repository's
 //! revision), how it ended (exit code, counts by status), and per image its status, id, time,
 //! why it was in the run and what went wrong; written to `.hier/reports/<run>.json`, printed as
 //! JSON or as a table.

@@ -1,4 +1,4 @@
-//! `hier lint`: the practices of the field (SPEC section 8), checked on every image's
+//! `hier lint`: the practices of the field, checked on every image's
 //! Dockerfile — the stable rendering of a templated image (the file `hier render` commits) or
 //! the hand-written one — in every stage, plus what only the hierarchy knows: an app's
 //! effective user through its parents, a base's init, each context's `.dockerignore`.

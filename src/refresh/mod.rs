@@ -1,4 +1,4 @@
-//! `hier refresh`, the nightly job (SPEC section 7): [`find`] resolves the upstream identity of
+//! `hier refresh`, the nightly job: [`find`] resolves the upstream identity of
 //! each due base and asks every other image whether its OS packages have updates pending; the
 //! run itself is a rebuild under the refresh's [`policy`] (candidates rebuilt with no cache, an
 //! image whose upstream and packages did not change kept, the rest promoted and cascaded); and

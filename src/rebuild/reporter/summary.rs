@@ -1,5 +1,5 @@
-//! What stays when a run ends: the report as a table for people, or as the JSON document of
-//! SPEC section 9 for programs.
+//! What stays when a run ends: the report as a table for people, or as the JSON run report for
+//! programs (its fields are in the README's reference).
 
 use std::io::Write;
 
