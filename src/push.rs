@@ -129,6 +129,7 @@ async fn push_one(
     let image = repo.catalog.image(name);
     let tags = crate::tags::all_tags(&image.version, &image.tags, &entry.image_id);
     let (pushed, error) = push_tags(engine, &push_to, &entry.image_id, &tags, |_| {}).await;
+    report.digest = pushed.get(&repo.catalog.repository(name)).cloned();
     if !pushed.is_empty() {
         // What did get pushed is recorded, whatever happened next.
         let stored = lock.images.get_mut(name.as_str()).expect("recorded");

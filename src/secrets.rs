@@ -69,7 +69,8 @@ fn read(source: &SecretSource, root: &Path) -> Result<Vec<u8>, String> {
             .map(|v| v.into_encoded_bytes())
             .ok_or_else(|| format!("the {} is not set", source.describe())),
         SecretSource::File(path) => {
-            let full = expand(path, root);
+            let full = expand(path, root)
+                .ok_or_else(|| format!("cannot read the {}: HOME is not set", source.describe()))?;
             std::fs::read(&full).map_err(|e| format!("cannot read the {} ({e})", source.describe()))
         }
     }
@@ -80,7 +81,7 @@ fn outside_contexts(source: &SecretSource, catalog: &Catalog, root: &Path) -> Re
     let SecretSource::File(path) = source else {
         return Ok(());
     };
-    let Ok(file) = std::fs::canonicalize(expand(path, root)) else {
+    let Some(Ok(file)) = expand(path, root).map(std::fs::canonicalize) else {
         return Ok(());
     };
     for image in &catalog.images {
@@ -97,11 +98,13 @@ fn outside_contexts(source: &SecretSource, catalog: &Catalog, root: &Path) -> Re
     Ok(())
 }
 
-/// `~/x` in the home folder; a relative path in the catalog's folder.
-fn expand(path: &str, root: &Path) -> PathBuf {
-    match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
-        (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
-        _ => root.join(path),
+/// `~/x` in the home folder (`None` without a `HOME`); a relative path in the catalog's folder.
+fn expand(path: &str, root: &Path) -> Option<PathBuf> {
+    match path.strip_prefix("~/") {
+        Some(rest) => std::env::var_os("HOME")
+            .filter(|h| !h.is_empty())
+            .map(|home| PathBuf::from(home).join(rest)),
+        None => Some(root.join(path)),
     }
 }
 
@@ -112,10 +115,13 @@ mod tests {
     #[test]
     fn paths_expand_from_home_or_the_catalog() {
         let root = Path::new("/repo");
-        assert_eq!(expand("secrets/x", root), PathBuf::from("/repo/secrets/x"));
-        assert_eq!(expand("/etc/x", root), PathBuf::from("/etc/x"));
+        assert_eq!(
+            expand("secrets/x", root),
+            Some(PathBuf::from("/repo/secrets/x"))
+        );
+        assert_eq!(expand("/etc/x", root), Some(PathBuf::from("/etc/x")));
         if let Some(home) = std::env::var_os("HOME") {
-            assert_eq!(expand("~/x", root), PathBuf::from(home).join("x"));
+            assert_eq!(expand("~/x", root), Some(PathBuf::from(home).join("x")));
         }
     }
 

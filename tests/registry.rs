@@ -323,6 +323,8 @@ fn hier_push_pushes_recorded_images_and_an_unreachable_registry_is_exit_3() {
         registry_digest(REGISTRY, &format!("{}/child", s.prefix), "2.0.0").as_deref(),
         Some(digest.as_str())
     );
+    let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(report["images"][0]["digest"], digest.as_str(), "{report}");
     assert!(
         lock(&s)["images"]["base"].get("pushed").is_none(),
         "only child"

@@ -245,9 +245,21 @@ impl<'t, 'i> EntryReader<'t, 'i> {
             .unwrap_or_default()
     }
 
-    /// `lint_ignore`: rule ids, as written.
+    /// `lint_ignore`: ids of lint rules; an id no rule has is an error (it would silence
+    /// nothing).
     fn lint_ignore(&mut self, p: &mut Problems) -> Vec<String> {
         let ids = self.t.strings(p, "lint_ignore").unwrap_or_default();
+        let known = || crate::lint::rules::RULES.iter().map(|r| r.id);
+        for (id, span) in &ids {
+            if !known().any(|k| k == id) {
+                let help = match suggest(id, known()) {
+                    Some(close) => format!("{close} `hier lint --explain <ID>` describes a rule"),
+                    None => "the README lists the rules (`hier lint`)".into(),
+                };
+                let message = format!("`lint_ignore` of {} names no lint rule: `{id}`", self.what);
+                p.error_help(span.clone(), message, help);
+            }
+        }
         ids.into_iter().map(|(id, _)| id).collect()
     }
 

@@ -219,7 +219,8 @@ pub struct Secret {
 pub enum SecretSource {
     /// `env = "VAR"`: an environment variable of the process running hier.
     Env(String),
-    /// `file = "PATH"`: a file, as written (a leading `~` means the home folder).
+    /// `file = "PATH"`: a file, as written (a leading `~/` means the home folder; a relative
+    /// path is in the catalog's folder).
     File(String),
 }
 

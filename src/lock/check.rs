@@ -82,6 +82,15 @@ fn check_entry(e: &LockEntry) -> Result<(), Problem> {
         check_repository(repository).map_err(|m| (repository.clone(), m))?;
         digest(&format!("pushed.\"{repository}\""), pushed)?;
     }
+    if humantime::parse_rfc3339(&e.built_at).is_err() {
+        return Err((
+            e.built_at.clone(),
+            format!(
+                "`built_at` is `{}`, not a UTC time like `2026-12-03T08:50:43Z`",
+                printable(&e.built_at)
+            ),
+        ));
+    }
     Ok(())
 }
 
@@ -117,7 +126,7 @@ mod tests {
 
     fn lock(entry: &str) -> String {
         format!(
-            "version = 1\n[images.base]\ninputs = \"{ID}\"\nfingerprint = \"{ID}\"\nbuilt_at = \"x\"\n{entry}\n"
+            "version = 1\n[images.base]\ninputs = \"{ID}\"\nfingerprint = \"{ID}\"\nbuilt_at = \"2026-12-03T08:50:43Z\"\n{entry}\n"
         )
     }
 
@@ -152,6 +161,18 @@ mod tests {
         )))
         .unwrap_err();
         assert!(d.message.contains("`pushed.\"r/x\"`"), "{}", d.message);
+    }
+
+    #[test]
+    fn a_build_time_is_a_time() {
+        let d =
+            parse(&lock(&format!("image_id = \"{ID}\"")).replace("2026-12-03T08:50:43Z", "soon"))
+                .unwrap_err();
+        assert_eq!(
+            d.message,
+            "invalid lock file: image `base`: `built_at` is `soon`, not a UTC time like `2026-12-03T08:50:43Z`"
+        );
+        assert_eq!(d.place().unwrap(), "hier.lock:5:12");
     }
 
     #[test]
