@@ -107,7 +107,9 @@ impl Docker {
             version.os.as_deref().unwrap_or("?"),
             version.arch.as_deref().unwrap_or("?")
         );
-        if engine_platform != platform {
+        // A variant (`linux/arm/v7`) is the build's to choose; the engine is `os/arch`.
+        let os_arch: Vec<&str> = platform.splitn(3, '/').take(2).collect();
+        if engine_platform != os_arch.join("/") {
             return Err(EngineError::Failed(format!(
                 "the Docker Engine at {endpoint} is {engine_platform}, and the catalog's platform is {platform}"
             )));
