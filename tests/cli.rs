@@ -3,6 +3,11 @@
 
 mod common;
 
+#[path = "cli/lock_values.rs"]
+mod lock_values;
+#[path = "cli/nothing_written.rs"]
+mod nothing_written;
+
 use std::collections::BTreeMap;
 
 use common::{Repo, Run};

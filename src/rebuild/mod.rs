@@ -40,7 +40,7 @@ use crate::state;
 pub use policy::Policy;
 pub use upstream::{Upstream, fresh_upstream, resolve_from};
 
-pub use labels::Provenance;
+pub use labels::{Provenance, source_date_epoch};
 use prepare::Setting;
 use record::Recorder;
 use reporter::Reporter;

@@ -11,7 +11,6 @@ use super::Repository;
 use crate::catalog::{Image, Recipe};
 use crate::context::{self, ContextError, FileDigests};
 use crate::diagnostic::Diagnostic;
-use crate::dockerfile::StableRefs;
 use crate::error::Error;
 use crate::inputs::{self, Inputs};
 use crate::name::ImageName;
@@ -43,7 +42,7 @@ impl Repository {
     /// Computes the inputs of every image (renderings, contexts, Dockerfiles), in parallel,
     /// hashing each file once.
     pub fn inputs(&self) -> Result<BTreeMap<ImageName, Inputs>, Error> {
-        self.inputs_of(&self.render_all(&StableRefs)?)
+        self.inputs_of(self.stable_renderings()?)
     }
 
     /// [`inputs`](Self::inputs), given the stable renderings (for a caller that needs them

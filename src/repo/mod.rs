@@ -9,16 +9,19 @@ mod inputs;
 mod render;
 mod templates;
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use crate::catalog::{self, Catalog, Image, Recipe};
 use crate::diagnostic::suggest;
-use crate::dockerfile::rendered_path;
+use crate::dockerfile::{StableRefs, rendered_path};
 use crate::error::Error;
 use crate::graph::Hierarchy;
 use crate::inherit::Inherited;
 use crate::lock::{LOCK_FILE, Lock};
+use crate::name::ImageName;
 use crate::source::{SourceFile, display_path};
 use crate::templates::Templates;
 use files::check_files;
@@ -36,6 +39,35 @@ pub struct Repository {
     pub templates: Templates,
     pub inherited: Inherited,
     pub lock: Lock,
+    /// Which `hier.lock` the lock was read from (taken before it was read).
+    lock_stamp: Option<FileStamp>,
+    /// The stable renderings, made once.
+    stable: OnceLock<BTreeMap<ImageName, String>>,
+}
+
+/// What tells one version of a file from another: hier replaces `hier.lock` by renaming a new
+/// file over it (a new inode), and any write changes its size, time or change time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FileStamp {
+    dev: u64,
+    ino: u64,
+    size: u64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+}
+
+impl FileStamp {
+    fn of(path: &Path) -> Option<FileStamp> {
+        use std::os::unix::fs::MetadataExt;
+        let m = fs::metadata(path).ok()?;
+        Some(FileStamp {
+            dev: m.dev(),
+            ino: m.ino(),
+            size: m.size(),
+            mtime: (m.mtime(), m.mtime_nsec()),
+            ctime: (m.ctime(), m.ctime_nsec()),
+        })
+    }
 }
 
 /// Where the catalog is: `--catalog PATH` (a file, or a folder holding `catalog.toml`), else
@@ -106,13 +138,16 @@ impl Repository {
     /// Every problem found is reported together.
     pub fn open(catalog_path: &Path) -> Result<Repository, Error> {
         // The lock and the catalog are independent reads: parse them side by side.
+        let folder = catalog_path.parent().unwrap_or(Path::new("."));
+        let stamp = FileStamp::of(&folder.join(LOCK_FILE));
         let (lock, repo) = rayon::join(
-            || read_lock(catalog_path.parent().unwrap_or(Path::new("."))),
+            || read_lock(folder),
             || Self::open_with_lock(catalog_path, Lock::default()),
         );
         match (repo, lock) {
             (Ok(mut repo), Ok(lock)) => {
                 repo.lock = lock;
+                repo.lock_stamp = stamp;
                 Ok(repo)
             }
             (Err(Error::Input(mut problems)), Err(Error::Input(more))) => {
@@ -152,7 +187,31 @@ impl Repository {
             templates,
             inherited,
             lock,
+            lock_stamp: None,
+            stable: OnceLock::new(),
         })
+    }
+
+    /// Reads `hier.lock` again when it is not the file [`open`](Self::open) read (another run
+    /// wrote it since): a run checks everything before it takes the run lock, and plans from
+    /// the lock as it is once it holds it.
+    pub fn reread_lock_if_changed(&mut self) -> Result<(), Error> {
+        let stamp = FileStamp::of(&self.lock_path());
+        if stamp.is_none() || stamp != self.lock_stamp {
+            self.lock = read_lock(&self.root)?;
+            self.lock_stamp = stamp;
+        }
+        Ok(())
+    }
+
+    /// The stable renderings of every templated image (what `hier render` writes), rendered
+    /// once: a template that cannot be rendered is an error here.
+    pub fn stable_renderings(&self) -> Result<&BTreeMap<ImageName, String>, Error> {
+        if let Some(rendered) = self.stable.get() {
+            return Ok(rendered);
+        }
+        let rendered = self.render_all(&StableRefs)?;
+        Ok(self.stable.get_or_init(|| rendered))
     }
 
     pub fn lock_path(&self) -> PathBuf {
