@@ -7,6 +7,8 @@ mod common;
 mod lock_values;
 #[path = "cli/nothing_written.rs"]
 mod nothing_written;
+#[path = "cli/subfolder.rs"]
+mod subfolder;
 
 use std::collections::BTreeMap;
 

@@ -1,11 +1,13 @@
 //! The hierarchy repository on disk: finding `catalog.toml`, reading it, its templates, the
 //! hand-written Dockerfiles, the build contexts and `hier.lock`. This is the one module that
-//! reads the repository's files; everything it hands on is a value. Here: finding and opening
-//! the repository and reading the lock; `templates`, `files`, `render` and `inputs` do the rest.
+//! reads the repository's files; everything it hands on is a value. Here: opening the
+//! repository and reading the lock; `locate` finds the catalog, and `templates`, `files`,
+//! `render` and `inputs` do the rest.
 
 mod dockerfiles;
 mod files;
 mod inputs;
+mod locate;
 mod render;
 mod templates;
 
@@ -28,6 +30,7 @@ use files::check_files;
 use templates::load_templates;
 
 pub use dockerfiles::{problems as dockerfile_problems, utf8_text};
+pub use locate::locate;
 
 pub const CATALOG_FILE: &str = "catalog.toml";
 
@@ -68,69 +71,6 @@ impl FileStamp {
             ctime: (m.ctime(), m.ctime_nsec()),
         })
     }
-}
-
-/// Where the catalog is: `--catalog PATH` (a file, or a folder holding `catalog.toml`), else
-/// `$HIER_CATALOG`, else `catalog.toml` in the current folder.
-pub fn locate(flag: Option<&Path>) -> Result<PathBuf, Error> {
-    let env = std::env::var_os("HIER_CATALOG").filter(|v| !v.is_empty());
-    let (path, origin) = match (flag, env) {
-        (Some(p), _) => (p.to_path_buf(), "--catalog"),
-        (None, Some(p)) => (PathBuf::from(p), "HIER_CATALOG"),
-        (None, None) => (PathBuf::from(CATALOG_FILE), ""),
-    };
-    let path = if path.is_dir() {
-        path.join(CATALOG_FILE)
-    } else {
-        path
-    };
-    if path.is_file() {
-        return Ok(path);
-    }
-    if let Some(kind) = not_a_file(&path) {
-        let from = match origin {
-            "" => String::new(),
-            origin => format!(" (from {origin})"),
-        };
-        return Err(Error::usage_help(
-            format!("the catalog {}{from} is {kind}, not a file", path.display()),
-            "point --catalog (or HIER_CATALOG) at the catalog.toml file, or at its folder",
-        ));
-    }
-    Err(match origin {
-        "" => Error::usage_help(
-            format!(
-                "no {CATALOG_FILE} in {}",
-                std::env::current_dir()
-                    .map(|d| d.display().to_string())
-                    .unwrap_or_else(|_| ".".into())
-            ),
-            "run hier in the repository's folder, or pass --catalog PATH, or set HIER_CATALOG",
-        ),
-        origin => Error::usage(format!(
-            "the catalog {} (from {origin}) does not exist",
-            path.display()
-        )),
-    })
-}
-
-/// What a path that exists but is not a regular file is ("a fifo"), following symlinks.
-fn not_a_file(path: &Path) -> Option<&'static str> {
-    use std::os::unix::fs::FileTypeExt;
-    let kind = fs::metadata(path).ok()?.file_type();
-    Some(if kind.is_dir() {
-        "a folder"
-    } else if kind.is_fifo() {
-        "a fifo"
-    } else if kind.is_char_device() {
-        "a character device"
-    } else if kind.is_block_device() {
-        "a block device"
-    } else if kind.is_socket() {
-        "a socket"
-    } else {
-        "a special file"
-    })
 }
 
 impl Repository {
