@@ -64,7 +64,7 @@ pub fn context_digest_with(
     let mut h = Hasher::new();
     h.field(INPUTS_FORMAT);
     for entry in entries {
-        if Some(entry.path.as_str()) == skip {
+        if skip.is_some_and(|s| entry.path == *s) {
             continue;
         }
         match &entry.kind {

@@ -5,6 +5,8 @@ mod common;
 
 #[path = "cli/lock_values.rs"]
 mod lock_values;
+#[path = "cli/non_utf8_names.rs"]
+mod non_utf8_names;
 #[path = "cli/nothing_written.rs"]
 mod nothing_written;
 #[path = "cli/subfolder.rs"]

@@ -4,6 +4,9 @@
 
 mod common;
 
+#[path = "engine/non_utf8_names.rs"]
+mod non_utf8_names;
+
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

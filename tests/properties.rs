@@ -101,7 +101,10 @@ fn rebuilt_with(shape: &Shape, changed: usize) -> BTreeSet<ImageName> {
             }
         }
         if set.len() == before {
-            return set.into_iter().map(|i| ImageName::parse(&name(i)).unwrap()).collect();
+            return set
+                .into_iter()
+                .map(|i| ImageName::parse(&name(i)).unwrap())
+                .collect();
         }
     }
 }

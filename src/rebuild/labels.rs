@@ -201,7 +201,8 @@ mod tests {
         assert_eq!(parse("1700000000"), Ok(1_700_000_000));
         assert_eq!(parse(" 0\n"), Ok(0));
         assert_eq!(parse("253402300799"), Ok(LAST_SECOND));
-        let late = Err("later than 9999-12-31T23:59:59Z, the last time the `created` label can hold");
+        let late =
+            Err("later than 9999-12-31T23:59:59Z, the last time the `created` label can hold");
         assert_eq!(parse("253402300800"), late);
         assert_eq!(parse("99999999999999999999999"), late);
         let nan = Err("not a whole number of seconds since 1970");

@@ -103,6 +103,9 @@ impl Runner<'_> {
             self.engine
                 .check_builder(options.builder)
                 .map_err(Error::usage)?;
+            if options.builder == Builder::BuildKit {
+                upload::refuse_names_buildkit_cannot_carry(repo, plan)?;
+            }
         }
         let retag = tokio::spawn(preflight::retag(
             self.engine.clone(),

@@ -44,7 +44,9 @@ fn a_non_ascii_upstream_digest_is_refused_at_its_line_and_never_panics() {
     // 64 bytes after `sha256:`, the 12th and 13th of them one character: a digest cut at 12
     // bytes for display would split it.
     let value = format!("sha256:0123456789aé{}", "0".repeat(51));
-    let repo = repo_with_lock_line(&format!("image_id = \"{ID}\"\nupstream_digest = \"{value}\""));
+    let repo = repo_with_lock_line(&format!(
+        "image_id = \"{ID}\"\nupstream_digest = \"{value}\""
+    ));
     let before = repo.snapshot();
     let expected = format!(
         "error: invalid lock file: image `base`: `upstream_digest` is `{value}`, not a digest (`sha256:` and 64 hex digits)\n --> hier.lock:7:19\n  |\n7 | upstream_digest = \"{value}\"\n  |                   {}\n{HELP}",

@@ -95,7 +95,8 @@ fn a_catalog_or_template_error_on_rebuild_leaves_the_repository_as_it_was() {
         let run = repo.hier_offline(args);
         assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
         assert!(
-            run.stderr.starts_with("error: cannot render images `py`, `web`: "),
+            run.stderr
+                .starts_with("error: cannot render images `py`, `web`: "),
             "{}",
             run.stderr
         );

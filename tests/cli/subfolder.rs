@@ -51,7 +51,11 @@ fn render_plan_and_validate_from_a_subfolder_behave_as_from_the_root() {
         &hier_at(&repo, "images/app/deep/er", &["render"]),
         "render",
     );
-    assert_eq!(repo.snapshot(), rendered, "the same files, in the same places");
+    assert_eq!(
+        repo.snapshot(),
+        rendered,
+        "the same files, in the same places"
+    );
     for args in [
         &["render", "--check"][..],
         &["plan"],
@@ -62,12 +66,19 @@ fn render_plan_and_validate_from_a_subfolder_behave_as_from_the_root() {
     ] {
         let root = hier_at(&repo, ".", args);
         assert_eq!(root.code, 0, "{args:?}: {}", root.stderr);
-        same(&root, &hier_at(&repo, "images/base", args), &format!("{args:?}"));
+        same(
+            &root,
+            &hier_at(&repo, "images/base", args),
+            &format!("{args:?}"),
+        );
     }
     // The lock is the repository's.
     lock_everything(&repo);
     let run = hier_at(&repo, "images/base", &["plan"]);
-    assert_eq!(run.stdout, "Nothing to build: every image matches hier.lock.\n");
+    assert_eq!(
+        run.stdout,
+        "Nothing to build: every image matches hier.lock.\n"
+    );
 }
 
 #[test]
@@ -82,8 +93,16 @@ fn problems_found_from_a_subfolder_are_placed_as_from_the_root() {
     for args in [&["validate"][..], &["plan"], &["rebuild"]] {
         let root = hier_at(&repo, ".", args);
         assert_eq!(root.code, 2, "{args:?}");
-        assert!(root.stderr.contains(" --> catalog.toml:"), "{}", root.stderr);
-        same(&root, &hier_at(&repo, "images/base", args), &format!("{args:?}"));
+        assert!(
+            root.stderr.contains(" --> catalog.toml:"),
+            "{}",
+            root.stderr
+        );
+        same(
+            &root,
+            &hier_at(&repo, "images/base", args),
+            &format!("{args:?}"),
+        );
     }
     repo.write("catalog.toml", CATALOG);
     let root = hier_at(&repo, ".", &["plan"]);

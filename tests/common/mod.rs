@@ -100,7 +100,10 @@ impl Repo {
             .chain(after.keys())
             .filter(|p| before.get(*p) != after.get(*p))
             .collect();
-        assert!(differ.is_empty(), "{what} changed the repository: {differ:?}");
+        assert!(
+            differ.is_empty(),
+            "{what} changed the repository: {differ:?}"
+        );
     }
 }
 
