@@ -47,6 +47,29 @@ pub fn digest_reader(mut reader: impl Read) -> std::io::Result<String> {
     Ok(format!("sha256:{}", hex::encode(hasher.finalize())))
 }
 
+/// The digest of a JSON value with every object's keys sorted, so two equal values written in
+/// another order have one digest.
+pub fn json_digest(value: &serde_json::Value) -> String {
+    fn sorted(value: &serde_json::Value) -> serde_json::Value {
+        match value {
+            serde_json::Value::Object(map) => {
+                let mut keys: Vec<&String> = map.keys().collect();
+                keys.sort();
+                let map = keys
+                    .into_iter()
+                    .map(|k| (k.clone(), sorted(&map[k])))
+                    .collect();
+                serde_json::Value::Object(map)
+            }
+            serde_json::Value::Array(items) => {
+                serde_json::Value::Array(items.iter().map(sorted).collect())
+            }
+            other => other.clone(),
+        }
+    }
+    digest(sorted(value).to_string())
+}
+
 /// `sha256:` and the first 12 hex digits of a digest or image id, the short form people read.
 pub fn short(digest: &str) -> String {
     let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
@@ -73,6 +96,16 @@ mod tests {
         let mut b = Hasher::new();
         b.field("a").field("bc");
         assert_ne!(a.finish(), b.finish());
+    }
+
+    #[test]
+    fn json_digests_ignore_key_order_only() {
+        let a = serde_json::json!({"a": 1, "t": {"x": [1, 2], "y": "z"}});
+        let b: serde_json::Value =
+            serde_json::from_str(r#"{"t": {"y": "z", "x": [1, 2]}, "a": 1}"#).unwrap();
+        assert_eq!(json_digest(&a), json_digest(&b));
+        let c = serde_json::json!({"a": 1, "t": {"x": [2, 1], "y": "z"}});
+        assert_ne!(json_digest(&a), json_digest(&c));
     }
 
     #[test]

@@ -6,6 +6,8 @@ mod common;
 
 #[path = "engine/non_utf8_names.rs"]
 mod non_utf8_names;
+#[path = "engine/plan_reasons.rs"]
+mod plan_reasons;
 
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};

@@ -1,7 +1,7 @@
 //! A path as the file system holds it: its bytes as they are, since a Linux file name need not
 //! be UTF-8. Context entries and symlink targets are kept this way, so a file is read, hashed
 //! and sent under its real name (a tar header carries the raw bytes, as the docker CLI's does);
-//! it is shown lossily (an invalid byte as `�`).
+//! it is shown lossily (an invalid byte as `�`, a control character escaped).
 
 use std::borrow::Cow;
 use std::ffi::OsStr;
@@ -33,6 +33,22 @@ impl RawPath {
     /// The path as text, each invalid byte sequence shown as `�`.
     pub fn lossy(&self) -> Cow<'_, str> {
         String::from_utf8_lossy(&self.0)
+    }
+
+    /// The path as people read it: lossily, with control characters escaped (`\n`), so no
+    /// name can rewrite a terminal's screen.
+    pub fn shown(&self) -> String {
+        let lossy = self.lossy();
+        if !lossy.chars().any(char::is_control) {
+            return lossy.into_owned();
+        }
+        lossy
+            .chars()
+            .map(|c| match c.is_control() {
+                true => c.escape_debug().to_string(),
+                false => c.to_string(),
+            })
+            .collect()
     }
 
     /// `self/name` (just `name` for the empty path).
@@ -69,7 +85,7 @@ impl From<std::ffi::OsString> for RawPath {
 
 impl fmt::Display for RawPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.lossy())
+        f.write_str(&self.shown())
     }
 }
 
@@ -115,6 +131,7 @@ mod tests {
         assert_eq!(name.to_string(), "images/caf\u{fffd}.txt");
         assert_eq!(name.as_path().as_os_str().as_bytes(), b"images/caf\xe9.txt");
         assert_eq!(RawPath::default().join(b"a"), *"a");
+        assert_eq!(RawPath::from("a\nb\x1b[2J").shown(), "a\\nb\\u{1b}[2J");
         assert_eq!(RawPath::from("d").with_trailing_slash(), *"d/");
     }
 }

@@ -1,12 +1,13 @@
 //! Nothing read from `hier.lock` is trusted before it is checked: every value hier later puts
 //! in a reference, a tag, a Dockerfile or a path must have the one shape it can have (an image
 //! id or digest is `sha256:` and 64 hex digits, a tag is a tag, a name is an image name, a
-//! repository is a repository). A lock edited by hand or by an attacker is refused at the
-//! offending value rather than built on.
+//! repository is a repository, a base's `from` is an image reference), and what a plan prints
+//! from it (a variable's name, a context file's path) holds no control character. A lock
+//! edited by hand or by an attacker is refused at the offending value rather than built on.
 
 use crate::diagnostic::Diagnostic;
 use crate::name::ImageName;
-use crate::reference::{check_repository, is_tag};
+use crate::reference::{Reference, check_repository, is_tag};
 use crate::source::SourceFile;
 
 use super::{Lock, LockEntry};
@@ -58,13 +59,31 @@ fn check_entry(e: &LockEntry) -> Result<(), Problem> {
         ("upstream_digest", &e.upstream_digest),
         ("packages", &e.packages),
         ("tests", &e.tests),
+        ("template", &e.template),
     ] {
         if let Some(v) = value {
             digest(key, v)?;
         }
     }
+    if let Some(from) = &e.from {
+        Reference::parse(from).map_err(|m| (from.clone(), format!("`from`: {}", printable(&m))))?;
+    }
     for (component, value) in &e.components {
         digest(&format!("components.{component}"), value)?;
+    }
+    for (table, map) in [("vars", &e.vars), ("context_files", &e.context_files)] {
+        for (key, value) in map {
+            if key.is_empty() || key.chars().any(char::is_control) {
+                return Err((
+                    key.clone(),
+                    format!(
+                        "`{table}` has the key `{}`, which a plan could not print",
+                        printable(key)
+                    ),
+                ));
+            }
+            digest(&format!("{table}.\"{}\"", printable(key)), value)?;
+        }
     }
     for (uses, id) in &e.uses_image_ids {
         ImageName::parse(uses).map_err(|m| (uses.clone(), m))?;
@@ -152,6 +171,41 @@ mod tests {
         )))
         .unwrap_err();
         assert!(d.message.contains("`pushed.\"r/x\"`"), "{}", d.message);
+    }
+
+    #[test]
+    fn what_a_plan_explains_changes_with_is_checked_too() {
+        let ok = format!(
+            "image_id = \"{ID}\"\nfrom = \"busybox:1.36\"\ntemplate = \"{ID}\"\n[images.base.vars]\ngreeting = \"{ID}\"\n[images.base.context_files]\n\"app/main.py\" = \"{ID}\""
+        );
+        assert!(parse(&lock(&ok)).is_ok());
+        let d = parse(&lock(
+            &ok.replace("busybox:1.36", "busybox:1.36\\nRUN evil"),
+        ))
+        .unwrap_err();
+        assert_eq!(
+            d.message,
+            "invalid lock file: image `base`: `from`: image reference `busybox:1.36\\nRUN evil` contains white space"
+        );
+        assert_eq!(d.place().unwrap(), "hier.lock:7:8");
+        let d = parse(&lock(&ok.replace("\"app/main.py\"", "\"app/\\u001b[2J\""))).unwrap_err();
+        assert_eq!(
+            d.message,
+            "invalid lock file: image `base`: `context_files` has the key `app/\\u{1b}[2J`, which a plan could not print"
+        );
+        let d = parse(&lock(
+            &ok.replace(&format!("greeting = \"{ID}\""), "greeting = \"x\""),
+        ))
+        .unwrap_err();
+        assert_eq!(
+            d.message,
+            "invalid lock file: image `base`: `vars.\"greeting\"` is `x`, not a digest (`sha256:` and 64 hex digits)"
+        );
+        let d = parse(&lock(
+            &ok.replace(&format!("template = \"{ID}\""), "template = \"é\""),
+        ))
+        .unwrap_err();
+        assert_eq!(d.place().unwrap(), "hier.lock:8:12");
     }
 
     #[test]

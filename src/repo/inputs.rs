@@ -8,11 +8,13 @@ use std::fs;
 use rayon::prelude::*;
 
 use super::Repository;
-use crate::catalog::{Image, Recipe};
+use crate::catalog::{Image, Origin, Recipe};
 use crate::context::{self, ContextError, FileDigests};
 use crate::diagnostic::Diagnostic;
+use crate::dockerfile::{StableRefs, template_data};
 use crate::error::Error;
-use crate::inputs::{self, Inputs};
+use crate::hash::{self, Hasher};
+use crate::inputs::{self, Detail, Inputs};
 use crate::name::ImageName;
 use crate::source::{SourceFile, display_path};
 
@@ -53,6 +55,7 @@ impl Repository {
         rendered: &BTreeMap<ImageName, String>,
     ) -> Result<BTreeMap<ImageName, Inputs>, Error> {
         let files = FileDigests::default();
+        let templates = self.templates.digest();
         let results: Vec<Result<(ImageName, Inputs), Vec<Diagnostic>>> = self
             .catalog
             .images
@@ -64,10 +67,11 @@ impl Repository {
                 let mut problems = self.check_dockerfile(image, &bytes);
                 match self.context_digest(image, &files) {
                     Ok(_) if !problems.is_empty() => Err(problems),
-                    Ok(context_digest) => {
+                    Ok((context_digest, each_file)) => {
                         let locked = self.lock.images.get(image.name.as_str());
-                        let inputs =
+                        let mut inputs =
                             inputs::compute(&self.catalog, image, &bytes, context_digest, locked);
+                        inputs.detail = self.detail(image, each_file, &templates);
                         Ok((image.name.clone(), inputs))
                     }
                     Err(d) => {
@@ -94,7 +98,44 @@ impl Repository {
         }
     }
 
-    fn context_digest(&self, image: &Image, files: &FileDigests) -> Result<String, Diagnostic> {
+    /// The finer digests a plan names changes with: the context's files (given), a templated
+    /// image's variables and the rest of what its rendering is made of (`templates`: the
+    /// digest of every template and partial), a base's `from`.
+    fn detail(&self, image: &Image, files: BTreeMap<String, String>, templates: &str) -> Detail {
+        let (vars, template) = match &image.recipe {
+            Recipe::Template { name, .. } => {
+                let vars = &self.inherited.vars[&image.name];
+                let each = vars
+                    .iter()
+                    .map(|(key, value)| (key.clone(), hash::json_digest(value)))
+                    .collect();
+                let data = template_data(&self.catalog, image, &Default::default(), &StableRefs);
+                let mut h = Hasher::new();
+                h.field(templates)
+                    .field(name)
+                    .field(hash::json_digest(&data));
+                (each, Some(h.finish()))
+            }
+            Recipe::Dockerfile { .. } => (BTreeMap::new(), None),
+        };
+        let from = match &image.origin {
+            Origin::Base { from, .. } => Some(from.clone()),
+            Origin::Parent(_) => None,
+        };
+        Detail {
+            files,
+            vars,
+            template,
+            from,
+        }
+    }
+
+    /// The context's digest, and each of its entries' (by path).
+    fn context_digest(
+        &self,
+        image: &Image,
+        files: &FileDigests,
+    ) -> Result<(String, BTreeMap<String, String>), Diagnostic> {
         let root = self.root.join(&image.context);
         let in_context = self.dockerfile_in_context(image);
         let entries = context::walk(&root, in_context.as_deref())

@@ -25,6 +25,6 @@ fn a_context_file_whose_name_is_not_utf8_is_planned() {
     std::fs::write(&file, "two\n").unwrap();
     assert_eq!(
         ok(&repo.hier_offline(&["plan"])),
-        "WAVE  IMAGE  ACTION  REASON\n0     app    build   changed: context\n1 image to build in 1 wave\n"
+        "WAVE  IMAGE  ACTION  REASON\n0     app    build   changed: context (caf\u{fffd}.txt)\n1 image to build in 1 wave\n"
     );
 }
