@@ -53,15 +53,18 @@ fn a_source_date_epoch_that_is_not_a_number_is_refused_naming_it() {
         );
         repo.assert_unchanged(&before, value);
     }
-    // Set but empty is unset, as with DOCKER_HOST: the run goes on to the engine.
-    let run = repo.hier_env(
-        &["rebuild"],
-        &[
-            ("SOURCE_DATE_EPOCH", ""),
-            ("DOCKER_HOST", "unix:///nonexistent/hier-test.sock"),
-        ],
-    );
-    assert_eq!(run.code, 3, "{}", run.stderr);
+    // Set but empty is unset, as with DOCKER_HOST: the run goes on to the engine; and `push`,
+    // which builds nothing, does not read it.
+    for (args, value) in [(&["rebuild"][..], ""), (&["push"], "yesterday")] {
+        let run = repo.hier_env(
+            args,
+            &[
+                ("SOURCE_DATE_EPOCH", value),
+                ("DOCKER_HOST", "unix:///nonexistent/hier-test.sock"),
+            ],
+        );
+        assert_eq!(run.code, 3, "{args:?}: {}", run.stderr);
+    }
 }
 
 #[test]
@@ -73,7 +76,12 @@ fn a_catalog_or_template_error_on_rebuild_leaves_the_repository_as_it_was() {
         &CATALOG.replace("parent = \"base\"\n", "parent = \"bsae\"\n"),
     );
     let before = repo.snapshot();
-    for args in [&["rebuild"][..], &["rebuild", "--all"], &["refresh"]] {
+    for args in [
+        &["rebuild"][..],
+        &["rebuild", "--all"],
+        &["refresh"],
+        &["push"],
+    ] {
         let run = repo.hier_offline(args);
         assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
         assert!(
