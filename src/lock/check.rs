@@ -37,20 +37,22 @@ pub fn check(lock: &Lock, source: &SourceFile) -> Result<(), Diagnostic> {
 /// The offending value and what is wrong with it.
 type Problem = (String, String);
 
+/// A digest at `key`, or the problem.
+fn digest(key: &str, value: &str) -> Result<(), Problem> {
+    if is_digest(value) {
+        Ok(())
+    } else {
+        Err((
+            value.to_string(),
+            format!(
+                "`{key}` is `{}`, not a digest (`sha256:` and 64 hex digits)",
+                printable(value)
+            ),
+        ))
+    }
+}
+
 fn check_entry(e: &LockEntry) -> Result<(), Problem> {
-    let digest = |key: &str, value: &str| -> Result<(), Problem> {
-        if is_digest(value) {
-            Ok(())
-        } else {
-            Err((
-                value.to_string(),
-                format!(
-                    "`{key}` is `{}`, not a digest (`sha256:` and 64 hex digits)",
-                    printable(value)
-                ),
-            ))
-        }
-    };
     digest("inputs", &e.inputs)?;
     digest("fingerprint", &e.fingerprint)?;
     digest("image_id", &e.image_id)?;
@@ -59,31 +61,13 @@ fn check_entry(e: &LockEntry) -> Result<(), Problem> {
         ("upstream_digest", &e.upstream_digest),
         ("packages", &e.packages),
         ("tests", &e.tests),
-        ("template", &e.template),
     ] {
         if let Some(v) = value {
             digest(key, v)?;
         }
     }
-    if let Some(from) = &e.from {
-        Reference::parse(from).map_err(|m| (from.clone(), format!("`from`: {}", printable(&m))))?;
-    }
     for (component, value) in &e.components {
         digest(&format!("components.{component}"), value)?;
-    }
-    for (table, map) in [("vars", &e.vars), ("context_files", &e.context_files)] {
-        for (key, value) in map {
-            if key.is_empty() || key.chars().any(char::is_control) {
-                return Err((
-                    key.clone(),
-                    format!(
-                        "`{table}` has the key `{}`, which a plan could not print",
-                        printable(key)
-                    ),
-                ));
-            }
-            digest(&format!("{table}.\"{}\"", printable(key)), value)?;
-        }
     }
     for (uses, id) in &e.uses_image_ids {
         ImageName::parse(uses).map_err(|m| (uses.clone(), m))?;
@@ -100,6 +84,32 @@ fn check_entry(e: &LockEntry) -> Result<(), Problem> {
     for (repository, pushed) in &e.pushed {
         check_repository(repository).map_err(|m| (repository.clone(), m))?;
         digest(&format!("pushed.\"{repository}\""), pushed)?;
+    }
+    check_detail(e)
+}
+
+/// What a plan names changes with: a base's `from` is a reference, `template` a digest, and
+/// each variable and context file a printable name with a digest.
+fn check_detail(e: &LockEntry) -> Result<(), Problem> {
+    if let Some(from) = &e.from {
+        Reference::parse(from).map_err(|m| (from.clone(), format!("`from`: {}", printable(&m))))?;
+    }
+    if let Some(template) = &e.template {
+        digest("template", template)?;
+    }
+    for (table, map) in [("vars", &e.vars), ("context_files", &e.context_files)] {
+        for (key, value) in map {
+            if key.is_empty() || key.chars().any(char::is_control) {
+                return Err((
+                    key.clone(),
+                    format!(
+                        "`{table}` has the key `{}`, which a plan could not print",
+                        printable(key)
+                    ),
+                ));
+            }
+            digest(&format!("{table}.\"{}\"", printable(key)), value)?;
+        }
     }
     Ok(())
 }

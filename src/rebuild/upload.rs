@@ -155,15 +155,16 @@ pub fn refuse_names_buildkit_cannot_carry(repo: &Repository, plan: &Plan) -> Res
             continue;
         };
         if let Some(entry) = context::first_non_utf8(&entries) {
-            let path = crate::source::display_path(&root.join(&entry.path));
+            let path = RawPath::from(
+                crate::source::display_path(&root.join(&entry.path)).into_os_string(),
+            );
             let what = match entry.path.to_str() {
                 None => "the name of",
                 Some(_) => "the target of the symlink",
             };
             return Err(Error::usage_help(
                 format!(
-                    "{what} {} (in the context of image `{}`) is not UTF-8, and BuildKit's file sync carries names as UTF-8 text only",
-                    path.display(),
+                    "{what} {path} (in the context of image `{}`) is not UTF-8, and BuildKit's file sync carries names as UTF-8 text only",
                     item.name
                 ),
                 "rename it, or build with the classic builder, whose tar carries names as they are (`builder = \"legacy\"` in [catalog], or --builder legacy)",
