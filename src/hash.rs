@@ -50,24 +50,41 @@ pub fn digest_reader(mut reader: impl Read) -> std::io::Result<String> {
 /// The digest of a JSON value with every object's keys sorted, so two equal values written in
 /// another order have one digest.
 pub fn json_digest(value: &serde_json::Value) -> String {
-    fn sorted(value: &serde_json::Value) -> serde_json::Value {
-        match value {
-            serde_json::Value::Object(map) => {
-                let mut keys: Vec<&String> = map.keys().collect();
-                keys.sort();
-                let map = keys
-                    .into_iter()
-                    .map(|k| (k.clone(), sorted(&map[k])))
-                    .collect();
-                serde_json::Value::Object(map)
+    let mut text = Vec::new();
+    write_sorted(value, &mut text);
+    digest(text)
+}
+
+/// A JSON value's text, every object's keys in order.
+fn write_sorted(value: &serde_json::Value, out: &mut Vec<u8>) {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<_> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            out.push(b'{');
+            for (i, (key, item)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(Value::from(key.as_str()).to_string().as_bytes());
+                out.push(b':');
+                write_sorted(item, out);
             }
-            serde_json::Value::Array(items) => {
-                serde_json::Value::Array(items.iter().map(sorted).collect())
-            }
-            other => other.clone(),
+            out.push(b'}');
         }
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_sorted(item, out);
+            }
+            out.push(b']');
+        }
+        other => out.extend_from_slice(other.to_string().as_bytes()),
     }
-    digest(sorted(value).to_string())
 }
 
 /// `sha256:` and the first 12 hex digits of a digest or image id, the short form people read.

@@ -34,7 +34,9 @@ pub struct Inputs {
     pub detail: Detail,
 }
 
-/// Finer digests of some components, so a plan can say what in them changed.
+/// Finer digests of some components, so a plan can say what in them changed. Each is short
+/// ([`crate::hash::short`]: `sha256:` and 12 hex digits), enough to tell a change apart, and
+/// keeps the lock that records them small.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Detail {
     /// Each context entry's digest (its kind, executable bit, content or target) by path, as
@@ -90,7 +92,7 @@ fn add_entry(each: &mut BTreeMap<String, String>, entry: &Entry, content: &str) 
     if let Some(other) = each.get(&shown) {
         h.field(other);
     }
-    each.insert(shown, h.finish());
+    each.insert(shown, hash::short(&h.finish()));
 }
 
 /// [`context_digest`] with the files' digests from `digest_of` (e.g. as they were streamed).

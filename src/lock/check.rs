@@ -37,6 +37,30 @@ pub fn check(lock: &Lock, source: &SourceFile) -> Result<(), Diagnostic> {
 /// The offending value and what is wrong with it.
 type Problem = (String, String);
 
+/// `sha256:` and 12 lower-case hex digits, the short form of a digest.
+pub fn is_short_digest(value: &str) -> bool {
+    value.strip_prefix("sha256:").is_some_and(|hex| {
+        hex.len() == 12
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
+/// A short digest at `key`, or the problem.
+fn short_digest(key: &str, value: &str) -> Result<(), Problem> {
+    if is_short_digest(value) {
+        return Ok(());
+    }
+    Err((
+        value.to_string(),
+        format!(
+            "`{key}` is `{}`, not a short digest (`sha256:` and 12 hex digits)",
+            printable(value)
+        ),
+    ))
+}
+
 /// A digest at `key`, or the problem.
 fn digest(key: &str, value: &str) -> Result<(), Problem> {
     if is_digest(value) {
@@ -88,14 +112,14 @@ fn check_entry(e: &LockEntry) -> Result<(), Problem> {
     check_detail(e)
 }
 
-/// What a plan names changes with: a base's `from` is a reference, `template` a digest, and
-/// each variable and context file a printable name with a digest.
+/// What a plan names changes with: a base's `from` is a reference, `template` a short digest,
+/// and each variable and context file a printable name with a short digest.
 fn check_detail(e: &LockEntry) -> Result<(), Problem> {
     if let Some(from) = &e.from {
         Reference::parse(from).map_err(|m| (from.clone(), format!("`from`: {}", printable(&m))))?;
     }
     if let Some(template) = &e.template {
-        digest("template", template)?;
+        short_digest("template", template)?;
     }
     for (table, map) in [("vars", &e.vars), ("context_files", &e.context_files)] {
         for (key, value) in map {
@@ -108,7 +132,7 @@ fn check_detail(e: &LockEntry) -> Result<(), Problem> {
                     ),
                 ));
             }
-            digest(&format!("{table}.\"{}\"", printable(key)), value)?;
+            short_digest(&format!("{table}.\"{}\"", printable(key)), value)?;
         }
     }
     Ok(())
@@ -185,8 +209,9 @@ mod tests {
 
     #[test]
     fn what_a_plan_explains_changes_with_is_checked_too() {
+        const SHORT: &str = "sha256:0123456789ab";
         let ok = format!(
-            "image_id = \"{ID}\"\nfrom = \"busybox:1.36\"\ntemplate = \"{ID}\"\n[images.base.vars]\ngreeting = \"{ID}\"\n[images.base.context_files]\n\"app/main.py\" = \"{ID}\""
+            "image_id = \"{ID}\"\nfrom = \"busybox:1.36\"\ntemplate = \"{SHORT}\"\n[images.base.vars]\ngreeting = \"{SHORT}\"\n[images.base.context_files]\n\"app/main.py\" = \"{SHORT}\""
         );
         assert!(parse(&lock(&ok)).is_ok());
         let d = parse(&lock(
@@ -204,15 +229,25 @@ mod tests {
             "invalid lock file: image `base`: `context_files` has the key `app/\\u{1b}[2J`, which a plan could not print"
         );
         let d = parse(&lock(
-            &ok.replace(&format!("greeting = \"{ID}\""), "greeting = \"x\""),
+            &ok.replace(&format!("greeting = \"{SHORT}\""), "greeting = \"x\""),
         ))
         .unwrap_err();
         assert_eq!(
             d.message,
-            "invalid lock file: image `base`: `vars.\"greeting\"` is `x`, not a digest (`sha256:` and 64 hex digits)"
+            "invalid lock file: image `base`: `vars.\"greeting\"` is `x`, not a short digest (`sha256:` and 12 hex digits)"
+        );
+        let d = parse(&lock(&ok.replace(
+            &format!("template = \"{SHORT}\""),
+            &format!("template = \"{ID}\""),
+        )))
+        .unwrap_err();
+        assert!(
+            d.message.contains("`template` is `sha256:0123"),
+            "{}",
+            d.message
         );
         let d = parse(&lock(
-            &ok.replace(&format!("template = \"{ID}\""), "template = \"é\""),
+            &ok.replace(&format!("template = \"{SHORT}\""), "template = \"é\""),
         ))
         .unwrap_err();
         assert_eq!(d.place().unwrap(), "hier.lock:8:12");

@@ -11,7 +11,6 @@ use super::Repository;
 use crate::catalog::{Image, Origin, Recipe};
 use crate::context::{self, ContextError, FileDigests};
 use crate::diagnostic::Diagnostic;
-use crate::dockerfile::{StableRefs, template_data};
 use crate::error::Error;
 use crate::hash::{self, Hasher};
 use crate::inputs::{self, Detail, Inputs};
@@ -56,6 +55,7 @@ impl Repository {
     ) -> Result<BTreeMap<ImageName, Inputs>, Error> {
         let files = FileDigests::default();
         let templates = self.templates.digest();
+        let data = &self.stable()?.data;
         let results: Vec<Result<(ImageName, Inputs), Vec<Diagnostic>>> = self
             .catalog
             .images
@@ -71,7 +71,8 @@ impl Repository {
                         let locked = self.lock.images.get(image.name.as_str());
                         let mut inputs =
                             inputs::compute(&self.catalog, image, &bytes, context_digest, locked);
-                        inputs.detail = self.detail(image, each_file, &templates);
+                        let rendering = (templates.as_str(), data.get(&image.name));
+                        inputs.detail = self.detail(image, each_file, rendering);
                         Ok((image.name.clone(), inputs))
                     }
                     Err(d) => {
@@ -99,22 +100,27 @@ impl Repository {
     }
 
     /// The finer digests a plan names changes with: the context's files (given), a templated
-    /// image's variables and the rest of what its rendering is made of (`templates`: the
-    /// digest of every template and partial), a base's `from`.
-    fn detail(&self, image: &Image, files: BTreeMap<String, String>, templates: &str) -> Detail {
+    /// image's variables and the rest of what its rendering is made of (`rendering`: the
+    /// digest of every template and partial, and of the image's data besides its variables),
+    /// a base's `from`.
+    fn detail(
+        &self,
+        image: &Image,
+        files: BTreeMap<String, String>,
+        rendering: (&str, Option<&String>),
+    ) -> Detail {
         let (vars, template) = match &image.recipe {
             Recipe::Template { name, .. } => {
                 let vars = &self.inherited.vars[&image.name];
                 let each = vars
                     .iter()
-                    .map(|(key, value)| (key.clone(), hash::json_digest(value)))
+                    .map(|(key, value)| (key.clone(), hash::short(&hash::json_digest(value))))
                     .collect();
-                let data = template_data(&self.catalog, image, &Default::default(), &StableRefs);
+                let (templates, data) = rendering;
                 let mut h = Hasher::new();
-                h.field(templates)
-                    .field(name)
-                    .field(hash::json_digest(&data));
-                (each, Some(h.finish()))
+                h.field(templates).field(name);
+                h.field(data.map(String::as_str).unwrap_or_default());
+                (each, Some(hash::short(&h.finish())))
             }
             Recipe::Dockerfile { .. } => (BTreeMap::new(), None),
         };

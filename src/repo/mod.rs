@@ -18,7 +18,7 @@ use std::sync::OnceLock;
 
 use crate::catalog::{self, Catalog, Image, Recipe};
 use crate::diagnostic::suggest;
-use crate::dockerfile::{StableRefs, rendered_path};
+use crate::dockerfile::rendered_path;
 use crate::error::Error;
 use crate::graph::Hierarchy;
 use crate::inherit::Inherited;
@@ -45,7 +45,15 @@ pub struct Repository {
     /// Which `hier.lock` the lock was read from (taken before it was read).
     lock_stamp: Option<FileStamp>,
     /// The stable renderings, made once.
-    stable: OnceLock<BTreeMap<ImageName, String>>,
+    stable: OnceLock<Stable>,
+}
+
+/// The stable renderings (what `hier render` writes) of the templated images, and the digest
+/// of each one's data besides its variables.
+#[derive(Default)]
+pub(crate) struct Stable {
+    pub texts: BTreeMap<ImageName, String>,
+    pub data: BTreeMap<ImageName, String>,
 }
 
 /// What tells one version of a file from another: hier replaces `hier.lock` by renaming a new
@@ -147,11 +155,15 @@ impl Repository {
     /// The stable renderings of every templated image (what `hier render` writes), rendered
     /// once: a template that cannot be rendered is an error here.
     pub fn stable_renderings(&self) -> Result<&BTreeMap<ImageName, String>, Error> {
-        if let Some(rendered) = self.stable.get() {
-            return Ok(rendered);
+        Ok(&self.stable()?.texts)
+    }
+
+    pub(super) fn stable(&self) -> Result<&Stable, Error> {
+        if let Some(stable) = self.stable.get() {
+            return Ok(stable);
         }
-        let rendered = self.render_all(&StableRefs)?;
-        Ok(self.stable.get_or_init(|| rendered))
+        let stable = self.render_stable()?;
+        Ok(self.stable.get_or_init(|| stable))
     }
 
     pub fn lock_path(&self) -> PathBuf {
