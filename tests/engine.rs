@@ -485,11 +485,13 @@ version = "1.0.0"
 template = "slow.hbs"
 "#;
 
+/// Four images of a second's build each. The step names the image's own reference (the test's
+/// registry prefix), so no layer cache left by an earlier run makes the chain fast.
 fn slow_chain(test: &str) -> Hierarchy {
     let h = Hierarchy::new(test, SLOW_CHAIN);
     h.repo.write(
         "templates/slow.hbs",
-        "FROM {{parent.ref}}\nRUN sleep 1 && echo {{image.name}} > /etc/{{image.name}}\n",
+        "FROM {{parent.ref}}\nRUN sleep 1 && echo {{image.reference}} > /etc/{{image.name}}\n",
     );
     h.commit();
     h
