@@ -86,7 +86,7 @@ fn record_lock(root: &Path) {
     let mut lock = hier::lock::Lock::default();
     let id = |name: &str| hier::hash::digest(name);
     for image in &repo.catalog.images {
-        let entry = hier::lock::LockEntry {
+        let mut entry = hier::lock::LockEntry {
             inputs: inputs[&image.name].digest.clone(),
             components: inputs[&image.name].components.clone(),
             fingerprint: id(&format!("fp-{}", image.name)),
@@ -96,6 +96,8 @@ fn record_lock(root: &Path) {
             tags: hier::tags::all_tags(&image.version, &image.tags, &id(image.name.as_str())),
             ..Default::default()
         };
+        // What a real run records for plans to name changes with.
+        hier::rebuild::record::record_detail(&mut entry, &inputs[&image.name].detail);
         lock.images.insert(image.name.to_string(), entry);
     }
     lock.write_atomic(&repo.lock_path()).unwrap();

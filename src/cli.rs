@@ -16,7 +16,7 @@ use crate::help;
     max_term_width = 100
 )]
 pub struct Cli {
-    /// The catalog (a file, or a folder holding catalog.toml) [default: $HIER_CATALOG, else ./catalog.toml]
+    /// The catalog (a file, or a folder holding catalog.toml) [default: $HIER_CATALOG, else catalog.toml here or in the nearest folder above]
     #[arg(long, global = true, value_name = "PATH")]
     pub catalog: Option<PathBuf>,
 

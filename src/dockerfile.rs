@@ -101,6 +101,19 @@ pub fn header(template_path: &str) -> String {
     )
 }
 
+/// The digest of what a rendering's data holds besides its variables: what else can change
+/// a rendering when its templates did not. The data is built in a fixed order, so equal data
+/// gives equal text.
+pub fn data_digest(data: &Value) -> String {
+    let mut h = crate::hash::Hasher::new();
+    if let Some(map) = data.as_object() {
+        for (key, value) in map.iter().filter(|(k, _)| *k != "vars") {
+            h.field(key).field(value.to_string());
+        }
+    }
+    h.finish()
+}
+
 /// Renders a templated image's Dockerfile (header included). `None` for a hand-written one.
 pub fn render(
     templates: &Templates,
@@ -109,13 +122,30 @@ pub fn render(
     vars: &Map<String, Value>,
     refs: &dyn Refs,
 ) -> Option<Result<String, Diagnostic>> {
+    let Recipe::Template { .. } = &image.recipe else {
+        return None;
+    };
+    render_data(
+        templates,
+        catalog,
+        image,
+        &template_data(catalog, image, vars, refs),
+    )
+}
+
+/// [`render`], given the data ([`template_data`]).
+pub fn render_data(
+    templates: &Templates,
+    catalog: &Catalog,
+    image: &Image,
+    data: &Value,
+) -> Option<Result<String, Diagnostic>> {
     let Recipe::Template { name, .. } = &image.recipe else {
         return None;
     };
-    let data = template_data(catalog, image, vars, refs);
     Some(
         templates
-            .render(name, &data, image.name.as_str())
+            .render(name, data, image.name.as_str())
             .map(|body| {
                 let mut text = header(&template_path(catalog, name));
                 text.push_str(&body);

@@ -47,6 +47,46 @@ pub fn digest_reader(mut reader: impl Read) -> std::io::Result<String> {
     Ok(format!("sha256:{}", hex::encode(hasher.finalize())))
 }
 
+/// The digest of a JSON value with every object's keys sorted, so two equal values written in
+/// another order have one digest.
+pub fn json_digest(value: &serde_json::Value) -> String {
+    let mut text = Vec::new();
+    write_sorted(value, &mut text);
+    digest(text)
+}
+
+/// A JSON value's text, every object's keys in order.
+fn write_sorted(value: &serde_json::Value, out: &mut Vec<u8>) {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<_> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            out.push(b'{');
+            for (i, (key, item)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(Value::from(key.as_str()).to_string().as_bytes());
+                out.push(b':');
+                write_sorted(item, out);
+            }
+            out.push(b'}');
+        }
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_sorted(item, out);
+            }
+            out.push(b']');
+        }
+        other => out.extend_from_slice(other.to_string().as_bytes()),
+    }
+}
+
 /// `sha256:` and the first 12 hex digits of a digest or image id, the short form people read.
 pub fn short(digest: &str) -> String {
     let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
@@ -73,6 +113,16 @@ mod tests {
         let mut b = Hasher::new();
         b.field("a").field("bc");
         assert_ne!(a.finish(), b.finish());
+    }
+
+    #[test]
+    fn json_digests_ignore_key_order_only() {
+        let a = serde_json::json!({"a": 1, "t": {"x": [1, 2], "y": "z"}});
+        let b: serde_json::Value =
+            serde_json::from_str(r#"{"t": {"y": "z", "x": [1, 2]}, "a": 1}"#).unwrap();
+        assert_eq!(json_digest(&a), json_digest(&b));
+        let c = serde_json::json!({"a": 1, "t": {"x": [2, 1], "y": "z"}});
+        assert_ne!(json_digest(&a), json_digest(&c));
     }
 
     #[test]

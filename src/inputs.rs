@@ -1,6 +1,7 @@
 //! The inputs of an image — everything known before building that determines its content —
 //! as per-component digests and one digest over them all. Equal inputs on equal parents give
-//! equal images, so the lock can tell what changed and why.
+//! equal images, so the lock can tell what changed and why; beside the digests, the finer
+//! [`Detail`] a plan names what changed with (which files, which variables).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -29,30 +30,69 @@ pub const COMPONENTS: &[&str] = &[
 pub struct Inputs {
     pub digest: String,
     pub components: BTreeMap<String, String>,
+    /// What explains a change of the components; never part of the digests.
+    pub detail: Detail,
 }
 
-impl Inputs {
-    /// The components whose digests differ from `recorded` (in report order).
-    pub fn changed_components(&self, recorded: &BTreeMap<String, String>) -> Vec<&'static str> {
-        COMPONENTS
-            .iter()
-            .copied()
-            .filter(|c| self.components.get(*c) != recorded.get(*c))
-            .collect()
-    }
+/// Finer digests of some components, so a plan can say what in them changed. Each is short
+/// ([`crate::hash::short`]: `sha256:` and 12 hex digits), enough to tell a change apart, and
+/// keeps the lock that records them small.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Detail {
+    /// Each context entry's digest (its kind, executable bit, content or target) by path, as
+    /// people read it ([`crate::context::RawPath::shown`]).
+    pub files: BTreeMap<String, String>,
+    /// Each variable a templated image is rendered with, by top-level key.
+    pub vars: BTreeMap<String, String>,
+    /// What else a templated image's rendering is made of: the templates and partials, and
+    /// the data besides the variables.
+    pub template: Option<String>,
+    /// A base's `from`, as written.
+    pub from: Option<String>,
 }
 
 /// The digest of a context's entries: paths, types, the executable bit, contents and symlink
-/// targets. `skip` leaves out the committed rendering of a templated image's Dockerfile.
+/// targets; and each entry's own digest by path ([`Detail::files`]). `skip` leaves out the
+/// committed rendering of a templated image's Dockerfile.
 pub fn context_digest(
     root: &Path,
     entries: &[Entry],
     files: &FileDigests,
     skip: Option<&str>,
-) -> std::io::Result<String> {
-    context_digest_with(entries, skip, |entry| {
-        files.digest(&root.join(&entry.path), entry)
-    })
+) -> std::io::Result<(String, BTreeMap<String, String>)> {
+    let mut each = BTreeMap::new();
+    let digest = context_digest_with(entries, skip, |entry| {
+        let content = files.digest(&root.join(&entry.path), entry)?;
+        add_entry(&mut each, entry, &content);
+        Ok(content)
+    })?;
+    for entry in entries.iter().filter(|e| e.kind != EntryKind::File) {
+        if skip.is_none_or(|s| entry.path != *s) {
+            add_entry(&mut each, entry, "");
+        }
+    }
+    Ok((digest, each))
+}
+
+/// One entry's digest, by the path people read (two names shown alike share one digest).
+fn add_entry(each: &mut BTreeMap<String, String>, entry: &Entry, content: &str) {
+    let mut h = Hasher::new();
+    match &entry.kind {
+        EntryKind::Dir => h.field("dir"),
+        EntryKind::File => h
+            .field("file")
+            .field(if entry.executable() { "x" } else { "-" })
+            .field(content),
+        EntryKind::Symlink(target) => h.field("symlink").field(target),
+        EntryKind::Fifo => h.field("fifo"),
+        EntryKind::CharDevice => h.field("char").field(entry.rdev.to_string()),
+        EntryKind::BlockDevice => h.field("block").field(entry.rdev.to_string()),
+    };
+    let shown = entry.path.shown();
+    if let Some(other) = each.get(&shown) {
+        h.field(other);
+    }
+    each.insert(shown, hash::short(&h.finish()));
 }
 
 /// [`context_digest`] with the files' digests from `digest_of` (e.g. as they were streamed).
@@ -64,7 +104,7 @@ pub fn context_digest_with(
     let mut h = Hasher::new();
     h.field(INPUTS_FORMAT);
     for entry in entries {
-        if Some(entry.path.as_str()) == skip {
+        if skip.is_some_and(|s| entry.path == *s) {
             continue;
         }
         match &entry.kind {
@@ -139,6 +179,7 @@ pub fn compute(
     Inputs {
         digest: total(&components),
         components,
+        detail: Detail::default(),
     }
 }
 
@@ -162,6 +203,7 @@ pub fn with_upstream(inputs: &Inputs, from: &str, upstream: &str) -> Inputs {
     Inputs {
         digest: total(&components),
         components,
+        detail: inputs.detail.clone(),
     }
 }
 

@@ -6,6 +6,7 @@
 //! printing in `run` and the commands.
 
 pub mod catalog;
+pub mod changed;
 pub mod cli;
 pub mod commands;
 pub mod context;

@@ -1,6 +1,7 @@
 //! The build plan: which images to build, in which waves, and why. A pure function of the
 //! catalog's graph, the current inputs and the lock, so `hier plan` prints exactly what
-//! `hier rebuild` will do.
+//! `hier rebuild` will do. A reason is shown shortly (`{}`) or with everything it names
+//! (`{:#}`: every changed path and variable).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -8,7 +9,9 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::catalog::Catalog;
+use crate::changed::{self, Change, Recorded};
 use crate::graph::Hierarchy;
+use crate::hash::short;
 use crate::inputs::Inputs;
 use crate::lock::Lock;
 use crate::name::ImageName;
@@ -29,8 +32,15 @@ pub enum Selector {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reason {
     New,
-    Changed(Vec<&'static str>),
+    Changed(Vec<Change>),
     ParentRebuilt(ImageName),
+    /// What it was built on is no longer what the lock records for that image (a cascade that
+    /// stopped half-way): the image, the id it was built on, the id recorded now.
+    ParentMoved {
+        name: ImageName,
+        was: String,
+        now: String,
+    },
     Selected,
     /// Said in words: why a refresh rebuilds it (upstream moved, updates pending, …), or why
     /// an image must be fetched.
@@ -41,8 +51,24 @@ impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Reason::New => f.write_str("new"),
-            Reason::Changed(c) => write!(f, "changed: {}", c.join(", ")),
+            Reason::Changed(changes) => {
+                f.write_str("changed: ")?;
+                for (i, change) in changes.iter().enumerate() {
+                    let sep = if i == 0 { "" } else { ", " };
+                    match f.alternate() {
+                        true => write!(f, "{sep}{change:#}")?,
+                        false => write!(f, "{sep}{change}")?,
+                    }
+                }
+                Ok(())
+            }
             Reason::ParentRebuilt(p) => write!(f, "parent rebuilt: {p}"),
+            Reason::ParentMoved { name, was, now } => write!(
+                f,
+                "parent rebuilt: {name} ({} -> {})",
+                short(was),
+                short(now)
+            ),
             Reason::Selected => f.write_str("selected"),
             Reason::Note(why) => f.write_str(why),
         }
@@ -158,43 +184,53 @@ pub fn fetch_items(catalog: &Catalog, lock: &Lock, missing: &[ImageName]) -> Vec
         .collect()
 }
 
+/// What changed since `then`; with the same components but a different total, the hashing
+/// format did.
+fn changed_since(now: &Inputs, then: &Recorded) -> Reason {
+    let mut changes = changed::changes(now, then);
+    if changes.is_empty() {
+        changes.push(Change::plain("format"));
+    }
+    Reason::Changed(changes)
+}
+
 /// Why an image is selected on its own, if it is (for `--changed`).
 fn own_change(catalog: &Catalog, name: &ImageName, inputs: &Inputs, lock: &Lock) -> Option<Reason> {
     let Some(entry) = lock.images.get(name.as_str()) else {
         return Some(Reason::New);
     };
     if entry.inputs != inputs.digest {
-        let mut changed = inputs.changed_components(&entry.components);
-        if changed.is_empty() {
-            // Same components, different total: the hashing format changed.
-            changed.push("format");
-        }
-        return Some(Reason::Changed(changed));
+        return Some(changed_since(inputs, &Recorded::from(entry)));
     }
     // A cascade that stopped half-way: what this image was built on is no longer what the
     // lock records for its parent or `uses`.
     let image = catalog.image(name);
-    if let Some(parent) = image.parent() {
-        let recorded = lock
-            .images
-            .get(parent.name.as_str())
-            .map(|e| e.image_id.as_str());
-        if recorded != entry.parent_image_id.as_deref() {
-            return Some(Reason::ParentRebuilt(parent.name.clone()));
-        }
-    }
-    for dep in &image.uses {
+    let parent = image
+        .parent()
+        .map(|p| (p, entry.parent_image_id.as_deref()));
+    let uses = image.uses.iter().map(|u| {
+        (
+            u,
+            entry
+                .uses_image_ids
+                .get(u.name.as_str())
+                .map(String::as_str),
+        )
+    });
+    for (dep, built_on) in parent.into_iter().chain(uses) {
         let recorded = lock
             .images
             .get(dep.name.as_str())
             .map(|e| e.image_id.as_str());
-        if recorded
-            != entry
-                .uses_image_ids
-                .get(dep.name.as_str())
-                .map(String::as_str)
-        {
-            return Some(Reason::ParentRebuilt(dep.name.clone()));
+        if recorded != built_on {
+            return Some(match (built_on, recorded) {
+                (Some(was), Some(now)) => Reason::ParentMoved {
+                    name: dep.name.clone(),
+                    was: was.to_string(),
+                    now: now.to_string(),
+                },
+                _ => Reason::ParentRebuilt(dep.name.clone()),
+            });
         }
     }
     None
@@ -232,11 +268,7 @@ pub fn make(
                 let reason = match previous.get(name) {
                     None => Some(Reason::New),
                     Some(before) if before.digest != inputs[name].digest => {
-                        let mut changed = inputs[name].changed_components(&before.components);
-                        if changed.is_empty() {
-                            changed.push("format");
-                        }
-                        Some(Reason::Changed(changed))
+                        Some(changed_since(&inputs[name], &Recorded::from(before)))
                     }
                     Some(_) => None,
                 };

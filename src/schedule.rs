@@ -1,7 +1,8 @@
 //! The rebuild scheduler: a pure state machine over the plan's images (no I/O, no async).
 //! An executor asks it for the next image to start, tells it when one finished, and it answers
-//! which images became ready or were skipped. A ready image with the longest chain of
-//! dependents below it goes first, so the critical path starts as early as possible.
+//! which images became ready or were skipped. It starts at most `limit` jobs at once (`-j N`),
+//! and a ready image with the longest chain of dependents below it goes first, so the critical
+//! path starts as early as possible.
 
 use std::collections::BTreeSet;
 
@@ -31,13 +32,17 @@ pub struct Scheduler {
     /// Length of the longest chain of dependents, the job included.
     priority: Vec<usize>,
     ready: BTreeSet<(std::cmp::Reverse<usize>, usize)>,
+    /// Jobs started and not finished, and how many may be.
+    running: usize,
+    limit: usize,
     fail_fast: bool,
     stopped: bool,
 }
 
 impl Scheduler {
-    /// `jobs` must be in a topological order (dependencies before dependents).
-    pub fn new(jobs: &[Job], fail_fast: bool) -> Scheduler {
+    /// `jobs` must be in a topological order (dependencies before dependents); at most `limit`
+    /// (at least one) run at once.
+    pub fn new(jobs: &[Job], limit: usize, fail_fast: bool) -> Scheduler {
         let n = jobs.len();
         let mut dependents = vec![Vec::new(); n];
         for (i, job) in jobs.iter().enumerate() {
@@ -60,6 +65,8 @@ impl Scheduler {
             dependents,
             priority,
             ready: BTreeSet::new(),
+            running: 0,
+            limit: limit.max(1),
             fail_fast,
             stopped: false,
         };
@@ -80,20 +87,23 @@ impl Scheduler {
         }
     }
 
-    /// The next job to start (marked running), if one is ready and the run was not stopped.
+    /// The next job to start (marked running), if one is ready, fewer than the limit are
+    /// running and the run was not stopped.
     pub fn start_next(&mut self) -> Option<usize> {
-        if self.stopped {
+        if self.stopped || self.running >= self.limit {
             return None;
         }
         let first = *self.ready.iter().next()?;
         self.ready.remove(&first);
         self.state[first.1] = State::Running;
+        self.running += 1;
         Some(first.1)
     }
 
     /// Records a running job's outcome. Returns the jobs skipped because of it.
     pub fn finish(&mut self, i: usize, ok: bool) -> Vec<usize> {
         assert_eq!(self.state[i], State::Running, "job {i} was not running");
+        self.running -= 1;
         if ok {
             self.state[i] = State::Succeeded;
             for c in self.dependents[i].clone() {
@@ -138,7 +148,7 @@ impl Scheduler {
     }
 
     pub fn running(&self) -> usize {
-        self.state.iter().filter(|s| **s == State::Running).count()
+        self.running
     }
 
     /// Nothing is running and nothing more can start.
@@ -158,25 +168,21 @@ impl Scheduler {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn jobs(deps: &[&[usize]]) -> Vec<Job> {
         deps.iter().map(|d| Job { deps: d.to_vec() }).collect()
     }
 
-    /// Runs to completion with at most `j` at once, finishing the oldest running job first;
-    /// returns the start order.
-    fn simulate(s: &mut Scheduler, j: usize, fails: &[usize]) -> Vec<usize> {
+    /// Runs to completion, starting whatever the scheduler offers and finishing the oldest
+    /// running job first; returns the start order.
+    fn simulate(s: &mut Scheduler, fails: &[usize]) -> Vec<usize> {
         let mut order = Vec::new();
         let mut running = std::collections::VecDeque::new();
         loop {
-            while running.len() < j {
-                match s.start_next() {
-                    Some(i) => {
-                        order.push(i);
-                        running.push_back(i);
-                    }
-                    None => break,
-                }
+            while let Some(i) = s.start_next() {
+                order.push(i);
+                running.push_back(i);
             }
             let Some(i) = running.pop_front() else { break };
             s.finish(i, !fails.contains(&i));
@@ -188,7 +194,7 @@ mod tests {
     #[test]
     fn dependencies_finish_before_dependents_start() {
         // 0 -> 1 -> 3, 0 -> 2, 3 uses 2
-        let mut s = Scheduler::new(&jobs(&[&[], &[0], &[0], &[1, 2]]), false);
+        let mut s = Scheduler::new(&jobs(&[&[], &[0], &[0], &[1, 2]]), 4, false);
         assert_eq!(s.start_next(), Some(0));
         assert_eq!(s.start_next(), None);
         s.finish(0, true);
@@ -207,7 +213,7 @@ mod tests {
     #[test]
     fn longest_chain_first() {
         // 0 and 1 are roots; 1 has a chain of three below it, 0 none.
-        let mut s = Scheduler::new(&jobs(&[&[], &[], &[1], &[2], &[3]]), false);
+        let mut s = Scheduler::new(&jobs(&[&[], &[], &[1], &[2], &[3]]), 2, false);
         assert_eq!(s.priority(1), 4);
         assert_eq!(s.priority(0), 1);
         assert_eq!(s.start_next(), Some(1));
@@ -217,8 +223,8 @@ mod tests {
     #[test]
     fn a_failure_skips_only_its_dependents() {
         // 0 -> {1, 2}; 1 -> 3; 2 -> 4; 3 and 2 -> 5
-        let mut s = Scheduler::new(&jobs(&[&[], &[0], &[0], &[1], &[2], &[3, 2]]), false);
-        let order = simulate(&mut s, 2, &[1]);
+        let mut s = Scheduler::new(&jobs(&[&[], &[0], &[0], &[1], &[2], &[3, 2]]), 2, false);
+        let order = simulate(&mut s, &[1]);
         assert_eq!(s.state(1), State::Failed);
         assert_eq!(s.state(3), State::Skipped);
         assert_eq!(s.state(5), State::Skipped, "5 needs 3, which was skipped");
@@ -229,7 +235,7 @@ mod tests {
 
     #[test]
     fn fail_fast_starts_nothing_more() {
-        let mut s = Scheduler::new(&jobs(&[&[], &[], &[0], &[1]]), true);
+        let mut s = Scheduler::new(&jobs(&[&[], &[], &[0], &[1]]), 2, true);
         let a = s.start_next().unwrap();
         let b = s.start_next().unwrap();
         s.finish(a, false);
@@ -247,7 +253,7 @@ mod tests {
 
     #[test]
     fn stop_lets_running_jobs_finish() {
-        let mut s = Scheduler::new(&jobs(&[&[], &[0]]), false);
+        let mut s = Scheduler::new(&jobs(&[&[], &[0]]), 2, false);
         let a = s.start_next().unwrap();
         s.stop();
         s.finish(a, true);
@@ -256,28 +262,77 @@ mod tests {
         assert_eq!(s.skip_remaining(), vec![1]);
     }
 
-    #[test]
-    fn parallelism_is_bounded_and_every_job_runs_once() {
-        // A wide, deep DAG: job i depends on i/2 (a binary tree, 31 jobs).
-        let deps: Vec<Vec<usize>> = (0..31)
-            .map(|i| if i == 0 { vec![] } else { vec![(i - 1) / 2] })
-            .collect();
-        let js: Vec<Job> = deps.iter().map(|d| Job { deps: d.clone() }).collect();
-        let mut s = Scheduler::new(&js, false);
-        let mut running = Vec::new();
-        let mut started = Vec::new();
-        loop {
-            while running.len() < 3 {
-                let Some(i) = s.start_next() else { break };
-                assert!(js[i].deps.iter().all(|d| s.state(*d) == State::Succeeded));
-                running.push(i);
-                started.push(i);
+    /// A random DAG in topological order: each job depends on a few earlier ones.
+    fn dag() -> impl Strategy<Value = Vec<Vec<usize>>> {
+        (1usize..40).prop_flat_map(|n| {
+            (0..n)
+                .map(|i| match i {
+                    0 => Just(Vec::new()).boxed(),
+                    _ => prop::collection::btree_set(0..i, 0..3)
+                        .prop_map(|d| d.into_iter().collect())
+                        .boxed(),
+                })
+                .collect::<Vec<_>>()
+        })
+    }
+
+    /// Every job that depends on `failed`, directly or not: a plain depth-first search over
+    /// the edges as the test wrote them.
+    fn descendants(deps: &[Vec<usize>], failed: &BTreeSet<usize>) -> BTreeSet<usize> {
+        let mut found = BTreeSet::new();
+        let mut stack: Vec<usize> = failed.iter().copied().collect();
+        while let Some(j) = stack.pop() {
+            for (k, d) in deps.iter().enumerate() {
+                if d.contains(&j) && found.insert(k) {
+                    stack.push(k);
+                }
             }
-            assert!(s.running() <= 3);
-            let Some(i) = running.pop() else { break };
-            s.finish(i, true);
         }
-        started.sort_unstable();
-        assert_eq!(started, (0..31).collect::<Vec<_>>());
+        found
+    }
+
+    proptest! {
+        /// Driven like an executor that starts whatever it is offered and sees jobs finish in
+        /// a random order: judged from the scheduler's answers alone.
+        #[test]
+        fn at_most_the_limit_runs_deps_come_first_and_failures_skip_their_descendants(
+            deps in dag(),
+            limit in 1usize..5,
+            finish_order in prop::collection::vec(any::<prop::sample::Index>(), 80),
+            fail_mask in prop::collection::vec(prop::bool::weighted(0.15), 40),
+        ) {
+            let n = deps.len();
+            let jobs: Vec<Job> = deps.iter().map(|d| Job { deps: d.clone() }).collect();
+            let mut s = Scheduler::new(&jobs, limit, false);
+            let (mut running, mut succeeded, mut failed) = (Vec::new(), BTreeSet::new(), BTreeSet::new());
+            let (mut started, mut skipped) = (BTreeSet::new(), BTreeSet::new());
+            let mut most_at_once = 0;
+            for step in 0.. {
+                while let Some(i) = s.start_next() {
+                    prop_assert!(started.insert(i), "job {} started twice", i);
+                    prop_assert!(deps[i].iter().all(|d| succeeded.contains(d)), "job {} started before its deps", i);
+                    running.push(i);
+                    most_at_once = most_at_once.max(running.len());
+                }
+                // Nothing more offered: the limit is reached, or no job is ready.
+                let ready = (0..n).any(|i| {
+                    !started.contains(&i) && !skipped.contains(&i) && deps[i].iter().all(|d| succeeded.contains(d))
+                });
+                prop_assert!(running.len() == limit || !ready, "a ready job was held back");
+                if running.is_empty() {
+                    break;
+                }
+                let i = running.remove(finish_order[step % finish_order.len()].index(running.len()));
+                let ok = !fail_mask[i];
+                for k in s.finish(i, ok) {
+                    prop_assert!(!started.contains(&k) && skipped.insert(k), "job {} skipped wrongly", k);
+                }
+                if ok { succeeded.insert(i); } else { failed.insert(i); }
+            }
+            prop_assert!(most_at_once <= limit, "{} ran at once, limit {}", most_at_once, limit);
+            prop_assert!(s.is_done());
+            prop_assert_eq!(&skipped, &descendants(&deps, &failed));
+            prop_assert_eq!(started.len() + skipped.len(), n);
+        }
     }
 }

@@ -1,8 +1,11 @@
-//! Source text of the files hier reads (catalog, templates, lock), and the mapping from byte
-//! offsets to the `line:column` positions its messages print.
+//! Source text of the files hier reads (catalog, templates, lock), the mapping from byte
+//! offsets to the `line:column` positions its messages print, and how a path is shown: relative
+//! to the working directory, or to the repository's root when hier found the catalog in a
+//! folder above the working directory.
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 /// A file's text plus the path under which messages name it.
 #[derive(Debug, Clone)]
@@ -96,17 +99,31 @@ fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
     offset
 }
 
-/// The path to show for a file: relative to the working directory when it lies below it.
+/// The folder paths are shown from, when it is not the working directory.
+static SHOWN_FROM: OnceLock<PathBuf> = OnceLock::new();
+
+/// Shows every path from now on relative to `root` (absolute): hier found the catalog in a
+/// folder above the working directory, and shows paths as it would from the repository's root.
+pub fn show_paths_from(root: &Path) {
+    let _ = SHOWN_FROM.set(root.to_path_buf());
+}
+
+/// The path to show for a file: relative to the folder paths are shown from (the working
+/// directory, unless [`show_paths_from`] said otherwise) when it lies below it.
 pub fn display_path(path: &Path) -> PathBuf {
     if path.is_relative() {
         return path.to_path_buf();
     }
-    match std::env::current_dir() {
-        Ok(cwd) => match path.strip_prefix(&cwd) {
-            Ok(rel) if !rel.as_os_str().is_empty() => rel.to_path_buf(),
-            _ => path.to_path_buf(),
+    let base = match SHOWN_FROM.get() {
+        Some(root) => root.clone(),
+        None => match std::env::current_dir() {
+            Ok(cwd) => cwd,
+            Err(_) => return path.to_path_buf(),
         },
-        Err(_) => path.to_path_buf(),
+    };
+    match path.strip_prefix(&base) {
+        Ok(rel) if !rel.as_os_str().is_empty() => rel.to_path_buf(),
+        _ => path.to_path_buf(),
     }
 }
 

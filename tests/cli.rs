@@ -3,6 +3,17 @@
 
 mod common;
 
+#[path = "cli/lock_values.rs"]
+mod lock_values;
+#[path = "cli/non_utf8_names.rs"]
+mod non_utf8_names;
+#[path = "cli/nothing_written.rs"]
+mod nothing_written;
+#[path = "cli/plan_reasons.rs"]
+mod plan_reasons;
+#[path = "cli/subfolder.rs"]
+mod subfolder;
+
 use std::collections::BTreeMap;
 
 use common::{Repo, Run};
@@ -122,19 +133,18 @@ fn lock_everything(repo: &Repo) {
             .iter()
             .map(|d| (d.name.to_string(), id(d.name.as_str())))
             .collect();
-        lock.images.insert(
-            name.to_string(),
-            LockEntry {
-                inputs: inputs[name].digest.clone(),
-                components: inputs[name].components.clone(),
-                fingerprint: format!("sha256:{}", "f".repeat(64)),
-                image_id: id(name.as_str()),
-                parent_image_id: image.parent().map(|p| id(p.name.as_str())),
-                uses_image_ids: uses,
-                built_at: "2026-11-23T00:00:00Z".into(),
-                ..Default::default()
-            },
-        );
+        let mut entry = LockEntry {
+            inputs: inputs[name].digest.clone(),
+            components: inputs[name].components.clone(),
+            fingerprint: format!("sha256:{}", "f".repeat(64)),
+            image_id: id(name.as_str()),
+            parent_image_id: image.parent().map(|p| id(p.name.as_str())),
+            uses_image_ids: uses,
+            built_at: "2026-11-23T00:00:00Z".into(),
+            ..Default::default()
+        };
+        hier::rebuild::record::record_detail(&mut entry, &inputs[name].detail);
+        lock.images.insert(name.to_string(), entry);
     }
     lock.write_atomic(&repo.path().join("hier.lock")).unwrap();
 }
@@ -423,7 +433,7 @@ fn plan_changed_selects_exactly_what_changed_and_its_dependents() {
     repo.write("images/app/app.sh", "echo app v2\n");
     assert_eq!(
         ok(&repo.hier_offline(&["plan"])),
-        "WAVE  IMAGE  ACTION  REASON\n0     app    build   changed: context\n1 image to build in 1 wave\n"
+        "WAVE  IMAGE  ACTION  REASON\n0     app    build   changed: context (app.sh)\n1 image to build in 1 wave\n"
     );
     repo.write("images/app/app.sh", "echo app\n");
 
@@ -437,7 +447,7 @@ fn plan_changed_selects_exactly_what_changed_and_its_dependents() {
         ok(&repo.hier_offline(&["plan"])),
         "\
 WAVE  IMAGE  ACTION  REASON
-0     web    build   changed: dockerfile
+0     web    build   changed: vars (packages)
 1     combo  build   parent rebuilt: web
 2     app    build   parent rebuilt: combo
 3 images to build in 3 waves
@@ -466,7 +476,7 @@ WAVE  IMAGE  ACTION  REASON
     assert_eq!(
         reasons,
         [
-            ("base".to_string(), "changed: dockerfile".to_string()),
+            ("base".to_string(), "changed: vars (greeting)".to_string()),
             ("py".to_string(), "parent rebuilt: base".to_string()),
             ("web".to_string(), "parent rebuilt: base".to_string()),
             ("combo".to_string(), "parent rebuilt: py".to_string()),
@@ -558,7 +568,12 @@ fn plan_resumes_a_cascade_that_stopped_half_way() {
     lock.write_atomic(&repo.path().join("hier.lock")).unwrap();
     assert_eq!(
         ok(&repo.hier_offline(&["plan"])),
-        "WAVE  IMAGE  ACTION  REASON\n0     combo  build   parent rebuilt: web\n1     app    build   parent rebuilt: combo\n2 images to build in 2 waves\n"
+        "\
+WAVE  IMAGE  ACTION  REASON
+0     combo  build   parent rebuilt: web (sha256:000000000000 -> sha256:eeeeeeeeeeee)
+1     app    build   parent rebuilt: combo
+2 images to build in 2 waves
+"
     );
 }
 

@@ -4,6 +4,11 @@
 
 mod common;
 
+#[path = "engine/non_utf8_names.rs"]
+mod non_utf8_names;
+#[path = "engine/plan_reasons.rs"]
+mod plan_reasons;
+
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -480,6 +485,8 @@ version = "1.0.0"
 template = "slow.hbs"
 "#;
 
+/// Four images of a second's build each. The step names the test's own prefix, so no layer
+/// cache left by an earlier run makes the chain fast.
 fn slow_chain(test: &str) -> Hierarchy {
     let h = Hierarchy::new(test, SLOW_CHAIN);
     // The prefix makes each test's (and each run's) layers its own: nothing is cached.

@@ -155,15 +155,35 @@ impl Output {
     }
 }
 
-/// The repository a command that changes state works on, with the run lock held (taken before
-/// the lock file is read: another run may be finishing).
+/// The repository a run that builds works on, with the run lock held. Everything a bad
+/// catalog, template, lock or `SOURCE_DATE_EPOCH` makes an error is found before the run lock
+/// is taken, so such an error leaves the repository as it was (no `.hier/`); the lock file is
+/// read again if another run wrote it while this one waited.
 pub fn open_locked(cx: &Context) -> Result<(Repository, crate::runlock::RunLock, PathBuf), Error> {
+    lock_repository(cx, true)
+}
+
+/// [`open_locked`] for a run that builds nothing (`hier push`): the catalog and the lock are
+/// checked first, the templates are not rendered.
+pub fn open_locked_to_push(
+    cx: &Context,
+) -> Result<(Repository, crate::runlock::RunLock, PathBuf), Error> {
+    lock_repository(cx, false)
+}
+
+fn lock_repository(
+    cx: &Context,
+    builds: bool,
+) -> Result<(Repository, crate::runlock::RunLock, PathBuf), Error> {
     let catalog_path = repo::locate(cx.catalog.as_deref())?;
-    let root = catalog_path
-        .parent()
-        .map(|p| p.to_path_buf())
-        .unwrap_or_default();
-    let run_lock = crate::runlock::RunLock::acquire(&crate::state::dir(&root), cx.quiet)?;
-    let repo = Repository::open(&catalog_path)?;
+    if builds {
+        crate::rebuild::source_date_epoch()?;
+    }
+    let mut repo = Repository::open(&catalog_path)?;
+    if builds {
+        repo.stable_renderings()?;
+    }
+    let run_lock = crate::runlock::RunLock::acquire(&crate::state::dir(&repo.root), cx.quiet)?;
+    repo.reread_lock_if_changed()?;
     Ok((repo, run_lock, catalog_path))
 }

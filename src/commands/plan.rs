@@ -1,5 +1,6 @@
 //! `hier plan`: the build plan as a table (or JSON). It needs no engine; when one answers
-//! quickly, the plan also lists the recorded images it would have to fetch.
+//! quickly, the plan also lists the recorded images it would have to fetch. A reason names the
+//! first few things that changed in each component (every one with `-v`, and always in JSON).
 
 use std::path::Path;
 use std::time::Duration;
@@ -107,7 +108,7 @@ pub fn render(cx: &Context, plan: &Plan) -> Output {
                 json!({
                     "name": i.name.as_str(),
                     "wave": i.wave,
-                    "reason": i.reason.to_string(),
+                    "reason": format!("{:#}", i.reason),
                     "inputs": i.inputs,
                     "action": i.action.as_str(),
                 })
@@ -130,7 +131,10 @@ pub fn render(cx: &Context, plan: &Plan) -> Output {
             item.wave.to_string(),
             item.name.to_string(),
             item.action.as_str().to_string(),
-            item.reason.to_string(),
+            match cx.verbose {
+                0 => item.reason.to_string(),
+                _ => format!("{:#}", item.reason),
+            },
         ];
         if cx.verbose > 0 {
             row.push(item.inputs.clone());

@@ -54,9 +54,9 @@ pub fn run(cx: &Context) -> Result<Output, Error> {
 /// Every template rendered once, every Dockerfile parsed, every context walked (computing the
 /// inputs), then the lint: its findings.
 fn check(repo: &Repository) -> Result<Vec<Finding>, Error> {
-    let rendered = repo.render_all(&crate::dockerfile::StableRefs)?;
-    repo.inputs_of(&rendered)?;
-    lint::lint_rendered(repo, &[], &rendered)
+    let rendered = repo.stable_renderings()?;
+    repo.inputs_of(rendered)?;
+    lint::lint_rendered(repo, &[], rendered)
 }
 
 /// The input was bad. With `--format json`, the JSON document lists every problem (standard

@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use sha2::{Digest as _, Sha256};
 use tar::{EntryType, Header};
 
+use super::RawPath;
 use super::walk::{Entry, EntryKind};
 
 /// What to send: the context's entries, and the Dockerfile the build uses (at `path` in the
@@ -25,7 +26,7 @@ pub struct Archive {
 
 /// The digests of the files as they were streamed (path → digest), for the caller to check
 /// against the plan.
-pub type Streamed = HashMap<String, String>;
+pub type Streamed = HashMap<RawPath, String>;
 
 impl Archive {
     /// Writes the whole archive to `out` (a bounded channel writer, usually).
@@ -54,7 +55,7 @@ struct TarWriter<'a, W: Write> {
     archive: &'a Archive,
     builder: tar::Builder<W>,
     streamed: Streamed,
-    sent_inodes: HashMap<(u64, u64), String>,
+    sent_inodes: HashMap<(u64, u64), RawPath>,
 }
 
 impl<'a, W: Write> TarWriter<'a, W> {
@@ -83,7 +84,7 @@ impl<'a, W: Write> TarWriter<'a, W> {
         match &entry.kind {
             EntryKind::Dir => {
                 header.set_entry_type(EntryType::Directory);
-                let path = format!("{}/", entry.path);
+                let path = entry.path.with_trailing_slash();
                 self.builder.append_data(&mut header, path, io::empty())
             }
             EntryKind::Symlink(target) => {
@@ -357,9 +358,9 @@ mod tests {
         fs::write(dir.path().join("Dockerfile"), "FROM on-disk\n").unwrap();
         let archive = archive_of(dir.path(), "FROM x\n");
         let streamed = archive.write(Vec::new()).unwrap();
-        assert_eq!(streamed["a"], crate::hash::digest("content"));
+        assert_eq!(streamed[&"a".into()], crate::hash::digest("content"));
         assert_eq!(
-            streamed["Dockerfile"],
+            streamed[&"Dockerfile".into()],
             crate::hash::digest("FROM on-disk\n")
         );
         // A hard link has the digest of the file it links to.
@@ -367,7 +368,7 @@ mod tests {
         let streamed = archive_of(dir.path(), "FROM x\n")
             .write(Vec::new())
             .unwrap();
-        assert_eq!(streamed["b"], crate::hash::digest("content"));
+        assert_eq!(streamed[&"b".into()], crate::hash::digest("content"));
     }
 
     #[test]

@@ -3,9 +3,19 @@
 
 pub mod archive;
 pub mod ignore;
+mod raw_path;
 mod walk;
 
+pub use raw_path::RawPath;
 pub use walk::{Entry, EntryKind, FileDigests, walk, walk_for_buildkit};
+
+/// The first entry whose name (or symlink target) is not UTF-8, if any.
+pub fn first_non_utf8(entries: &[Entry]) -> Option<&Entry> {
+    entries.iter().find(|e| {
+        e.path.to_str().is_none()
+            || matches!(&e.kind, EntryKind::Symlink(t) if t.to_str().is_none())
+    })
+}
 
 /// Opens a regular file the walk listed, without following a symlink, and checks it is still
 /// the file the walk saw (its device and inode): a context changed under hier is an error, never
@@ -65,6 +75,24 @@ impl std::fmt::Display for ContextError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_and_symlink_targets_that_are_not_utf8_are_found() {
+        use std::ffi::OsStr;
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("plain.txt"), "x").unwrap();
+        assert!(first_non_utf8(&walk(dir.path(), None).unwrap()).is_none());
+        let odd = OsStr::from_bytes(b"caf\xe9");
+        std::os::unix::fs::symlink(odd, dir.path().join("link")).unwrap();
+        let entries = walk(dir.path(), None).unwrap();
+        assert_eq!(first_non_utf8(&entries).unwrap().path, "link");
+        std::fs::write(dir.path().join(odd), "x").unwrap();
+        let entries = walk(dir.path(), None).unwrap();
+        let found = first_non_utf8(&entries).unwrap();
+        assert_eq!(found.path.as_bytes(), b"caf\xe9");
+        assert_eq!(found.kind, EntryKind::File);
+    }
 
     #[test]
     fn a_listed_file_replaced_by_a_symlink_is_not_read() {

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use super::ContextError;
+use super::RawPath;
 use super::ignore::{ParentMatches, Patterns, read_lines};
 use crate::hash;
 
@@ -17,7 +18,8 @@ use crate::hash;
 pub enum EntryKind {
     Dir,
     File,
-    Symlink(String),
+    /// Its target, as the file system holds it.
+    Symlink(RawPath),
     Fifo,
     CharDevice,
     BlockDevice,
@@ -26,8 +28,8 @@ pub enum EntryKind {
 /// One entry of the context as the engine receives it.
 #[derive(Debug, Clone)]
 pub struct Entry {
-    /// Relative, `/`-separated, without a trailing `/`.
-    pub path: String,
+    /// Relative, `/`-separated, without a trailing `/`; its bytes as the file system holds them.
+    pub path: RawPath,
     pub kind: EntryKind,
     /// `st_mode & 0o7777`.
     pub mode: u32,
@@ -43,7 +45,7 @@ pub struct Entry {
 
 impl Entry {
     /// An entry at `path` (relative) with the metadata of its file.
-    fn new(path: String, kind: EntryKind, meta: &fs::Metadata) -> Self {
+    fn new(path: RawPath, kind: EntryKind, meta: &fs::Metadata) -> Self {
         Entry {
             path,
             kind,
@@ -113,7 +115,7 @@ fn walk_with(root: &Path, keep: Option<Option<&str>>) -> Result<Vec<Entry>, Cont
         patterns: &patterns,
         list_excluded_parents: keep.is_none(),
     };
-    walk.dir(root, "", None, &mut entries)?;
+    walk.dir(root, &RawPath::default(), None, &mut entries)?;
     Ok(entries)
 }
 
@@ -162,25 +164,23 @@ impl Walk<'_> {
     fn dir(
         &self,
         dir: &Path,
-        prefix: &str,
+        prefix: &RawPath,
         parent: Option<&ParentMatches>,
         out: &mut Vec<Entry>,
     ) -> Result<(), ContextError> {
         for (name, path) in sorted_children(dir)? {
-            let rel = if prefix.is_empty() {
-                name
-            } else {
-                format!("{prefix}/{name}")
-            };
+            let rel = prefix.join(&name);
             let meta = fs::symlink_metadata(&path).map_err(io_error(&path))?;
+            // Patterns match names as text (a byte that is not UTF-8 as `�`).
+            let text = rel.lossy();
             let (excluded, matches) = if self.patterns.is_empty() {
                 (false, Vec::new())
             } else {
-                self.patterns.matches(&rel, parent)
+                self.patterns.matches(&text, parent)
             };
             let is_dir = meta.file_type().is_dir();
             if excluded {
-                if is_dir && self.patterns.descend_excluded(&rel) {
+                if is_dir && self.patterns.descend_excluded(&text) {
                     let before = out.len();
                     self.dir(&path, &rel, Some(&matches), out)?;
                     if self.list_excluded_parents && out.len() > before {
@@ -201,8 +201,8 @@ impl Walk<'_> {
     }
 }
 
-/// The names in a folder, sorted byte-wise, with their paths.
-fn sorted_children(dir: &Path) -> Result<Vec<(String, PathBuf)>, ContextError> {
+/// The names in a folder (their bytes), sorted byte-wise, with their paths.
+fn sorted_children(dir: &Path) -> Result<Vec<(Vec<u8>, PathBuf)>, ContextError> {
     use std::os::unix::ffi::OsStrExt;
     let mut names: Vec<(Vec<u8>, PathBuf)> = Vec::new();
     for item in fs::read_dir(dir).map_err(io_error(dir))? {
@@ -210,10 +210,7 @@ fn sorted_children(dir: &Path) -> Result<Vec<(String, PathBuf)>, ContextError> {
         names.push((item.file_name().as_bytes().to_vec(), item.path()));
     }
     names.sort();
-    Ok(names
-        .into_iter()
-        .map(|(name, path)| (String::from_utf8_lossy(&name).into_owned(), path))
-        .collect())
+    Ok(names)
 }
 
 /// What kind of entry a file is, or `None` for a socket (the docker CLI leaves them out).
@@ -223,7 +220,7 @@ fn kind_of(path: &Path, meta: &fs::Metadata) -> Result<Option<EntryKind>, Contex
         EntryKind::Dir
     } else if file_type.is_symlink() {
         let target = fs::read_link(path).map_err(io_error(path))?;
-        EntryKind::Symlink(target.to_string_lossy().into_owned())
+        EntryKind::Symlink(RawPath::from(target.into_os_string()))
     } else if file_type.is_file() {
         EntryKind::File
     } else if file_type.is_fifo() {
@@ -299,7 +296,7 @@ mod tests {
             .map(|e| match &e.kind {
                 EntryKind::Dir => format!("{}/", e.path),
                 EntryKind::Symlink(t) => format!("{} -> {t}", e.path),
-                _ => e.path.clone(),
+                _ => e.path.to_string(),
             })
             .collect()
     }

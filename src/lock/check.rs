@@ -1,12 +1,13 @@
 //! Nothing read from `hier.lock` is trusted before it is checked: every value hier later puts
 //! in a reference, a tag, a Dockerfile or a path must have the one shape it can have (an image
 //! id or digest is `sha256:` and 64 hex digits, a tag is a tag, a name is an image name, a
-//! repository is a repository). A lock edited by hand or by an attacker is refused at the
-//! offending value rather than built on.
+//! repository is a repository, a base's `from` is an image reference), and what a plan prints
+//! from it (a variable's name, a context file's path) holds no control character. A lock
+//! edited by hand or by an attacker is refused at the offending value rather than built on.
 
 use crate::diagnostic::Diagnostic;
 use crate::name::ImageName;
-use crate::reference::{check_repository, is_tag};
+use crate::reference::{Reference, check_repository, is_tag};
 use crate::source::SourceFile;
 
 use super::{Lock, LockEntry};
@@ -36,20 +37,46 @@ pub fn check(lock: &Lock, source: &SourceFile) -> Result<(), Diagnostic> {
 /// The offending value and what is wrong with it.
 type Problem = (String, String);
 
+/// `sha256:` and 12 lower-case hex digits, the short form of a digest.
+pub fn is_short_digest(value: &str) -> bool {
+    value.strip_prefix("sha256:").is_some_and(|hex| {
+        hex.len() == 12
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
+/// A short digest at `key`, or the problem.
+fn short_digest(key: &str, value: &str) -> Result<(), Problem> {
+    if is_short_digest(value) {
+        return Ok(());
+    }
+    Err((
+        value.to_string(),
+        format!(
+            "`{key}` is `{}`, not a short digest (`sha256:` and 12 hex digits)",
+            printable(value)
+        ),
+    ))
+}
+
+/// A digest at `key`, or the problem.
+fn digest(key: &str, value: &str) -> Result<(), Problem> {
+    if is_digest(value) {
+        Ok(())
+    } else {
+        Err((
+            value.to_string(),
+            format!(
+                "`{key}` is `{}`, not a digest (`sha256:` and 64 hex digits)",
+                printable(value)
+            ),
+        ))
+    }
+}
+
 fn check_entry(e: &LockEntry) -> Result<(), Problem> {
-    let digest = |key: &str, value: &str| -> Result<(), Problem> {
-        if is_digest(value) {
-            Ok(())
-        } else {
-            Err((
-                value.to_string(),
-                format!(
-                    "`{key}` is `{}`, not a digest (`sha256:` and 64 hex digits)",
-                    printable(value)
-                ),
-            ))
-        }
-    };
     digest("inputs", &e.inputs)?;
     digest("fingerprint", &e.fingerprint)?;
     digest("image_id", &e.image_id)?;
@@ -90,6 +117,32 @@ fn check_entry(e: &LockEntry) -> Result<(), Problem> {
                 printable(&e.built_at)
             ),
         ));
+    }
+    check_detail(e)
+}
+
+/// What a plan names changes with: a base's `from` is a reference, `template` a short digest,
+/// and each variable and context file a printable name with a short digest.
+fn check_detail(e: &LockEntry) -> Result<(), Problem> {
+    if let Some(from) = &e.from {
+        Reference::parse(from).map_err(|m| (from.clone(), format!("`from`: {}", printable(&m))))?;
+    }
+    if let Some(template) = &e.template {
+        short_digest("template", template)?;
+    }
+    for (table, map) in [("vars", &e.vars), ("context_files", &e.context_files)] {
+        for (key, value) in map {
+            if key.is_empty() || key.chars().any(char::is_control) {
+                return Err((
+                    key.clone(),
+                    format!(
+                        "`{table}` has the key `{}`, which a plan could not print",
+                        printable(key)
+                    ),
+                ));
+            }
+            short_digest(&format!("{table}.\"{}\"", printable(key)), value)?;
+        }
     }
     Ok(())
 }
@@ -173,6 +226,52 @@ mod tests {
             "invalid lock file: image `base`: `built_at` is `soon`, not a UTC time like `2026-12-03T08:50:43Z`"
         );
         assert_eq!(d.place().unwrap(), "hier.lock:5:12");
+    }
+
+    #[test]
+    fn what_a_plan_explains_changes_with_is_checked_too() {
+        const SHORT: &str = "sha256:0123456789ab";
+        let ok = format!(
+            "image_id = \"{ID}\"\nfrom = \"busybox:1.36\"\ntemplate = \"{SHORT}\"\n[images.base.vars]\ngreeting = \"{SHORT}\"\n[images.base.context_files]\n\"app/main.py\" = \"{SHORT}\""
+        );
+        assert!(parse(&lock(&ok)).is_ok());
+        let d = parse(&lock(
+            &ok.replace("busybox:1.36", "busybox:1.36\\nRUN evil"),
+        ))
+        .unwrap_err();
+        assert_eq!(
+            d.message,
+            "invalid lock file: image `base`: `from`: image reference `busybox:1.36\\nRUN evil` contains white space"
+        );
+        assert_eq!(d.place().unwrap(), "hier.lock:7:8");
+        let d = parse(&lock(&ok.replace("\"app/main.py\"", "\"app/\\u001b[2J\""))).unwrap_err();
+        assert_eq!(
+            d.message,
+            "invalid lock file: image `base`: `context_files` has the key `app/\\u{1b}[2J`, which a plan could not print"
+        );
+        let d = parse(&lock(
+            &ok.replace(&format!("greeting = \"{SHORT}\""), "greeting = \"x\""),
+        ))
+        .unwrap_err();
+        assert_eq!(
+            d.message,
+            "invalid lock file: image `base`: `vars.\"greeting\"` is `x`, not a short digest (`sha256:` and 12 hex digits)"
+        );
+        let d = parse(&lock(&ok.replace(
+            &format!("template = \"{SHORT}\""),
+            &format!("template = \"{ID}\""),
+        )))
+        .unwrap_err();
+        assert!(
+            d.message.contains("`template` is `sha256:0123"),
+            "{}",
+            d.message
+        );
+        let d = parse(&lock(
+            &ok.replace(&format!("template = \"{SHORT}\""), "template = \"é\""),
+        ))
+        .unwrap_err();
+        assert_eq!(d.place().unwrap(), "hier.lock:8:12");
     }
 
     #[test]

@@ -18,6 +18,10 @@ use crate::source::SourceFile;
 /// The lock format this hier reads and writes.
 pub const LOCK_VERSION: u32 = 1;
 
+/// A context of more entries than this records none of them (`context_files`): the lock stays
+/// small, and a plan then says `context` without naming files.
+pub const MAX_CONTEXT_FILES: usize = 1000;
+
 pub const LOCK_FILE: &str = "hier.lock";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -57,9 +61,22 @@ pub struct LockEntry {
     pub built_at: String,
     #[serde(default)]
     pub tags: Vec<String>,
+    /// A base's `from` as written when it was built, so a plan can say what it moved from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// Digest of what a templated image's rendering was made of besides its variables.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
     /// Per-component digests of the inputs, so a plan can say what changed.
     #[serde(default)]
     pub components: BTreeMap<String, String>,
+    /// Each variable's digest (templated images), so a plan can name the ones that changed.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub vars: BTreeMap<String, String>,
+    /// Each context entry's digest by path (for a context of at most [`MAX_CONTEXT_FILES`]
+    /// entries), so a plan can name the files that changed.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub context_files: BTreeMap<String, String>,
     /// The exact `uses` images it was built on, by name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub uses_image_ids: BTreeMap<String, String>,

@@ -1,10 +1,51 @@
 //! The labels hier sets on every image it builds, and the one `LABEL` instruction that carries
 //! them: provenance from git (`revision`, `created` = the commit time or `SOURCE_DATE_EPOCH`, so
-//! equal inputs give equal images, `source`), the fingerprint, and the exact parent.
+//! equal inputs give equal images, `source`), the fingerprint, and the exact parent. Also the
+//! check of `SOURCE_DATE_EPOCH`, which a run makes before it starts.
 
 use std::collections::BTreeMap;
+use std::ffi::OsStr;
 use std::path::Path;
 use std::process::Command;
+
+use crate::error::Error;
+
+/// The last second an RFC 3339 timestamp (the `created` label) can hold: 9999-12-31T23:59:59Z.
+const LAST_SECOND: u64 = 253_402_300_799;
+
+/// `SOURCE_DATE_EPOCH` when it is set (an empty value is unset): whole seconds since 1970, at
+/// most [`LAST_SECOND`]. Anything else is an error naming the variable and its value, never a
+/// label silently left out.
+pub fn source_date_epoch() -> Result<Option<u64>, Error> {
+    match std::env::var_os("SOURCE_DATE_EPOCH") {
+        Some(value) if !value.is_empty() => parse_epoch(&value).map(Some).map_err(|why| {
+            Error::usage_help(
+                format!(
+                    "SOURCE_DATE_EPOCH is `{}`: {why}",
+                    value.to_string_lossy().escape_debug()
+                ),
+                "set it to a time in seconds since 1970 (`git log -1 --format=%ct` gives the \
+                 commit's), or unset it to use the commit time",
+            )
+        }),
+        _ => Ok(None),
+    }
+}
+
+/// A `SOURCE_DATE_EPOCH` value, or why it is not one.
+fn parse_epoch(value: &OsStr) -> Result<u64, &'static str> {
+    let text = value
+        .to_str()
+        .map(|t| t.trim_matches(|c: char| c.is_ascii_whitespace()))
+        .unwrap_or_default();
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("not a whole number of seconds since 1970");
+    }
+    match text.parse::<u64>() {
+        Ok(secs) if secs <= LAST_SECOND => Ok(secs),
+        _ => Err("later than 9999-12-31T23:59:59Z, the last time the `created` label can hold"),
+    }
+}
 
 /// What the repository says about where a build comes from.
 #[derive(Debug, Clone, Default)]
@@ -44,10 +85,13 @@ impl Provenance {
             Some((sha, time)) => (Some(sha.to_string()), time.parse::<u64>().ok()),
             None => (None, None),
         };
-        let epoch = std::env::var("SOURCE_DATE_EPOCH")
+        // A run checked SOURCE_DATE_EPOCH before it started (`source_date_epoch`); a commit
+        // time past year 9999 is no time.
+        let epoch = source_date_epoch()
             .ok()
-            .and_then(|s| s.trim().parse::<u64>().ok())
-            .or(commit_time);
+            .flatten()
+            .or(commit_time)
+            .filter(|secs| *secs <= LAST_SECOND);
         let created = epoch.map(|secs| {
             humantime::format_rfc3339_seconds(
                 std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs),
@@ -152,6 +196,30 @@ mod tests {
         );
         let broken = BTreeMap::from([("k".to_string(), "a\nRUN evil\r".to_string())]);
         assert_eq!(instruction(&broken), "\nLABEL \"k\"=\"a RUN evil \"\n");
+    }
+
+    #[test]
+    fn source_date_epoch_is_whole_seconds_up_to_the_last_second_a_timestamp_holds() {
+        let parse = |v: &str| parse_epoch(OsStr::new(v));
+        assert_eq!(parse("1700000000"), Ok(1_700_000_000));
+        assert_eq!(parse(" 0\n"), Ok(0));
+        assert_eq!(parse("253402300799"), Ok(LAST_SECOND));
+        let late =
+            Err("later than 9999-12-31T23:59:59Z, the last time the `created` label can hold");
+        assert_eq!(parse("253402300800"), late);
+        assert_eq!(parse("99999999999999999999999"), late);
+        let nan = Err("not a whole number of seconds since 1970");
+        for bad in ["yesterday", "-1", "+5", "1.5", "1e9", "", "12 34"] {
+            assert_eq!(parse(bad), nan, "{bad:?}");
+        }
+        use std::os::unix::ffi::OsStrExt;
+        assert_eq!(parse_epoch(OsStr::from_bytes(b"17\xff")), nan);
+        // The largest accepted value is one `created` can say.
+        let text = humantime::format_rfc3339_seconds(
+            std::time::UNIX_EPOCH + std::time::Duration::from_secs(LAST_SECOND),
+        )
+        .to_string();
+        assert_eq!(text, "9999-12-31T23:59:59Z");
     }
 
     #[test]

@@ -40,7 +40,7 @@ use crate::state;
 pub use policy::Policy;
 pub use upstream::{Upstream, fresh_upstream, resolve_from};
 
-pub use labels::Provenance;
+pub use labels::{Provenance, source_date_epoch};
 use prepare::Setting;
 use record::Recorder;
 use reporter::Reporter;
@@ -103,6 +103,9 @@ impl Runner<'_> {
             self.engine
                 .check_builder(options.builder)
                 .map_err(Error::usage)?;
+            if options.builder == Builder::BuildKit {
+                upload::refuse_names_buildkit_cannot_carry(repo, plan)?;
+            }
         }
         let retag = tokio::spawn(preflight::retag(
             self.engine.clone(),

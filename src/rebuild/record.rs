@@ -9,8 +9,8 @@ use super::exact::Exact;
 use super::outcome::Built;
 use crate::catalog::Catalog;
 use crate::error::Error;
-use crate::inputs::Inputs;
-use crate::lock::{Lock, LockEntry};
+use crate::inputs::{Detail, Inputs};
+use crate::lock::{Lock, LockEntry, MAX_CONTEXT_FILES};
 use crate::name::ImageName;
 
 pub struct Recorder {
@@ -74,7 +74,7 @@ pub fn entry(
     built: &Built,
 ) -> LockEntry {
     let image = catalog.image(name);
-    LockEntry {
+    let mut entry = LockEntry {
         inputs: inputs.digest.clone(),
         fingerprint: fingerprint.to_string(),
         image_id: built.image_id.clone(),
@@ -91,5 +91,46 @@ pub fn entry(
             .collect(),
         pushed: built.pushed.clone(),
         tests: Some(image.tests_digest()),
+        ..LockEntry::default()
+    };
+    record_detail(&mut entry, &inputs.detail);
+    entry
+}
+
+/// Records what a later plan names changes with: a base's `from`, a rendering's variables and
+/// the digest of the rest of it, and the context's files (none past [`MAX_CONTEXT_FILES`]).
+pub fn record_detail(entry: &mut LockEntry, detail: &Detail) {
+    entry.from = detail.from.clone();
+    entry.template = detail.template.clone();
+    entry.vars = detail.vars.clone();
+    entry.context_files = match detail.files.len() {
+        0..=MAX_CONTEXT_FILES => detail.files.clone(),
+        _ => Default::default(),
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_context_past_the_bound_records_no_files() {
+        let digest = format!("sha256:{}", "a".repeat(64));
+        let files = |n: usize| (0..n).map(|i| (format!("f{i}"), digest.clone())).collect();
+        let mut entry = LockEntry::default();
+        let detail = Detail {
+            files: files(MAX_CONTEXT_FILES),
+            from: Some("busybox:1.36".into()),
+            ..Detail::default()
+        };
+        record_detail(&mut entry, &detail);
+        assert_eq!(entry.context_files.len(), MAX_CONTEXT_FILES);
+        assert_eq!(entry.from.as_deref(), Some("busybox:1.36"));
+        let detail = Detail {
+            files: files(MAX_CONTEXT_FILES + 1),
+            ..Detail::default()
+        };
+        record_detail(&mut entry, &detail);
+        assert!(entry.context_files.is_empty());
     }
 }

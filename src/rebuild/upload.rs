@@ -6,7 +6,9 @@
 //! it is read, a blocking thread re-hashes the whole context beside the build, and both must
 //! agree with the plan. A templated image's committed rendering is served as the build's
 //! rendering, which replaces it in the inputs. A context that does not match fails the image
-//! rather than building something else.
+//! rather than building something else. BuildKit's file sync carries names as protobuf strings,
+//! which are UTF-8: a context holding another name is refused before the run starts, while the
+//! classic builder's tar carries names as they are.
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -20,9 +22,12 @@ use tokio::task::JoinHandle;
 
 use crate::catalog::Builder;
 use crate::context::archive::{Archive, ChunkWriter};
-use crate::context::{self, Entry, EntryKind, FileDigests};
+use crate::context::{self, Entry, EntryKind, FileDigests, RawPath};
 use crate::engine::{BuildContext, FileTree, content_nanos};
+use crate::error::Error;
 use crate::inputs;
+use crate::plan::Plan;
+use crate::repo::Repository;
 
 /// What to send.
 #[derive(Debug, Clone)]
@@ -55,7 +60,7 @@ const STOPPED: &str = "the engine stopped reading the context";
 pub enum Check {
     Tar(JoinHandle<Result<(), UploadError>>),
     Files {
-        verify: JoinHandle<Result<HashMap<String, String>, String>>,
+        verify: JoinHandle<Result<HashMap<RawPath, String>, String>>,
         sent: Sent,
     },
 }
@@ -139,6 +144,36 @@ fn write(spec: &ContextSpec, tx: &mpsc::Sender<std::io::Result<Bytes>>) -> Resul
     }
 }
 
+/// Refuses, before anything is built, a planned BuildKit build whose context holds a name (or
+/// a symlink target) that is not UTF-8 (exit 2, the path shown with `�` for what is not).
+pub fn refuse_names_buildkit_cannot_carry(repo: &Repository, plan: &Plan) -> Result<(), Error> {
+    for item in plan.builds() {
+        let image = repo.catalog.image(&item.name);
+        let root = repo.root.join(&image.context);
+        // A context that cannot be read is the build's failure to report.
+        let Ok(entries) = context::walk_for_buildkit(&root) else {
+            continue;
+        };
+        if let Some(entry) = context::first_non_utf8(&entries) {
+            let path = RawPath::from(
+                crate::source::display_path(&root.join(&entry.path)).into_os_string(),
+            );
+            let what = match entry.path.to_str() {
+                None => "the name of",
+                Some(_) => "the target of the symlink",
+            };
+            return Err(Error::usage_help(
+                format!(
+                    "{what} {path} (in the context of image `{}`) is not UTF-8, and BuildKit's file sync carries names as UTF-8 text only",
+                    item.name
+                ),
+                "rename it, or build with the classic builder, whose tar carries names as they are (`builder = \"legacy\"` in [catalog], or --builder legacy)",
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The context file by file, as BuildKit reads it, and its check.
 async fn files(spec: &ContextSpec) -> Result<(BuildContext, Check), String> {
     let root = spec.root.clone();
@@ -146,9 +181,15 @@ async fn files(spec: &ContextSpec) -> Result<(BuildContext, Check), String> {
         .await
         .map_err(|e| e.to_string())?
         .map_err(|e| format!("cannot read the context: {e}"))?;
+    if let Some(entry) = context::first_non_utf8(&entries) {
+        return Err(format!(
+            "{}: a name in the context is not UTF-8, and BuildKit's file sync carries names as UTF-8 text only",
+            entry.path
+        ));
+    }
     let rendering = spec.skip.clone();
     for entry in entries.iter_mut() {
-        if Some(&entry.path) == rendering.as_ref() && entry.kind == EntryKind::File {
+        if rendering.as_ref().is_some_and(|r| entry.path == *r) && entry.kind == EntryKind::File {
             entry.size = spec.dockerfile.len() as u64;
             entry.mtime_nsec = content_nanos(&spec.dockerfile);
             entry.nlink = 1;
@@ -172,7 +213,7 @@ async fn files(spec: &ContextSpec) -> Result<(BuildContext, Check), String> {
 
 /// Each file's digest, from a walk and hash as the plan made them, once the whole context was
 /// found to be what was planned.
-fn verify(spec: &ContextSpec) -> Result<HashMap<String, String>, String> {
+fn verify(spec: &ContextSpec) -> Result<HashMap<RawPath, String>, String> {
     let entries = context::walk(&spec.root, spec.dockerfile_in_context.as_deref())
         .map_err(|e| format!("cannot read the context: {e}"))?;
     let files = FileDigests::default();
@@ -191,7 +232,7 @@ fn verify(spec: &ContextSpec) -> Result<HashMap<String, String>, String> {
 }
 
 /// The digests of the files BuildKit was sent, by path.
-type Sent = Arc<Mutex<HashMap<String, String>>>;
+type Sent = Arc<Mutex<HashMap<RawPath, String>>>;
 
 /// A context folder offered file by file.
 struct LocalFiles {
@@ -214,7 +255,7 @@ impl FileTree for LocalFiles {
     }
 
     fn open(&self, entry: &Entry) -> std::io::Result<Box<dyn Read + Send>> {
-        if Some(&entry.path) == self.rendering.as_ref() {
+        if self.rendering.as_ref().is_some_and(|r| entry.path == *r) {
             return Ok(Box::new(std::io::Cursor::new(self.dockerfile.clone())));
         }
         Ok(Box::new(Hashing {
@@ -234,7 +275,7 @@ impl FileTree for LocalFiles {
 struct Hashing {
     file: std::fs::File,
     hasher: Sha256,
-    path: String,
+    path: RawPath,
     sent: Sent,
 }
 

@@ -8,12 +8,12 @@ use std::fs;
 use rayon::prelude::*;
 
 use super::Repository;
-use crate::catalog::{Image, Recipe};
+use crate::catalog::{Image, Origin, Recipe};
 use crate::context::{self, ContextError, FileDigests};
 use crate::diagnostic::Diagnostic;
-use crate::dockerfile::StableRefs;
 use crate::error::Error;
-use crate::inputs::{self, Inputs};
+use crate::hash::{self, Hasher};
+use crate::inputs::{self, Detail, Inputs};
 use crate::name::ImageName;
 use crate::source::{SourceFile, display_path};
 
@@ -43,7 +43,7 @@ impl Repository {
     /// Computes the inputs of every image (renderings, contexts, Dockerfiles), in parallel,
     /// hashing each file once.
     pub fn inputs(&self) -> Result<BTreeMap<ImageName, Inputs>, Error> {
-        self.inputs_of(&self.render_all(&StableRefs)?)
+        self.inputs_of(self.stable_renderings()?)
     }
 
     /// [`inputs`](Self::inputs), given the stable renderings (for a caller that needs them
@@ -54,6 +54,8 @@ impl Repository {
         rendered: &BTreeMap<ImageName, String>,
     ) -> Result<BTreeMap<ImageName, Inputs>, Error> {
         let files = FileDigests::default();
+        let templates = self.templates.digest();
+        let data = &self.stable()?.data;
         let results: Vec<Result<(ImageName, Inputs), Vec<Diagnostic>>> = self
             .catalog
             .images
@@ -65,10 +67,12 @@ impl Repository {
                 let mut problems = self.check_dockerfile(image, &bytes);
                 match self.context_digest(image, &files) {
                     Ok(_) if !problems.is_empty() => Err(problems),
-                    Ok(context_digest) => {
+                    Ok((context_digest, each_file)) => {
                         let locked = self.lock.images.get(image.name.as_str());
-                        let inputs =
+                        let mut inputs =
                             inputs::compute(&self.catalog, image, &bytes, context_digest, locked);
+                        let rendering = (templates.as_str(), data.get(&image.name));
+                        inputs.detail = self.detail(image, each_file, rendering);
                         Ok((image.name.clone(), inputs))
                     }
                     Err(d) => {
@@ -95,7 +99,49 @@ impl Repository {
         }
     }
 
-    fn context_digest(&self, image: &Image, files: &FileDigests) -> Result<String, Diagnostic> {
+    /// The finer digests a plan names changes with: the context's files (given), a templated
+    /// image's variables and the rest of what its rendering is made of (`rendering`: the
+    /// digest of every template and partial, and of the image's data besides its variables),
+    /// a base's `from`.
+    fn detail(
+        &self,
+        image: &Image,
+        files: BTreeMap<String, String>,
+        rendering: (&str, Option<&String>),
+    ) -> Detail {
+        let (vars, template) = match &image.recipe {
+            Recipe::Template { name, .. } => {
+                let vars = &self.inherited.vars[&image.name];
+                let each = vars
+                    .iter()
+                    .map(|(key, value)| (key.clone(), hash::short(&hash::json_digest(value))))
+                    .collect();
+                let (templates, data) = rendering;
+                let mut h = Hasher::new();
+                h.field(templates).field(name);
+                h.field(data.map(String::as_str).unwrap_or_default());
+                (each, Some(hash::short(&h.finish())))
+            }
+            Recipe::Dockerfile { .. } => (BTreeMap::new(), None),
+        };
+        let from = match &image.origin {
+            Origin::Base { from, .. } => Some(from.clone()),
+            Origin::Parent(_) => None,
+        };
+        Detail {
+            files,
+            vars,
+            template,
+            from,
+        }
+    }
+
+    /// The context's digest, and each of its entries' (by path).
+    fn context_digest(
+        &self,
+        image: &Image,
+        files: &FileDigests,
+    ) -> Result<(String, BTreeMap<String, String>), Diagnostic> {
         let root = self.root.join(&image.context);
         let in_context = self.dockerfile_in_context(image);
         let entries = context::walk(&root, in_context.as_deref())

@@ -1,16 +1,20 @@
 //! The hierarchy repository on disk: finding `catalog.toml`, reading it, its templates, the
 //! hand-written Dockerfiles, the build contexts and `hier.lock`. This is the one module that
-//! reads the repository's files; everything it hands on is a value. Here: finding and opening
-//! the repository and reading the lock; `templates`, `files`, `render` and `inputs` do the rest.
+//! reads the repository's files; everything it hands on is a value. Here: opening the
+//! repository and reading the lock; `locate` finds the catalog, and `templates`, `files`,
+//! `render` and `inputs` do the rest.
 
 mod dockerfiles;
 mod files;
 mod inputs;
+mod locate;
 mod render;
 mod templates;
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use crate::catalog::{self, Catalog, Image, Recipe};
 use crate::diagnostic::suggest;
@@ -19,12 +23,14 @@ use crate::error::Error;
 use crate::graph::Hierarchy;
 use crate::inherit::Inherited;
 use crate::lock::{LOCK_FILE, Lock};
+use crate::name::ImageName;
 use crate::source::{SourceFile, display_path};
 use crate::templates::Templates;
 use files::check_files;
 use templates::load_templates;
 
 pub use dockerfiles::{problems as dockerfile_problems, utf8_text};
+pub use locate::locate;
 
 pub const CATALOG_FILE: &str = "catalog.toml";
 
@@ -36,69 +42,43 @@ pub struct Repository {
     pub templates: Templates,
     pub inherited: Inherited,
     pub lock: Lock,
+    /// Which `hier.lock` the lock was read from (taken before it was read).
+    lock_stamp: Option<FileStamp>,
+    /// The stable renderings, made once.
+    stable: OnceLock<Stable>,
 }
 
-/// Where the catalog is: `--catalog PATH` (a file, or a folder holding `catalog.toml`), else
-/// `$HIER_CATALOG`, else `catalog.toml` in the current folder.
-pub fn locate(flag: Option<&Path>) -> Result<PathBuf, Error> {
-    let env = std::env::var_os("HIER_CATALOG").filter(|v| !v.is_empty());
-    let (path, origin) = match (flag, env) {
-        (Some(p), _) => (p.to_path_buf(), "--catalog"),
-        (None, Some(p)) => (PathBuf::from(p), "HIER_CATALOG"),
-        (None, None) => (PathBuf::from(CATALOG_FILE), ""),
-    };
-    let path = if path.is_dir() {
-        path.join(CATALOG_FILE)
-    } else {
-        path
-    };
-    if path.is_file() {
-        return Ok(path);
-    }
-    if let Some(kind) = not_a_file(&path) {
-        let from = match origin {
-            "" => String::new(),
-            origin => format!(" (from {origin})"),
-        };
-        return Err(Error::usage_help(
-            format!("the catalog {}{from} is {kind}, not a file", path.display()),
-            "point --catalog (or HIER_CATALOG) at the catalog.toml file, or at its folder",
-        ));
-    }
-    Err(match origin {
-        "" => Error::usage_help(
-            format!(
-                "no {CATALOG_FILE} in {}",
-                std::env::current_dir()
-                    .map(|d| d.display().to_string())
-                    .unwrap_or_else(|_| ".".into())
-            ),
-            "run hier in the repository's folder, or pass --catalog PATH, or set HIER_CATALOG",
-        ),
-        origin => Error::usage(format!(
-            "the catalog {} (from {origin}) does not exist",
-            path.display()
-        )),
-    })
+/// The stable renderings (what `hier render` writes) of the templated images, and the digest
+/// of each one's data besides its variables.
+#[derive(Default)]
+pub(crate) struct Stable {
+    pub texts: BTreeMap<ImageName, String>,
+    pub data: BTreeMap<ImageName, String>,
 }
 
-/// What a path that exists but is not a regular file is ("a fifo"), following symlinks.
-fn not_a_file(path: &Path) -> Option<&'static str> {
-    use std::os::unix::fs::FileTypeExt;
-    let kind = fs::metadata(path).ok()?.file_type();
-    Some(if kind.is_dir() {
-        "a folder"
-    } else if kind.is_fifo() {
-        "a fifo"
-    } else if kind.is_char_device() {
-        "a character device"
-    } else if kind.is_block_device() {
-        "a block device"
-    } else if kind.is_socket() {
-        "a socket"
-    } else {
-        "a special file"
-    })
+/// What tells one version of a file from another: hier replaces `hier.lock` by renaming a new
+/// file over it (a new inode), and any write changes its size, time or change time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FileStamp {
+    dev: u64,
+    ino: u64,
+    size: u64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+}
+
+impl FileStamp {
+    fn of(path: &Path) -> Option<FileStamp> {
+        use std::os::unix::fs::MetadataExt;
+        let m = fs::metadata(path).ok()?;
+        Some(FileStamp {
+            dev: m.dev(),
+            ino: m.ino(),
+            size: m.size(),
+            mtime: (m.mtime(), m.mtime_nsec()),
+            ctime: (m.ctime(), m.ctime_nsec()),
+        })
+    }
 }
 
 impl Repository {
@@ -106,13 +86,16 @@ impl Repository {
     /// Every problem found is reported together.
     pub fn open(catalog_path: &Path) -> Result<Repository, Error> {
         // The lock and the catalog are independent reads: parse them side by side.
+        let folder = catalog_path.parent().unwrap_or(Path::new("."));
+        let stamp = FileStamp::of(&folder.join(LOCK_FILE));
         let (lock, repo) = rayon::join(
-            || read_lock(catalog_path.parent().unwrap_or(Path::new("."))),
+            || read_lock(folder),
             || Self::open_with_lock(catalog_path, Lock::default()),
         );
         match (repo, lock) {
             (Ok(mut repo), Ok(lock)) => {
                 repo.lock = lock;
+                repo.lock_stamp = stamp;
                 Ok(repo)
             }
             (Err(Error::Input(mut problems)), Err(Error::Input(more))) => {
@@ -152,7 +135,35 @@ impl Repository {
             templates,
             inherited,
             lock,
+            lock_stamp: None,
+            stable: OnceLock::new(),
         })
+    }
+
+    /// Reads `hier.lock` again when it is not the file [`open`](Self::open) read (another run
+    /// wrote it since): a run checks everything before it takes the run lock, and plans from
+    /// the lock as it is once it holds it.
+    pub fn reread_lock_if_changed(&mut self) -> Result<(), Error> {
+        let stamp = FileStamp::of(&self.lock_path());
+        if stamp.is_none() || stamp != self.lock_stamp {
+            self.lock = read_lock(&self.root)?;
+            self.lock_stamp = stamp;
+        }
+        Ok(())
+    }
+
+    /// The stable renderings of every templated image (what `hier render` writes), rendered
+    /// once: a template that cannot be rendered is an error here.
+    pub fn stable_renderings(&self) -> Result<&BTreeMap<ImageName, String>, Error> {
+        Ok(&self.stable()?.texts)
+    }
+
+    pub(super) fn stable(&self) -> Result<&Stable, Error> {
+        if let Some(stable) = self.stable.get() {
+            return Ok(stable);
+        }
+        let stable = self.render_stable()?;
+        Ok(self.stable.get_or_init(|| stable))
     }
 
     pub fn lock_path(&self) -> PathBuf {

@@ -1,13 +1,14 @@
 //! Rendering every templated image of the repository at once (in parallel), with the render
-//! failures grouped so that one template error shared by many images is reported once.
+//! failures grouped so that one template error shared by many images is reported once; the
+//! stable renderings also give the digest of each one's data besides its variables.
 
 use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 
-use super::Repository;
+use super::{Repository, Stable};
 use crate::diagnostic::Diagnostic;
-use crate::dockerfile::{self, Refs};
+use crate::dockerfile::{self, Refs, StableRefs};
 use crate::error::Error;
 use crate::name::ImageName;
 
@@ -18,31 +19,44 @@ impl Repository {
         &self,
         refs: &(dyn Refs + Sync),
     ) -> Result<BTreeMap<ImageName, String>, Error> {
-        let results: Vec<(ImageName, Option<Result<String, Diagnostic>>)> = self
+        Ok(self.render_each(refs, false)?.texts)
+    }
+
+    /// The stable renderings, with their data's digests ([`dockerfile::data_digest`]).
+    pub(super) fn render_stable(&self) -> Result<Stable, Error> {
+        self.render_each(&StableRefs, true)
+    }
+
+    fn render_each(&self, refs: &(dyn Refs + Sync), digests: bool) -> Result<Stable, Error> {
+        type Rendered = Option<(Result<String, Diagnostic>, Option<String>)>;
+        let results: Vec<(ImageName, Rendered)> = self
             .catalog
             .images
             .par_iter()
             .map(|image| {
                 let vars = &self.inherited.vars[&image.name];
-                (
-                    image.name.clone(),
-                    dockerfile::render(&self.templates, &self.catalog, image, vars, refs),
-                )
+                let data = dockerfile::template_data(&self.catalog, image, vars, refs);
+                let text = dockerfile::render_data(&self.templates, &self.catalog, image, &data);
+                let digest = digests.then(|| dockerfile::data_digest(&data));
+                (image.name.clone(), text.map(|t| (t, digest)))
             })
             .collect();
-        let mut rendered = BTreeMap::new();
+        let mut stable = Stable::default();
         let mut failures: Vec<(ImageName, Diagnostic)> = Vec::new();
         for (name, result) in results {
             match result {
-                Some(Ok(text)) => {
-                    rendered.insert(name, text);
+                Some((Ok(text), digest)) => {
+                    if let Some(d) = digest {
+                        stable.data.insert(name.clone(), d);
+                    }
+                    stable.texts.insert(name, text);
                 }
-                Some(Err(d)) => failures.push((name, d)),
+                Some((Err(d), _)) => failures.push((name, d)),
                 None => {}
             }
         }
         if failures.is_empty() {
-            Ok(rendered)
+            Ok(stable)
         } else {
             Err(Error::Input(group_render_failures(failures)))
         }

@@ -64,6 +64,16 @@ impl Templates {
         )
     }
 
+    /// The digest of every template's and partial's source, by name: what a rendering can be
+    /// made of besides its data.
+    pub fn digest(&self) -> String {
+        let mut h = crate::hash::Hasher::new();
+        for (name, source) in &self.sources {
+            h.field(name).field(&source.text);
+        }
+        h.finish()
+    }
+
     pub fn has(&self, name: &str) -> bool {
         self.templates.iter().any(|t| t == name)
     }

@@ -91,6 +91,20 @@ impl Repo {
     pub fn snapshot(&self) -> BTreeMap<PathBuf, Vec<u8>> {
         snapshot(self.path())
     }
+
+    /// Fails naming the paths added, removed or changed since `before` was taken.
+    pub fn assert_unchanged(&self, before: &BTreeMap<PathBuf, Vec<u8>>, what: &str) {
+        let after = self.snapshot();
+        let differ: Vec<&PathBuf> = before
+            .keys()
+            .chain(after.keys())
+            .filter(|p| before.get(*p) != after.get(*p))
+            .collect();
+        assert!(
+            differ.is_empty(),
+            "{what} changed the repository: {differ:?}"
+        );
+    }
 }
 
 pub fn hier_in(dir: &Path, args: &[&str]) -> Run {

@@ -60,28 +60,30 @@ fn mode(entry: &Entry) -> u32 {
     }
 }
 
-/// The STAT packets of `entries`; a later hard link to a file already listed names it.
+/// The STAT packets of `entries`; a later hard link to a file already listed names it. Paths
+/// are protobuf strings, UTF-8 by definition: a context with another name is refused before it
+/// is offered ([`crate::context::first_non_utf8`]).
 fn stats(entries: &[&Entry]) -> Vec<Stat> {
     let mut seen: HashMap<(u64, u64), String> = HashMap::new();
     entries
         .iter()
         .map(|e| {
             let mut stat = Stat {
-                path: e.path.clone(),
+                path: e.path.lossy().into_owned(),
                 mode: mode(e),
                 size: e.size as i64,
                 mod_time: e.mtime * 1_000_000_000 + e.mtime_nsec,
                 ..Stat::default()
             };
             match &e.kind {
-                EntryKind::Symlink(target) => stat.linkname = target.clone(),
+                EntryKind::Symlink(target) => stat.linkname = target.lossy().into_owned(),
                 EntryKind::File if e.nlink > 1 => match seen.get(&(e.dev, e.ino)) {
                     Some(first) => {
                         stat.linkname = first.clone();
                         stat.size = 0;
                     }
                     None => {
-                        seen.insert((e.dev, e.ino), e.path.clone());
+                        seen.insert((e.dev, e.ino), e.path.lossy().into_owned());
                     }
                 },
                 EntryKind::CharDevice | EntryKind::BlockDevice => {
@@ -179,7 +181,7 @@ impl FileSync for Sync {
                 let entries: Vec<&Entry> = tree
                     .entries()
                     .iter()
-                    .filter(|e| filter.keeps(&e.path))
+                    .filter(|e| filter.keeps(&e.path.lossy()))
                     .collect();
                 let stats = stats(&entries);
                 let served = Served::Files(entries.into_iter().cloned().collect());

@@ -115,7 +115,7 @@ impl<'a> RunLoop<'a> {
             .collect();
         let (events_tx, events_rx) = mpsc::unbounded_channel();
         RunLoop {
-            scheduler: Scheduler::new(&jobs, limits.fail_fast),
+            scheduler: Scheduler::new(&jobs, limits.jobs, limits.fail_fast),
             reasons: plan
                 .items
                 .iter()
