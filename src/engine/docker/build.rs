@@ -187,7 +187,7 @@ async fn read_buildkit(
         match info.aux {
             Some(BuildInfoAux::BuildKit(status)) => {
                 let update = trace.update(&status);
-                if let Some(step) = &update.step {
+                for step in &update.steps {
                     progress(Progress::Step(step));
                 }
                 for line in &update.lines {

@@ -13,8 +13,8 @@ use bollard::moby::buildkit::v1::{StatusResponse, Vertex};
 pub struct Update {
     /// Log lines, in order.
     pub lines: Vec<String>,
-    /// The step that started last, if one did.
-    pub step: Option<String>,
+    /// The steps that started, in order (a cached step counts: it is a step the build is at).
+    pub steps: Vec<String>,
 }
 
 /// The state of one BuildKit build's progress.
@@ -60,7 +60,7 @@ impl Trace {
         if (v.started.is_some() || v.cached) && self.started.insert(v.digest.clone()) {
             update.lines.push(format!("#{n} {}", v.name));
             if !v.name.starts_with("[internal]") {
-                update.step = Some(v.name.clone());
+                update.steps.push(v.name.clone());
             }
         }
     }
@@ -192,7 +192,7 @@ mod tests {
                 "#2 [2/2] RUN echo hi"
             ]
         );
-        assert_eq!(u.step.as_deref(), Some("[2/2] RUN echo hi"));
+        assert_eq!(u.steps, ["[2/2] RUN echo hi"]);
         let u = trace.update(&StatusResponse {
             vertexes: vec![completed(run, 2, 400_000_000)],
             logs: vec![
@@ -210,7 +210,30 @@ mod tests {
             ..Default::default()
         });
         assert_eq!(u.lines, ["#2 hello", "#2 world", "#2 DONE 0.4s"]);
-        assert_eq!(u.step, None);
+        assert!(u.steps.is_empty());
+    }
+
+    #[test]
+    fn every_step_of_an_update_is_told_cached_ones_too() {
+        let mut trace = Trace::default();
+        let cached = Vertex {
+            cached: true,
+            ..vertex("d1", "[2/3] RUN echo one")
+        };
+        let run = started(vertex("d2", "[3/3] RUN echo two"), 1, 0);
+        let u = trace.update(&StatusResponse {
+            vertexes: vec![cached, run],
+            ..Default::default()
+        });
+        assert_eq!(u.steps, ["[2/3] RUN echo one", "[3/3] RUN echo two"]);
+        assert_eq!(
+            u.lines,
+            [
+                "#1 [2/3] RUN echo one",
+                "#2 [3/3] RUN echo two",
+                "#1 CACHED"
+            ]
+        );
     }
 
     #[test]
