@@ -38,6 +38,7 @@ pub mod run;
 pub mod runlock;
 pub mod schedule;
 pub mod secrets;
+pub mod shown;
 pub mod source;
 pub mod state;
 pub mod style;

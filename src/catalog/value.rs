@@ -283,7 +283,23 @@ pub fn table_to_json(
     let mut out = serde_json::Map::new();
     let mut ok = true;
     for (key, value) in table.iter() {
+        let span = key.span();
         let key: &str = key.get_ref();
+        if key.is_empty() || key.chars().any(crate::shown::hidden) {
+            p.error_help(
+                span,
+                format!(
+                    "variable `{path}.{}` of {what} has a name that cannot be shown",
+                    match key {
+                        "" => "\"\"".to_string(),
+                        _ => crate::shown::escaped(key),
+                    }
+                ),
+                "a variable's name is not empty and has no control or invisible characters",
+            );
+            ok = false;
+            continue;
+        }
         match to_json(p, value, &format!("{path}.{key}"), what) {
             Some(v) => {
                 out.insert(key.to_string(), v);

@@ -1,7 +1,7 @@
 //! A path as the file system holds it: its bytes as they are, since a Linux file name need not
 //! be UTF-8. Context entries and symlink targets are kept this way, so a file is read, hashed
 //! and sent under its real name (a tar header carries the raw bytes, as the docker CLI's does);
-//! it is shown lossily (an invalid byte as `�`, a control character escaped).
+//! it is shown lossily (an invalid byte as `�`, a control or invisible character escaped).
 
 use std::borrow::Cow;
 use std::ffi::OsStr;
@@ -35,20 +35,10 @@ impl RawPath {
         String::from_utf8_lossy(&self.0)
     }
 
-    /// The path as people read it: lossily, with control characters escaped (`\n`), so no
-    /// name can rewrite a terminal's screen.
+    /// The path as people read it: lossily, with the characters that would change what a
+    /// terminal shows escaped ([`crate::shown`]), so no name can rewrite a screen.
     pub fn shown(&self) -> String {
-        let lossy = self.lossy();
-        if !lossy.chars().any(char::is_control) {
-            return lossy.into_owned();
-        }
-        lossy
-            .chars()
-            .map(|c| match c.is_control() {
-                true => c.escape_debug().to_string(),
-                false => c.to_string(),
-            })
-            .collect()
+        crate::shown::escaped(&self.lossy())
     }
 
     /// `self/name` (just `name` for the empty path).

@@ -130,9 +130,20 @@ fn check_detail(e: &LockEntry) -> Result<(), Problem> {
     if let Some(template) = &e.template {
         short_digest("template", template)?;
     }
+    if e.context_files.len() > super::MAX_CONTEXT_FILES {
+        let first = e.context_files.keys().next().cloned().unwrap_or_default();
+        return Err((
+            first,
+            format!(
+                "`context_files` lists {} files; hier records at most {}",
+                e.context_files.len(),
+                super::MAX_CONTEXT_FILES
+            ),
+        ));
+    }
     for (table, map) in [("vars", &e.vars), ("context_files", &e.context_files)] {
         for (key, value) in map {
-            if key.is_empty() || key.chars().any(char::is_control) {
+            if key.is_empty() || key.chars().any(crate::shown::hidden) {
                 return Err((
                     key.clone(),
                     format!(
@@ -272,6 +283,29 @@ mod tests {
         ))
         .unwrap_err();
         assert_eq!(d.place().unwrap(), "hier.lock:8:12");
+        // An invisible character that reorders what a terminal shows is refused like a control.
+        let d = parse(&lock(
+            &ok.replace("\"app/main.py\"", "\"app/\\u202emain.py\""),
+        ))
+        .unwrap_err();
+        assert_eq!(
+            d.message,
+            "invalid lock file: image `base`: `context_files` has the key `app/\\u{202e}main.py`, which a plan could not print"
+        );
+        // No more files than a run records.
+        let many: String = (0..=crate::lock::MAX_CONTEXT_FILES)
+            .map(|i| format!("\"f{i}\" = \"{SHORT}\"\n"))
+            .collect();
+        let d = parse(&lock(
+            &ok.replace(&format!("\"app/main.py\" = \"{SHORT}\""), &many),
+        ))
+        .unwrap_err();
+        assert!(
+            d.message
+                .ends_with("`context_files` lists 1001 files; hier records at most 1000"),
+            "{}",
+            d.message
+        );
     }
 
     #[test]
