@@ -2,7 +2,7 @@
 //! holding it), else `$HIER_CATALOG`, else the current folder or the nearest folder above it
 //! that holds one. A catalog found above the current folder makes hier show every path as it
 //! would from the repository's root ([`crate::source::show_paths_from`]), so output is the same
-//! from any folder of the repository.
+//! from any folder of the repository. A catalog above that another user owns is refused.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -53,6 +53,7 @@ fn search() -> Result<PathBuf, Error> {
                 // Relative, as the user would name it.
                 return Ok(PathBuf::from(CATALOG_FILE));
             }
+            check_owner(&candidate, &cwd)?;
             // The repository's root as `Repository::open` will see it.
             let root = fs::canonicalize(&candidate)
                 .ok()
@@ -61,7 +62,14 @@ fn search() -> Result<PathBuf, Error> {
             crate::source::show_paths_from(&root);
             return Ok(candidate);
         }
-        if let Some(kind) = not_a_file(&candidate) {
+        let kind = match not_a_file(&candidate) {
+            Some(kind) => Some(kind),
+            // A symlink that leads nowhere (a missing file, a loop) is not passed over either.
+            None => fs::symlink_metadata(&candidate)
+                .is_ok()
+                .then_some("a symlink to nothing hier can read"),
+        };
+        if let Some(kind) = kind {
             return Err(Error::usage_help(
                 format!("the catalog {} is {kind}, not a file", candidate.display()),
                 "remove or rename it, or pass --catalog PATH",
@@ -77,8 +85,32 @@ fn search() -> Result<PathBuf, Error> {
     ))
 }
 
+/// A catalog found above the current folder is taken only if it belongs to the current user or
+/// to the current folder's owner: one planted in a shared folder above (`/tmp`) by someone else
+/// would choose what hier builds, with the user's credentials, so it is refused (as git refuses
+/// a repository another user owns). `--catalog` names one explicitly.
+fn check_owner(candidate: &Path, cwd: &Path) -> Result<(), Error> {
+    use std::os::unix::fs::MetadataExt;
+    let uid = |path: &Path| fs::metadata(path).map(|m| m.uid()).ok();
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    match uid(candidate) {
+        Some(owner) if owner != me && Some(owner) != uid(cwd) => Err(Error::usage_help(
+            format!(
+                "the catalog {} above the current folder belongs to another user (uid {owner})",
+                candidate.display()
+            ),
+            format!(
+                "pass --catalog {} to use it anyway, or run hier in your own repository",
+                candidate.display()
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// What a path that exists but is not a regular file is ("a fifo"), following symlinks.
-fn not_a_file(path: &Path) -> Option<&'static str> {
+pub(super) fn not_a_file(path: &Path) -> Option<&'static str> {
     use std::os::unix::fs::FileTypeExt;
     let kind = fs::metadata(path).ok()?.file_type();
     Some(if kind.is_file() {

@@ -86,10 +86,10 @@ impl Repository {
     /// Every problem found is reported together.
     pub fn open(catalog_path: &Path) -> Result<Repository, Error> {
         // The lock and the catalog are independent reads: parse them side by side.
-        let folder = catalog_path.parent().unwrap_or(Path::new("."));
+        let folder = lock_folder(catalog_path);
         let stamp = FileStamp::of(&folder.join(LOCK_FILE));
         let (lock, repo) = rayon::join(
-            || read_lock(folder),
+            || read_lock(&folder),
             || Self::open_with_lock(catalog_path, Lock::default()),
         );
         match (repo, lock) {
@@ -200,9 +200,41 @@ impl Repository {
     }
 }
 
-/// Reads `hier.lock` next to the catalog; a missing lock is an empty one.
+/// The folder of `hier.lock`: the catalog's, or for a catalog that is a symlink, the folder of
+/// the file it leads to, which is the repository's root (the images, templates and `.hier/`).
+fn lock_folder(catalog_path: &Path) -> PathBuf {
+    let folder = catalog_path.parent().unwrap_or(Path::new("")).to_path_buf();
+    let linked = fs::symlink_metadata(catalog_path).is_ok_and(|m| m.file_type().is_symlink());
+    match linked
+        .then(|| fs::canonicalize(catalog_path).ok())
+        .flatten()
+    {
+        Some(real) => real.parent().map(Path::to_path_buf).unwrap_or(folder),
+        None => folder,
+    }
+}
+
+/// Reads `hier.lock` next to the catalog; a missing lock is an empty one. The lock must be a
+/// file of its own: a symlink (which could lead out of the repository) or a fifo is refused.
 pub fn read_lock(root: &Path) -> Result<Lock, Error> {
     let path = root.join(LOCK_FILE);
+    let shown = display_path(&path);
+    match fs::symlink_metadata(&path) {
+        Ok(m) if m.file_type().is_symlink() => {
+            return Err(Error::usage_help(
+                format!("{} is a symlink, not a file", shown.display()),
+                "hier writes hier.lock itself; replace the link with the file",
+            ));
+        }
+        Ok(m) if !m.is_file() => {
+            let kind = locate::not_a_file(&path).unwrap_or("a special file");
+            return Err(Error::usage(format!(
+                "{} is {kind}, not a file",
+                shown.display()
+            )));
+        }
+        _ => {}
+    }
     match fs::read_to_string(&path) {
         Ok(text) => Ok(Lock::parse(&SourceFile::new(display_path(&path), text))?),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Lock::default()),

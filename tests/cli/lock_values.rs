@@ -65,3 +65,56 @@ fn a_non_ascii_upstream_digest_is_refused_at_its_line_and_never_panics() {
         repo.assert_unchanged(&before, &format!("{args:?}"));
     }
 }
+
+#[test]
+fn a_lock_that_is_a_fifo_or_a_symlink_is_refused_by_name() {
+    let repo = repo_with_lock_line(&format!("image_id = \"{ID}\""));
+    let lock = repo.path().join("hier.lock");
+    std::fs::remove_file(&lock).unwrap();
+    // A fifo would block the read forever.
+    let made = std::process::Command::new("mkfifo")
+        .arg(&lock)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let run = repo.hier_offline(&["plan"]);
+    assert_eq!(
+        (run.code, run.stderr.as_str()),
+        (2, "error: hier.lock is a fifo, not a file\n")
+    );
+    // A symlink could lead out of the repository: its target is never read (nor shown).
+    std::fs::remove_file(&lock).unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", &lock).unwrap();
+    let run = repo.hier_offline(&["plan"]);
+    assert_eq!(
+        (run.code, run.stderr.as_str()),
+        (
+            2,
+            "error: hier.lock is a symlink, not a file\n  = help: hier writes hier.lock itself; replace the link with the file\n"
+        )
+    );
+}
+
+#[test]
+fn a_symlinked_catalog_reads_the_lock_beside_the_file_it_leads_to() {
+    let repo = repo_with_lock_line("image_id = \"debian:bookworm-slim\"");
+    let elsewhere = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(
+        repo.path().join("catalog.toml"),
+        elsewhere.path().join("catalog.toml"),
+    )
+    .unwrap();
+    // The lock of the repository (the link's target's folder) is the one read, by every command,
+    // and refused before anything is written anywhere.
+    for args in [&["plan"][..], &["rebuild"]] {
+        let run = super::common::hier_in(elsewhere.path(), args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("`image_id` is `debian:bookworm-slim`"),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert!(!elsewhere.path().join(".hier").exists());
+        assert!(!repo.path().join(".hier").exists());
+    }
+}

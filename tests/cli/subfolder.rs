@@ -150,3 +150,65 @@ fn no_catalog_here_or_above_is_exit_2_naming_where_it_looked() {
         )
     );
 }
+
+#[test]
+fn a_dangling_catalog_link_on_the_way_up_is_named_not_skipped() {
+    let elsewhere = tempfile::tempdir().unwrap();
+    let nested = elsewhere.path().join("a/b");
+    std::fs::create_dir_all(&nested).unwrap();
+    let link = std::fs::canonicalize(elsewhere.path())
+        .unwrap()
+        .join("a/catalog.toml");
+    std::os::unix::fs::symlink("missing.toml", &link).unwrap();
+    let run = common::hier_in(&nested, &["plan"]);
+    assert_eq!(
+        (run.code, run.stderr),
+        (
+            2,
+            format!(
+                "error: the catalog {} is a symlink to nothing hier can read, not a file\n  = help: remove or rename it, or pass --catalog PATH\n",
+                link.display()
+            )
+        )
+    );
+}
+
+#[test]
+fn a_catalog_above_that_another_user_owns_is_refused() {
+    // A shared folder (like /tmp) where someone else left a catalog.toml.
+    use std::os::unix::fs::PermissionsExt;
+    let shared = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(shared.path()).unwrap();
+    std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    let planted = root.join("catalog.toml");
+    std::fs::write(
+        &planted,
+        "[catalog]\nname = \"t\"\nregistry = \"registry.test/t\"\n\n[images.base]\nfrom = \"busybox:1.36\"\nversion = \"1.0.0\"\ntemplate = \"base.hbs\"\n",
+    )
+    .unwrap();
+    std::fs::create_dir(root.join("templates")).unwrap();
+    std::fs::write(root.join("templates/base.hbs"), "FROM {{parent.ref}}\n").unwrap();
+    let mine = root.join("mine");
+    std::fs::create_dir(&mine).unwrap();
+    if let Err(e) = std::os::unix::fs::chown(&planted, Some(65534), Some(65534)) {
+        // Only root can give a file away; CI runs the tests as root.
+        assert_eq!(e.kind(), std::io::ErrorKind::PermissionDenied);
+        eprintln!("not root: cannot plant another user's catalog");
+        return;
+    }
+    let run = common::hier_in(&mine, &["list"]);
+    assert_eq!(
+        (run.code, run.stdout.as_str(), run.stderr),
+        (
+            2,
+            "",
+            format!(
+                "error: the catalog {0} above the current folder belongs to another user (uid 65534)\n  = help: pass --catalog {0} to use it anyway, or run hier in your own repository\n",
+                planted.display()
+            )
+        )
+    );
+    // Named explicitly, it is used.
+    let run = common::hier_in(&mine, &["--catalog", planted.to_str().unwrap(), "list"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
