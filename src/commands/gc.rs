@@ -16,7 +16,7 @@ pub struct Args {
 }
 
 pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
-    let (repo, _run_lock, _) = super::open_locked(cx)?;
+    let (repo, _run_lock, _) = super::open_locked_to_build_nothing(cx)?;
     let engine = cx.engine(&repo.catalog.platform)?;
     let stored = cx.block_on(engine.built_images(&repo.catalog.registry))??;
     let images = gc::images_to_remove(&repo.catalog, &repo.lock, &stored);

@@ -163,9 +163,10 @@ pub fn open_locked(cx: &Context) -> Result<(Repository, crate::runlock::RunLock,
     lock_repository(cx, true)
 }
 
-/// [`open_locked`] for a run that builds nothing (`hier push`): the catalog and the lock are
-/// checked first, the templates are not rendered.
-pub fn open_locked_to_push(
+/// [`open_locked`] for a run that builds nothing (`hier push`, `hier test`, `hier gc`): the
+/// catalog and the lock are checked first; the templates are not rendered and
+/// `SOURCE_DATE_EPOCH`, which only a build uses, is not read.
+pub fn open_locked_to_build_nothing(
     cx: &Context,
 ) -> Result<(Repository, crate::runlock::RunLock, PathBuf), Error> {
     lock_repository(cx, false)

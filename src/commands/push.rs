@@ -6,7 +6,7 @@ use crate::error::{Error, Exit};
 use crate::name::ImageName;
 
 pub fn run(cx: &Context, images: &[String]) -> Result<Output, Error> {
-    let (repo, _run_lock, _) = super::open_locked_to_push(cx)?;
+    let (repo, _run_lock, _) = super::open_locked_to_build_nothing(cx)?;
     let names: Vec<ImageName> = if images.is_empty() {
         repo.hierarchy
             .order()

@@ -24,7 +24,7 @@ pub struct Args {
 }
 
 pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
-    let (repo, _run_lock, _) = super::open_locked(cx)?;
+    let (repo, _run_lock, _) = super::open_locked_to_build_nothing(cx)?;
     let provenance = Provenance::start(&repo.root);
     let mut plan = Plan {
         items: tested(&repo, &args.images)?,

@@ -54,8 +54,13 @@ fn a_source_date_epoch_that_is_not_a_number_is_refused_naming_it() {
         repo.assert_unchanged(&before, value);
     }
     // Set but empty is unset, as with DOCKER_HOST: the run goes on to the engine; and `push`,
-    // which builds nothing, does not read it.
-    for (args, value) in [(&["rebuild"][..], ""), (&["push"], "yesterday")] {
+    // `test` and `gc`, which build nothing, do not read it.
+    for (args, value) in [
+        (&["rebuild"][..], ""),
+        (&["push"], "yesterday"),
+        (&["test"], "yesterday"),
+        (&["gc", "--dry-run"], "yesterday"),
+    ] {
         let run = repo.hier_env(
             args,
             &[
