@@ -76,6 +76,10 @@ struct State {
     builds: u64,
     /// Image id → the `io.hier.repository` label its Dockerfile gave it.
     repositories: HashMap<String, String>,
+    /// How long each build takes, the builds running now and the most that ran at once.
+    build_time: std::time::Duration,
+    running: usize,
+    peak: usize,
 }
 
 #[derive(Default)]
@@ -124,6 +128,16 @@ impl Fake {
     pub fn script(&self, key: &str, what: Scripted) {
         let mut s = self.state.lock().unwrap();
         s.script.entry(key.into()).or_default().push_back(what);
+    }
+
+    /// Every build from now on takes `time` (so builds overlap as they would on an engine).
+    pub fn set_build_time(&self, time: std::time::Duration) {
+        self.state.lock().unwrap().build_time = time;
+    }
+
+    /// The most builds that ran at once.
+    pub fn peak_builds(&self) -> usize {
+        self.state.lock().unwrap().peak
     }
 
     pub fn calls(&self) -> Vec<Call> {
@@ -241,7 +255,15 @@ impl Engine for Fake {
         }
         progress(Progress::Step("[1/1] fake"));
         progress(Progress::Line("#1 [1/1] fake"));
+        let time = {
+            let mut s = self.state.lock().unwrap();
+            s.running += 1;
+            s.peak = s.peak.max(s.running);
+            s.build_time
+        };
+        tokio::time::sleep(time).await;
         let mut s = self.state.lock().unwrap();
+        s.running -= 1;
         s.builds += 1;
         let id = crate::hash::digest(format!("{}\n{dockerfile}\n{}", request.image, s.builds));
         s.images.insert(id.clone(), request.image.clone());

@@ -195,9 +195,10 @@ impl<'a> RunLoop<'a> {
         self.reasons.get(name).cloned().unwrap_or_default()
     }
 
-    /// Starts ready images while there is room (or settles them when the policy keeps them).
+    /// Starts ready images while the scheduler has room (`-j`: it counts what runs), or settles
+    /// them when the policy keeps them.
     fn start_ready(&mut self, reporter: &mut dyn Reporter) -> Result<(), Error> {
-        while !self.interrupted && self.tasks.len() < self.limits.jobs.max(1) {
+        while !self.interrupted {
             let Some(index) = self.scheduler.start_next() else {
                 return Ok(());
             };

@@ -3,10 +3,11 @@
 //! `failures`: failures skip only their dependents, `--fail-fast`, retries of transient
 //! failures and none of a failing step, a lost engine, interruption. `publishing`: `--atomic`,
 //! the exact images each build names, secrets. `retest`: changed tests run on the recorded
-//! image, and what builds on it waits for them. The same features are tested against the real
-//! engine in `tests/`.
+//! image, and what builds on it waits for them. `limits`: never more builds at once than `-j`.
+//! The same features are tested against the real engine in `tests/`.
 
 mod failures;
+mod limits;
 mod publishing;
 mod retest;
 
