@@ -2,7 +2,7 @@
 //! in a reference, a tag, a Dockerfile or a path must have the one shape it can have (an image
 //! id or digest is `sha256:` and 64 hex digits, a tag is a tag, a name is an image name, a
 //! repository is a repository, a base's `from` is an image reference), and what a plan prints
-//! from it (a variable's name, a context file's path) holds no control character. A lock
+//! from it (a variable's name, a context file's path) holds no control or invisible character. A lock
 //! edited by hand or by an attacker is refused at the offending value rather than built on.
 
 use crate::diagnostic::Diagnostic;
@@ -26,10 +26,11 @@ pub fn is_digest(value: &str) -> bool {
 pub fn check(lock: &Lock, source: &SourceFile) -> Result<(), Diagnostic> {
     for (name, entry) in &lock.images {
         if let Err(e) = ImageName::parse(name) {
-            return Err(bad(source, name, format!("image `{name}`: {e}")));
+            return Err(bad(source, name, name, format!("image `{name}`: {e}")));
         }
-        check_entry(entry)
-            .map_err(|(value, what)| bad(source, &value, format!("image `{name}`: {what}")))?;
+        check_entry(entry).map_err(|(value, what)| {
+            bad(source, name, &value, format!("image `{name}`: {what}"))
+        })?;
     }
     Ok(())
 }
@@ -163,20 +164,11 @@ fn printable(value: &str) -> String {
     value.escape_debug().to_string()
 }
 
-fn bad(source: &SourceFile, value: &str, message: String) -> Diagnostic {
+/// The problem with `value` of image `image`, placed where the value is written.
+fn bad(source: &SourceFile, image: &str, value: &str, message: String) -> Diagnostic {
     let d = Diagnostic::error(format!("invalid lock file: {message}"))
         .help("hier writes this file; restore it from version control, or delete it to rebuild everything");
-    // The value's place: where it is written in the file, escaped or as it is.
-    let candidates = [
-        format!("\"{}\"", value.escape_debug()),
-        format!("'{value}'"),
-        value.lines().next().unwrap_or_default().to_string(),
-    ];
-    let found = candidates
-        .iter()
-        .filter(|c| !c.is_empty())
-        .find_map(|c| source.text.find(c.as_str()).map(|at| at..at + c.len()));
-    match found {
+    match super::place::place(&source.text, image, value) {
         Some(span) => d.at(source.locate(span)),
         None => d.at_file(source.display.clone()),
     }
@@ -260,6 +252,8 @@ mod tests {
             d.message,
             "invalid lock file: image `base`: `context_files` has the key `app/\\u{1b}[2J`, which a plan could not print"
         );
+        // Written with an escape, the key is still placed at its line.
+        assert_eq!(d.place().unwrap(), "hier.lock:12:1");
         let d = parse(&lock(
             &ok.replace(&format!("greeting = \"{SHORT}\""), "greeting = \"x\""),
         ))

@@ -3,6 +3,7 @@
 //! checked value by value when read (`check`).
 
 mod check;
+mod place;
 
 pub use check::is_digest;
 
