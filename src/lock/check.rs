@@ -2,8 +2,9 @@
 //! in a reference, a tag, a Dockerfile or a path must have the one shape it can have (an image
 //! id or digest is `sha256:` and 64 hex digits, a tag is a tag, a name is an image name, a
 //! repository is a repository, a base's `from` is an image reference), and what a plan prints
-//! from it (a variable's name, a context file's path) holds no control or invisible character. A lock
-//! edited by hand or by an attacker is refused at the offending value rather than built on.
+//! from it (a variable's name, a context file's path) holds no control or invisible
+//! character. A lock edited by hand or by an attacker is refused at the offending value (placed
+//! by `place`) rather than built on.
 
 use crate::diagnostic::Diagnostic;
 use crate::name::ImageName;
