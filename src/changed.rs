@@ -33,16 +33,34 @@ impl fmt::Display for Change {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.component)?;
         let n = self.details.len();
+        let list = |details: &[String]| -> Vec<String> {
+            details.iter().map(|d| quoted(d).into_owned()).collect()
+        };
         match n {
             0 => Ok(()),
-            _ if f.alternate() || n <= SHOWN + 1 => write!(f, " ({})", self.details.join(", ")),
+            _ if f.alternate() || n <= SHOWN + 1 => {
+                write!(f, " ({})", list(&self.details).join(", "))
+            }
             _ => write!(
                 f,
                 " ({} and {} more)",
-                self.details[..SHOWN].join(", "),
+                list(&self.details[..SHOWN]).join(", "),
                 n - SHOWN
             ),
         }
+    }
+}
+
+/// A name as one item of a list: quoted when it holds what the list is written with (`, `,
+/// ` and `, parentheses) or white space at an end, so no name reads as several.
+fn quoted(name: &str) -> std::borrow::Cow<'_, str> {
+    let ambiguous = name.is_empty()
+        || name.contains([',', '(', ')', '"'])
+        || name.contains(" and ")
+        || name.trim() != name;
+    match ambiguous {
+        true => format!("\"{}\"", name.replace('"', "\\\"")).into(),
+        false => name.into(),
     }
 }
 
@@ -186,6 +204,18 @@ mod tests {
         let changed = changes(&now, &Recorded::from(&then));
         assert_eq!(changed[0].details, ["a", "c", "d", "e", "f"]);
         assert_eq!(changed[0].to_string(), "context (a, c and 3 more)");
+        let forged = Change {
+            component: "context",
+            details: vec![
+                "a, b and 3 more)  ,x".into(),
+                "say \"hi\"".into(),
+                " pad".into(),
+            ],
+        };
+        assert_eq!(
+            forged.to_string(),
+            "context (\"a, b and 3 more)  ,x\", \"say \\\"hi\\\"\", \" pad\")"
+        );
         assert_eq!(format!("{:#}", changed[0]), "context (a, c, d, e, f)");
         let three = Change {
             component: "context",
