@@ -177,6 +177,9 @@ pub struct RefreshArgs {
     /// Resolve upstreams and pending updates, print what would be rebuilt, build nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// Rebuild every due base with no cache, even when nothing new is found for it
+    #[arg(long)]
+    pub force: bool,
     /// Builds at once
     #[arg(short = 'j', long = "jobs", value_name = "N", default_value_t = 2,
           value_parser = clap::value_parser!(u16).range(1..))]

@@ -107,6 +107,27 @@ impl ImageReport {
     }
 }
 
+/// An image a refresh checked for something new, and what it decided.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Checked {
+    pub name: String,
+    /// `yes` (rebuilt with no cache), `no`, or `if a parent changes`.
+    pub rebuild: &'static str,
+    /// Why it is rebuilt or not.
+    pub reason: String,
+    /// The image's package sources (`apt sha256:…`); images with the same share one download
+    /// of the package indexes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sources: Option<String>,
+    /// Its updates pending: `name current -> candidate`.
+    pub pending: Vec<String>,
+    /// A due base: the identity of `from` recorded, and found now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upstream_old: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upstream_new: Option<String>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     /// `rebuild`, `refresh`, `push`, `test`.
@@ -120,6 +141,9 @@ pub struct Report {
     pub run: String,
     pub interrupted: bool,
     pub images: Vec<ImageReport>,
+    /// A refresh: every image it checked for something new.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checked: Option<Vec<Checked>>,
 }
 
 impl Report {
@@ -145,6 +169,7 @@ impl Report {
             run,
             interrupted,
             images,
+            checked: None,
         }
     }
 

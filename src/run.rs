@@ -146,10 +146,12 @@ fn refresh_args(args: RefreshArgs) -> commands::refresh::Args {
         atomic,
         report,
         dry_run,
+        force,
         jobs,
         builder: b,
     } = args;
     commands::refresh::Args {
+        force,
         images,
         schedule: schedule.map(|s| match s {
             ScheduleArg::Nightly => Refresh::Nightly,

@@ -26,11 +26,13 @@ fn sh(cmd: &mut Command) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
-/// An apt repository (flat, `Packages` at the root) served over HTTP to the containers.
+/// An apt repository (flat, `Packages` at the root) served over HTTP to the containers; the
+/// server's log of the requests it answered is kept apart.
 struct AptRepo {
     dir: tempfile::TempDir,
     server: Child,
     url: String,
+    log: tempfile::NamedTempFile,
 }
 
 impl Drop for AptRepo {
@@ -64,17 +66,19 @@ impl AptRepo {
             .local_addr()
             .unwrap()
             .port();
+        let log = tempfile::NamedTempFile::new().unwrap();
         let server = Command::new("python3")
             .args(["-m", "http.server", "--bind", "0.0.0.0", &port.to_string()])
             .current_dir(dir.path())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log.reopen().unwrap())
             .spawn()
             .expect("python3 serves the apt repository");
         let repo = AptRepo {
             dir,
             server,
             url: format!("http://{}:{port}/", bridge_address()),
+            log,
         };
         repo.index();
         for _ in 0..50 {
@@ -130,6 +134,25 @@ impl AptRepo {
             ));
         }
         std::fs::write(self.dir.path().join("Packages"), packages).unwrap();
+    }
+
+    /// How many times the indexes were downloaded since `since` lines of the log: every
+    /// `apt-get update` asks for `InRelease` first, once.
+    fn index_downloads(&self, since: usize) -> usize {
+        self.requests()
+            .iter()
+            .skip(since)
+            .filter(|l| l.contains("InRelease"))
+            .count()
+    }
+
+    fn requests(&self) -> Vec<String> {
+        std::fs::read_to_string(self.log.path())
+            .unwrap()
+            .lines()
+            .filter(|l| l.contains("\"GET "))
+            .map(str::to_string)
+            .collect()
     }
 
     /// The apt source line, for images that use only this repository.
@@ -188,6 +211,19 @@ impl Setup {
     fn registry_digest(&self, image: &str, tag: &str) -> Option<String> {
         registry_digest(REGISTRY, &format!("{}/{image}", self.prefix), tag)
     }
+}
+
+/// Each image checked: (name, rebuild, reason).
+fn checked(report: &Value) -> Vec<(String, String, String)> {
+    report["checked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let text = |k: &str| c[k].as_str().unwrap().to_string();
+            (text("name"), text("rebuild"), text("reason"))
+        })
+        .collect()
 }
 
 fn setup(test: &str) -> Setup {
@@ -278,10 +314,30 @@ fn refresh_keeps_what_did_not_change_and_cascades_what_did() {
     let s = setup("cascade");
     let first = s.lock();
 
-    // Nothing new: the base is rebuilt with no cache, found identical, and kept.
+    // Nothing new: nothing is rebuilt; every image was checked and found so.
     let (run, report) = s.refresh(&["--push"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(statuses(&report), pairs(&[("base", "unchanged")]));
+    assert_eq!(statuses(&report), pairs(&[]));
+    assert_eq!(
+        checked(&report),
+        [
+            (
+                "base".to_string(),
+                "no".to_string(),
+                "nothing new".to_string()
+            ),
+            (
+                "runtime".to_string(),
+                "no".to_string(),
+                "nothing new".to_string()
+            ),
+            (
+                "app".to_string(),
+                "no".to_string(),
+                "nothing new".to_string()
+            ),
+        ]
+    );
     assert_eq!(
         s.lock()["images"],
         first["images"],
@@ -295,13 +351,9 @@ fn refresh_keeps_what_did_not_change_and_cascades_what_did() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(
         statuses(&report),
-        pairs(&[
-            ("base", "unchanged"),
-            ("runtime", "pushed"),
-            ("app", "pushed")
-        ])
+        pairs(&[("runtime", "pushed"), ("app", "pushed")])
     );
-    let runtime = &report["images"][1];
+    let runtime = &report["images"][0];
     assert_eq!(runtime["reason"], "1 OS package update pending");
     assert_eq!(
         runtime["packages"],
@@ -434,7 +486,58 @@ fn dry_run_says_what_would_be_rebuilt_and_builds_nothing() {
         .expect("runtime is in the plan");
     assert_eq!(runtime["rebuild"], "yes");
     assert_eq!(runtime["reason"], "1 OS package update pending");
+    assert_eq!(
+        runtime["pending"],
+        serde_json::json!(["hier-extra 1.0 -> 1.1"])
+    );
+    let base = &plan["images"][0];
+    assert_eq!(
+        (&base["name"], &base["rebuild"]),
+        (&Value::from("base"), &Value::from("no"))
+    );
+    assert_eq!(base["upstream_old"], base["upstream_new"]);
+    // The app has the runtime's package, and so the same update pending.
+    let app = &plan["images"][2];
+    assert_eq!(
+        (&app["rebuild"], &app["pending"]),
+        (&runtime["rebuild"], &runtime["pending"])
+    );
+    assert_eq!(plan["downloads"], 1);
     assert_eq!(s.repo.read("hier.lock"), before);
+}
+
+#[test]
+fn a_no_op_refresh_downloads_the_indexes_once_for_images_with_the_same_sources() {
+    let s = setup("once");
+    // Six images on the same sources (three more than the setup's).
+    let catalog = s.repo.read("catalog.toml");
+    s.repo.write(
+        "catalog.toml",
+        &format!(
+            "{catalog}\n[images.tools]\nparent = \"base\"\nversion = \"1.0.0\"\ntemplate = \"base.hbs\"\n\n[images.worker]\nparent = \"runtime\"\nversion = \"1.0.0\"\ntemplate = \"base.hbs\"\n\n[images.api]\nparent = \"runtime\"\nversion = \"1.0.0\"\nkind = \"app\"\ntemplate = \"app.hbs\"\n"
+        ),
+    );
+    let run = s.repo.hier(&["rebuild"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let since = s.apt.requests().len();
+    let (run, report) = s.refresh(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(statuses(&report), pairs(&[]));
+    assert_eq!(report["checked"].as_array().unwrap().len(), 6);
+    assert_eq!(s.apt.index_downloads(since), 1, "{:?}", s.apt.requests());
+    // Each step is said as it happens (standard error is not a terminal here).
+    assert!(
+        run.stderr
+            .contains("base: downloading the package indexes of apt sha256:"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("for 6 images"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("api: nothing pending"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

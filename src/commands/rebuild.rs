@@ -55,6 +55,7 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
         secrets,
         provenance: provenance.join().unwrap_or_default(),
         fetched: Vec::new(),
+        checked: None,
     };
     let mut stdout = Vec::new();
     let outcome = {

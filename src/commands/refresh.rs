@@ -28,6 +28,8 @@ pub struct Args {
     pub atomic: bool,
     pub report: Option<PathBuf>,
     pub dry_run: bool,
+    /// Rebuild every due base, whatever is found.
+    pub force: bool,
     pub jobs: usize,
     pub builder: Option<Builder>,
 }
@@ -49,6 +51,7 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
     let due = Due {
         images,
         schedule: args.schedule,
+        force: args.force,
     };
     let provenance = Provenance::start(&repo.root);
     let inputs = repo.inputs()?;
@@ -76,6 +79,7 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
         secrets: crate::secrets::resolve(&repo.catalog, &repo.root, planned, builder)?,
         provenance: provenance.join().unwrap_or_default(),
         fetched,
+        checked: Some(findings.checked.clone()),
     };
     let outcome = rebuild(cx, &runner, findings, args, builder, &mut stdout)?;
     if let Some(path) = &args.report {
@@ -120,8 +124,19 @@ fn find(
     args: &Args,
 ) -> Result<Option<Findings>, Error> {
     let interrupt = cx.interrupt()?;
-    let find = refresh::find(repo, inputs, engine.clone(), due, args.dry_run, args.jobs);
-    cx.block_on(async {
+    let recorded = repo.lock.images.len();
+    let shown = refresh::progress::Asking::stderr(cx.quiet, recorded);
+    let progress = |step: refresh::ask::Step<'_>| shown.step(step);
+    let find = refresh::find(
+        repo,
+        inputs,
+        engine.clone(),
+        due,
+        args.dry_run,
+        args.jobs,
+        &progress,
+    );
+    let found = cx.block_on(async {
         tokio::select! {
             found = find => found.map(Some),
             _ = interrupt.wait() => {
@@ -130,7 +145,9 @@ fn find(
                 Ok(None)
             }
         }
-    })?
+    });
+    shown.finish();
+    found?
 }
 
 /// The run under the refresh's rules; the report (table or JSON) goes into `stdout`.
@@ -155,42 +172,29 @@ fn rebuild(
     cx.block_on(runner.run(&findings.plan, &options, policy, &mut reporter))?
 }
 
+/// What a refresh would do: every image checked, with what was found and whether it would be
+/// rebuilt (a table, or JSON with the pending packages and the upstream digests).
 fn dry_run(cx: &Context, findings: &Findings) -> Output {
-    let candidates = &findings.policy.candidates;
+    let nothing = findings.plan.items.is_empty();
     if cx.json() {
-        let images: Vec<_> = findings
-            .plan
-            .items
-            .iter()
-            .map(|i| {
-                json!({
-                    "name": i.name.as_str(),
-                    "wave": i.wave,
-                    "reason": i.reason.to_string(),
-                    "rebuild": if candidates.contains_key(&i.name) { "yes" } else { "if a parent changes" },
-                })
-            })
-            .collect();
-        return Output::json(&json!({ "images": images }));
+        return Output::json(&json!({
+            "downloads": findings.downloads,
+            "images": findings.checked,
+        }));
     }
-    if findings.plan.items.is_empty() {
-        let mut out = Output::text(String::new());
-        out.stderr =
-            "nothing to refresh: no base moved and no image has OS updates pending\n".into();
-        return out;
-    }
-    let mut table = Table::new(&["WAVE", "IMAGE", "REBUILD", "WHY"]);
-    for item in &findings.plan.items {
+    let mut table = Table::new(&["IMAGE", "REBUILD", "WHY", "PENDING"]);
+    for checked in &findings.checked {
         table.row(vec![
-            item.wave.to_string(),
-            item.name.to_string(),
-            if candidates.contains_key(&item.name) {
-                "yes, no cache".into()
-            } else {
-                "if a parent changes".into()
-            },
-            item.reason.to_string(),
+            checked.name.clone(),
+            checked.rebuild.to_string(),
+            checked.reason.clone(),
+            checked.pending.join(", "),
         ]);
     }
-    Output::text(table.render(&cx.styles))
+    let mut out = Output::text(table.render(&cx.styles));
+    if nothing {
+        out.stderr =
+            "nothing to refresh: no base moved and no image has OS updates pending\n".into();
+    }
+    out
 }

@@ -50,6 +50,7 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
         secrets: SecretValues::default(),
         provenance: provenance.join().unwrap_or_default(),
         fetched: Vec::new(),
+        checked: None,
     };
     let mut stdout = Vec::new();
     let outcome = {

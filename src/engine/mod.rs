@@ -226,6 +226,16 @@ pub trait Engine: Send + Sync {
         path: &str,
     ) -> Result<Option<Vec<u8>>, EngineError>;
 
+    /// The files at and below each of `paths` in an image, read without running it (one
+    /// container for all): path → content, a symlink as `-> <target>`. Paths the image does
+    /// not have are left out.
+    async fn read_files(
+        &self,
+        owner: &str,
+        image: &str,
+        paths: &[&str],
+    ) -> Result<BTreeMap<String, Vec<u8>>, EngineError>;
+
     /// Tags an image `repository:tag`.
     async fn tag(&self, image_id: &str, repository: &str, tag: &str) -> Result<(), EngineError>;
 

@@ -109,6 +109,17 @@ impl<E: Engine> Engine for Retrying<E> {
             .await
     }
 
+    async fn read_files(
+        &self,
+        owner: &str,
+        image: &str,
+        paths: &[&str],
+    ) -> Result<std::collections::BTreeMap<String, Vec<u8>>, EngineError> {
+        self.backoff
+            .run(|| self.inner.read_files(owner, image, paths))
+            .await
+    }
+
     async fn tag(&self, image_id: &str, repository: &str, tag: &str) -> Result<(), EngineError> {
         self.backoff
             .run(|| self.inner.tag(image_id, repository, tag))

@@ -86,6 +86,8 @@ pub struct Runner<'a> {
     /// Images fetched before the run began (a refresh fetches before it asks about updates),
     /// reported with it.
     pub fetched: Vec<ImageReport>,
+    /// A refresh: every image it checked for something new, in the report.
+    pub checked: Option<Vec<crate::report::Checked>>,
 }
 
 impl Runner<'_> {
@@ -191,7 +193,9 @@ impl Runner<'_> {
         exit: Exit,
     ) -> Report {
         let revision = self.provenance.revision.clone();
-        Report::new(self.command, run, revision, interrupted, images, exit)
+        let mut report = Report::new(self.command, run, revision, interrupted, images, exit);
+        report.checked = self.checked.clone();
+        report
     }
 
     /// This run's log folder (made when the run builds something).

@@ -1,20 +1,24 @@
 //! What a refresh finds before building (also all that `--dry-run` does): the fresh upstream
-//! identity of each due base, and which other images have OS package updates pending, asked in
-//! throwaway containers as root, `jobs` at once.
+//! identity of each due base, then which images have something new. A due base whose upstream
+//! moved (or that was never built, or is named, or with `--force`) is rebuilt; every other
+//! recorded image, an unchanged due base among them, is asked whether its OS packages have
+//! updates pending ([`super::ask`]) and rebuilt only if they have. Every image checked is
+//! listed with what was found and why it will or will not be rebuilt.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
-use std::time::Duration;
 
+use super::ask::{self, Answer, Asking, Step};
 use super::policy::RefreshPolicy;
 use crate::catalog::{Origin, Refresh};
-use crate::engine::{ContainerRun, Engine};
+use crate::engine::Engine;
 use crate::error::Error;
 use crate::inputs::Inputs;
 use crate::name::ImageName;
 use crate::plan::{self, Plan, Reason};
 use crate::rebuild::fresh_upstream;
 use crate::repo::Repository;
+use crate::report::Checked;
 
 /// Which images a refresh covers.
 pub struct Due {
@@ -22,27 +26,20 @@ pub struct Due {
     pub images: Vec<ImageName>,
     /// `--schedule`: the bases whose `refresh` is this.
     pub schedule: Option<Refresh>,
+    /// `--force`: every due base is rebuilt, whatever is found.
+    pub force: bool,
 }
 
-/// What the refresh found: its rules, and the plan (the candidates and everything on them).
+/// What the refresh found: its rules, the plan (the candidates and everything on them), every
+/// image checked, and how many index downloads that took.
 pub struct Findings {
     pub policy: RefreshPolicy,
     pub plan: Plan,
+    pub checked: Vec<Checked>,
+    pub downloads: usize,
 }
 
-/// The script asking an image's package manager about pending updates: prints
-/// `HIER_PENDING <count>`, or `HIER_PENDING none` without apt or apk.
-const PENDING: &str = "if command -v apt-get >/dev/null 2>&1; then \
-    apt-get update -qq >/dev/null 2>&1 || { echo 'HIER_PENDING error'; exit 0; }; \
-    n=$(apt-get -s -o Debug::NoLocking=1 upgrade 2>/dev/null | grep -c '^Inst '); \
-    echo \"HIER_PENDING $n\"; \
-  elif command -v apk >/dev/null 2>&1; then \
-    apk update -q >/dev/null 2>&1 || { echo 'HIER_PENDING error'; exit 0; }; \
-    n=$(apk version -l '<' 2>/dev/null | tail -n +2 | grep -c .); \
-    echo \"HIER_PENDING $n\"; \
-  else echo 'HIER_PENDING none'; fi";
-
-/// Decides what the refresh rebuilds.
+/// Decides what the refresh rebuilds; `progress` hears what is being asked.
 pub async fn find(
     repo: &Repository,
     inputs: &BTreeMap<ImageName, Inputs>,
@@ -50,6 +47,7 @@ pub async fn find(
     due: &Due,
     dry_run: bool,
     jobs: usize,
+    progress: &(dyn Fn(Step<'_>) + Send + Sync),
 ) -> Result<Findings, Error> {
     let mut policy = RefreshPolicy {
         candidates: BTreeMap::new(),
@@ -70,8 +68,13 @@ pub async fn find(
             policy.candidates.insert(name.clone(), "never built".into());
         }
     }
-    let pending = pending_updates(repo, engine, &policy.candidates, jobs).await?;
-    policy.candidates.extend(pending);
+    let asking = to_ask(repo, &policy.candidates);
+    let asked = ask::ask(engine, &asking, jobs, progress).await?;
+    for (name, answer) in &asked.answers {
+        if let Some(why) = pending_reason(answer) {
+            policy.candidates.insert(name.clone(), why);
+        }
+    }
     // The plan: the candidates and everything that depends on them (built only if promoted).
     let direct: BTreeMap<ImageName, Reason> = policy
         .candidates
@@ -79,10 +82,41 @@ pub async fn find(
         .map(|(name, why)| (name.clone(), Reason::Note(why.clone())))
         .collect();
     let plan = plan::with_dependents(&repo.catalog, &repo.hierarchy, inputs, &direct);
-    Ok(Findings { policy, plan })
+    let checked = checked(repo, &policy, &plan, &asked.answers);
+    Ok(Findings {
+        policy,
+        plan,
+        checked,
+        downloads: asked.downloads,
+    })
 }
 
-/// The due bases, each with its upstream resolved afresh (pulled, unless a dry run).
+/// The recorded images that are not candidates yet.
+fn to_ask(repo: &Repository, candidates: &BTreeMap<ImageName, String>) -> Vec<Asking> {
+    repo.hierarchy
+        .order()
+        .iter()
+        .filter(|name| !candidates.contains_key(*name))
+        .filter_map(|name| {
+            let entry = repo.lock.images.get(name.as_str())?;
+            Some(Asking {
+                name: name.clone(),
+                image_id: entry.image_id.clone(),
+                repository: repo.catalog.repository(name),
+            })
+        })
+        .collect()
+}
+
+/// Why an image with updates pending is rebuilt; `None` when it has none.
+fn pending_reason(answer: &Answer) -> Option<String> {
+    let n = answer.pending.len();
+    let s = if n == 1 { "" } else { "s" };
+    (n > 0).then(|| format!("{n} OS package update{s} pending"))
+}
+
+/// The due bases, each with its upstream resolved afresh (pulled, unless a dry run); those
+/// with something new (or named, or forced) become candidates.
 async fn due_bases(
     repo: &Repository,
     engine: &dyn Engine,
@@ -110,93 +144,70 @@ async fn due_bases(
             .get(image.name.as_str())
             .and_then(|e| e.upstream_digest.clone());
         let reason = match &old {
-            Some(o) if *o == upstream.recorded => format!("scheduled refresh of {from}"),
-            Some(o) => format!(
+            Some(o) if *o != upstream.recorded => Some(format!(
                 "{from} moved: {} -> {}",
                 short(o),
                 short(&upstream.recorded)
-            ),
-            None => format!("{from}: first build"),
+            )),
+            Some(_) if named.contains(&image.name) => Some("named on the command line".into()),
+            Some(_) if due.force => Some(format!("--force: {from} rebuilt as it is")),
+            Some(_) => None,
+            None => Some(format!("{from}: first build")),
         };
-        policy.candidates.insert(image.name.clone(), reason);
+        if let Some(reason) = reason {
+            policy.candidates.insert(image.name.clone(), reason);
+        }
         policy.old_upstreams.insert(image.name.clone(), old);
         policy.upstreams.insert(image.name.clone(), upstream);
     }
     Ok(())
 }
 
-/// The recorded images that are not candidates yet, asked side by side (`jobs` at once)
-/// whether their OS packages have updates pending; those that have, with why.
-async fn pending_updates(
+/// Every image of the hierarchy, in build order, with what was found and what it means.
+fn checked(
     repo: &Repository,
-    engine: Arc<dyn Engine>,
-    candidates: &BTreeMap<ImageName, String>,
-    jobs: usize,
-) -> Result<BTreeMap<ImageName, String>, Error> {
-    let semaphore = Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
-    let mut asks = tokio::task::JoinSet::new();
-    for name in repo.hierarchy.order() {
-        if candidates.contains_key(name) {
-            continue;
-        }
-        let Some(entry) = repo.lock.images.get(name.as_str()) else {
-            continue;
-        };
-        let (engine, semaphore) = (engine.clone(), semaphore.clone());
-        let (name, image_id) = (name.clone(), entry.image_id.clone());
-        let owner = repo.catalog.repository(&name);
-        asks.spawn(async move {
-            let _permit = semaphore.acquire().await;
-            let run = ContainerRun {
-                owner: &owner,
-                image: &image_id,
-                command: PENDING,
-                limit: Duration::from_secs(300),
-                user: Some("0"),
-            };
-            (name, engine.run(&run).await)
-        });
-    }
-    let mut pending = BTreeMap::new();
-    while let Some(joined) = asks.join_next().await {
-        let Ok((name, answer)) = joined else { continue };
-        match answer {
-            Ok(outcome) => {
-                if let Some(n) = pending_count(&outcome.output) {
-                    let s = if n == 1 { "" } else { "s" };
-                    pending.insert(name, format!("{n} OS package update{s} pending"));
+    policy: &RefreshPolicy,
+    plan: &Plan,
+    answers: &BTreeMap<ImageName, Answer>,
+) -> Vec<Checked> {
+    let planned: BTreeSet<&ImageName> = plan.items.iter().map(|i| &i.name).collect();
+    repo.hierarchy
+        .order()
+        .iter()
+        .map(|name| {
+            let answer = answers.get(name);
+            let (rebuild, reason) = match (policy.candidates.get(name), answer) {
+                (Some(why), _) => ("yes", why.clone()),
+                (None, _) if planned.contains(name) => {
+                    ("if a parent changes", "nothing new of its own".into())
                 }
+                (
+                    None,
+                    Some(Answer {
+                        problem: Some(p), ..
+                    }),
+                ) => ("no", format!("not checked: {p}")),
+                (None, _) => ("no", "nothing new".into()),
+            };
+            Checked {
+                name: name.to_string(),
+                rebuild,
+                reason,
+                sources: answer.and_then(|a| a.sources.clone()),
+                pending: answer.map_or_else(Vec::new, |a| {
+                    a.pending
+                        .iter()
+                        .map(|(n, from, to)| format!("{n} {from} -> {to}"))
+                        .collect()
+                }),
+                upstream_old: policy.old_upstreams.get(name).cloned().flatten(),
+                upstream_new: policy.upstreams.get(name).map(|u| u.recorded.clone()),
             }
-            Err(e) if e.is_engine_lost() => return Err(e.into()),
-            Err(_) => {} // an image hier cannot ask (no shell): nothing pending that it knows of
-        }
-    }
-    Ok(pending)
-}
-
-/// How many updates the script found, when some.
-fn pending_count(output: &str) -> Option<u32> {
-    output
-        .lines()
-        .find_map(|l| l.strip_prefix("HIER_PENDING "))
-        .and_then(|n| n.trim().parse::<u32>().ok())
-        .filter(|n| *n > 0)
+        })
+        .collect()
 }
 
 fn short(digest: &str) -> String {
     let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
     format!("sha256:{}", &hex[..hex.len().min(12)])
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_pending_count_is_read_from_the_script() {
-        assert_eq!(pending_count("noise\nHIER_PENDING 3\n"), Some(3));
-        assert_eq!(pending_count("HIER_PENDING 0\n"), None);
-        assert_eq!(pending_count("HIER_PENDING none\n"), None);
-        assert_eq!(pending_count("HIER_PENDING error\n"), None);
-    }
 }

@@ -3,7 +3,7 @@
 //! run left behind. Every container hier creates is labelled `io.hier.test=<owner>` and removed
 //! when it is done with it.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use bollard::errors::Error as BollardError;
@@ -121,20 +121,80 @@ pub(super) async fn read_file(
     image: &str,
     path: &str,
 ) -> Result<Option<Vec<u8>>, EngineError> {
-    let config = ContainerCreateBody {
-        image: Some(image.to_string()),
-        entrypoint: Some(vec!["/nonexistent-hier-reader".into()]),
-        cmd: Some(Vec::new()),
-        labels: Some(HashMap::from([(OWNER_LABEL.into(), owner.into())])),
-        ..Default::default()
-    };
-    let id = create(docker, config).await?;
+    let id = create(docker, reader(owner, image)).await?;
     let archive = download(docker, &id, path).await;
     let _ = remove(docker, &id).await;
     match archive? {
         None => Ok(None),
         Some(archive) => first_file(&archive)
             .map_err(|e| EngineError::Failed(format!("cannot read {path} from the image: {e}"))),
+    }
+}
+
+pub(super) async fn read_files(
+    docker: &Docker,
+    owner: &str,
+    image: &str,
+    paths: &[&str],
+) -> Result<BTreeMap<String, Vec<u8>>, EngineError> {
+    let id = create(docker, reader(owner, image)).await?;
+    let mut files = BTreeMap::new();
+    let mut result = Ok(());
+    for path in paths {
+        match download(docker, &id, path).await {
+            Ok(Some(archive)) => {
+                if let Err(e) = every_file(&archive, path, &mut files) {
+                    result = Err(EngineError::Failed(format!(
+                        "cannot read {path} from the image: {e}"
+                    )));
+                    break;
+                }
+            }
+            Ok(None) => {}
+            Err(e) => {
+                result = Err(e);
+                break;
+            }
+        }
+    }
+    let _ = remove(docker, &id).await;
+    result.map(|()| files)
+}
+
+/// The regular files and symlinks of the archive of `path` (whose first entry is `path`'s own
+/// last component), by their path in the image.
+fn every_file(
+    archive: &[u8],
+    path: &str,
+    files: &mut BTreeMap<String, Vec<u8>>,
+) -> std::io::Result<()> {
+    let parent = path.rsplit_once('/').map_or("", |(p, _)| p);
+    let mut tar = tar::Archive::new(archive);
+    for entry in tar.entries()? {
+        let mut entry = entry?;
+        let name = format!("{parent}/{}", entry.path()?.display());
+        let kind = entry.header().entry_type();
+        if kind.is_file() {
+            let mut content = Vec::new();
+            std::io::Read::read_to_end(&mut entry, &mut content)?;
+            files.insert(name, content);
+        } else if kind.is_symlink()
+            && let Some(target) = entry.link_name()?
+        {
+            files.insert(name, format!("-> {}", target.display()).into_bytes());
+        }
+    }
+    Ok(())
+}
+
+/// A container of `image` that is never started, only read from.
+fn reader(owner: &str, image: &str) -> ContainerCreateBody {
+    ContainerCreateBody {
+        image: Some(image.to_string()),
+        entrypoint: Some(vec!["/nonexistent-hier-reader".into()]),
+        cmd: Some(Vec::new()),
+        labels: Some(HashMap::from([(OWNER_LABEL.into(), owner.into())])),
+        ..Default::default()
     }
 }
 

@@ -188,6 +188,15 @@ impl Engine for Docker {
         container::read_file(self, owner, image, path).await
     }
 
+    async fn read_files(
+        &self,
+        owner: &str,
+        image: &str,
+        paths: &[&str],
+    ) -> Result<std::collections::BTreeMap<String, Vec<u8>>, EngineError> {
+        container::read_files(self, owner, image, paths).await
+    }
+
     async fn tag(&self, image_id: &str, repository: &str, tag: &str) -> Result<(), EngineError> {
         self.docker
             .tag_image(

@@ -132,6 +132,7 @@ impl Hierarchy {
             secrets,
             provenance: Default::default(),
             fetched: Vec::new(),
+            checked: None,
         };
         runner.run(&plan, &options, policy, lines).await
     }

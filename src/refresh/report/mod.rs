@@ -3,7 +3,9 @@
 //! whether the run left the hierarchy mixed; then per image the outcome, why, the upstream
 //! digests, the package changes, the time and the new digest; per failed image its log, what
 //! failed with its last output lines, and what to do next; and the apps, by owner: rebuilt, and
-//! left on an old parent.
+//! left on an old parent; then every image checked ([`checked`]).
+
+mod checked;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -18,6 +20,7 @@ pub fn markdown(catalog: &Catalog, report: &Report) -> String {
     let mut out = heading(&catalog.name, report);
     if report.images.is_empty() {
         out.push_str("Nothing to refresh: no base moved and no image has OS updates pending.\n");
+        out.push_str(&checked::section(report.checked.as_deref()));
         return out;
     }
     out.push_str("| image | outcome | why | upstream | packages | time | new digest |\n");
@@ -34,6 +37,7 @@ pub fn markdown(catalog: &Catalog, report: &Report) -> String {
         "Apps left on an old parent",
         left_behind,
     ));
+    out.push_str(&checked::section(report.checked.as_deref()));
     out
 }
 

@@ -1,0 +1,205 @@
+//! Asking images whether their OS packages have updates pending, at the cost of what changed:
+//! each image's packages and sources are read without running it ([`sources`]), images with
+//! the same sources are grouped, and each group downloads the package indexes once, in a
+//! container of its first image ([`index`]); every image of the group is then compared with
+//! that one answer. `jobs` reads or downloads run at once.
+//!
+//! [`sources`]: super::sources
+//! [`index`]: super::index
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::index;
+use super::sources::{self, Facts, Manager};
+use crate::engine::{ContainerRun, Engine, EngineError};
+use crate::name::ImageName;
+
+/// An image to ask: its name, recorded id and repository (the owner of its containers).
+#[derive(Debug, Clone)]
+pub struct Asking {
+    pub name: ImageName,
+    pub image_id: String,
+    pub repository: String,
+}
+
+/// What asking an image found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Answer {
+    /// The image's package sources (`apt sha256:…`), when it has some.
+    pub sources: Option<String>,
+    /// Updates pending: (package, installed, candidate).
+    pub pending: Vec<(String, String, String)>,
+    /// Why nothing could be asked, or the question failed.
+    pub problem: Option<String>,
+}
+
+/// What happens while asking, for progress.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step<'a> {
+    /// An image's packages and sources are being read.
+    Reading(&'a ImageName),
+    /// The indexes of a set of sources are being downloaded, in a container of this image,
+    /// for this many images.
+    Downloading(&'a str, &'a ImageName, usize),
+    /// An image's answer.
+    Answered(&'a ImageName, &'a Answer),
+}
+
+/// How many index downloads the run made, and each image's answer.
+pub struct Asked {
+    pub downloads: usize,
+    pub answers: BTreeMap<ImageName, Answer>,
+}
+
+/// Asks every image in `images`; an engine that is lost ends it with that error.
+pub async fn ask(
+    engine: Arc<dyn Engine>,
+    images: &[Asking],
+    jobs: usize,
+    progress: &(dyn Fn(Step<'_>) + Send + Sync),
+) -> Result<Asked, EngineError> {
+    let facts = read_all(engine.clone(), images, jobs, progress).await?;
+    let mut answers = BTreeMap::new();
+    let mut groups: BTreeMap<(Manager, String), Vec<(&Asking, &Facts)>> = BTreeMap::new();
+    for image in images {
+        match &facts[&image.name] {
+            Ok(f) => groups
+                .entry((f.manager, f.sources.clone()))
+                .or_default()
+                .push((image, f)),
+            Err(why) => {
+                let answer = Answer {
+                    problem: Some(why.clone()),
+                    ..Answer::default()
+                };
+                progress(Step::Answered(&image.name, &answer));
+                answers.insert(image.name.clone(), answer);
+            }
+        }
+    }
+    let downloads = groups.len();
+    let found = download_all(engine, &groups, jobs, progress).await?;
+    for ((manager, set), members) in &groups {
+        let candidates = &found[set];
+        for (image, facts) in members {
+            let answer = compare(*manager, set, facts, candidates);
+            progress(Step::Answered(&image.name, &answer));
+            answers.insert(image.name.clone(), answer);
+        }
+    }
+    Ok(Asked { downloads, answers })
+}
+
+type Read = Result<Facts, String>;
+
+/// Every image's facts, `jobs` at once.
+async fn read_all(
+    engine: Arc<dyn Engine>,
+    images: &[Asking],
+    jobs: usize,
+    progress: &(dyn Fn(Step<'_>) + Send + Sync),
+) -> Result<BTreeMap<ImageName, Read>, EngineError> {
+    let semaphore = Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
+    let mut reads = tokio::task::JoinSet::new();
+    for image in images {
+        progress(Step::Reading(&image.name));
+        let (engine, semaphore, image) = (engine.clone(), semaphore.clone(), image.clone());
+        reads.spawn(async move {
+            let _permit = semaphore.acquire().await;
+            let files = engine
+                .read_files(&image.repository, &image.image_id, sources::PATHS)
+                .await;
+            (image.name, files)
+        });
+    }
+    let mut out = BTreeMap::new();
+    while let Some(joined) = reads.join_next().await {
+        let Ok((name, files)) = joined else { continue };
+        let read = match files {
+            Ok(files) => sources::facts(&files).map_err(str::to_string),
+            Err(e) if e.is_engine_lost() => return Err(e),
+            Err(e) => Err(format!("cannot read its packages: {e}")),
+        };
+        out.insert(name, read);
+    }
+    Ok(out)
+}
+
+/// One download per set of sources, `jobs` at once: the candidates, or why there are none.
+async fn download_all(
+    engine: Arc<dyn Engine>,
+    groups: &BTreeMap<(Manager, String), Vec<(&Asking, &Facts)>>,
+    jobs: usize,
+    progress: &(dyn Fn(Step<'_>) + Send + Sync),
+) -> Result<BTreeMap<String, Result<BTreeMap<String, String>, String>>, EngineError> {
+    let semaphore = Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
+    let mut downloads = tokio::task::JoinSet::new();
+    for ((manager, set), members) in groups {
+        let (first, _) = members[0];
+        progress(Step::Downloading(set, &first.name, members.len()));
+        let names: BTreeSet<String> = members
+            .iter()
+            .flat_map(|(_, f)| f.installed.keys().cloned())
+            .collect();
+        let script = index::script(*manager, &names);
+        let (engine, semaphore, manager) = (engine.clone(), semaphore.clone(), *manager);
+        let (set, first) = (set.clone(), first.clone());
+        downloads.spawn(async move {
+            let _permit = semaphore.acquire().await;
+            let run = ContainerRun {
+                owner: &first.repository,
+                image: &first.image_id,
+                command: &script,
+                limit: Duration::from_secs(600),
+                user: Some("0"),
+            };
+            let answer = match engine.run(&run).await {
+                Ok(outcome) => Ok(index::candidates(manager, &outcome.output)),
+                Err(e) if e.is_engine_lost() => Err(e),
+                Err(e) => Ok(Err(format!("cannot download the package indexes: {e}"))),
+            };
+            (set, answer)
+        });
+    }
+    let mut out = BTreeMap::new();
+    while let Some(joined) = downloads.join_next().await {
+        let Ok((set, answer)) = joined else { continue };
+        out.insert(set, answer?);
+    }
+    Ok(out)
+}
+
+/// An image's pending updates: what it has installed that the set's candidate is newer than.
+fn compare(
+    manager: Manager,
+    set: &str,
+    facts: &Facts,
+    candidates: &Result<BTreeMap<String, String>, String>,
+) -> Answer {
+    let candidates = match candidates {
+        Ok(c) => c,
+        Err(why) => {
+            return Answer {
+                sources: Some(set.to_string()),
+                problem: Some(why.clone()),
+                ..Answer::default()
+            };
+        }
+    };
+    let pending = facts
+        .installed
+        .iter()
+        .filter_map(|(name, installed)| {
+            let candidate = candidates.get(name)?;
+            index::newer(manager, candidate, installed)
+                .then(|| (name.clone(), installed.clone(), candidate.clone()))
+        })
+        .collect();
+    Answer {
+        sources: Some(set.to_string()),
+        pending,
+        problem: None,
+    }
+}
