@@ -538,6 +538,18 @@ fn a_no_op_refresh_downloads_the_indexes_once_for_images_with_the_same_sources()
         "{}",
         run.stderr
     );
+    // The next night reads none of the images again (their ids name their content), and
+    // downloads the indexes once more.
+    let since = s.apt.requests().len();
+    let (run, report) = s.refresh(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(statuses(&report), pairs(&[]));
+    assert!(
+        !run.stderr.contains("reading its packages"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(s.apt.index_downloads(since), 1, "{:?}", s.apt.requests());
 }
 
 #[test]

@@ -67,6 +67,16 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
     if args.dry_run {
         return Ok(dry_run(cx, &findings));
     }
+    let recorded = repo
+        .lock
+        .images
+        .values()
+        .map(|e| e.image_id.as_str())
+        .collect();
+    if let Err(e) = refresh::known::save(&repo.root, &findings.known, &recorded) {
+        // Only the next refresh's speed depends on it.
+        eprintln!("warning: cannot keep what this refresh read of the images: {e}");
+    }
     let mut stdout = Vec::new();
     let builder = args.builder.unwrap_or(repo.catalog.builder);
     let planned: Vec<_> = findings.plan.builds().map(|i| &i.name).collect();
@@ -127,15 +137,13 @@ fn find(
     let recorded = repo.lock.images.len();
     let shown = refresh::progress::Asking::stderr(cx.quiet, recorded);
     let progress = |step: refresh::ask::Step<'_>| shown.step(step);
-    let find = refresh::find(
-        repo,
-        inputs,
-        engine.clone(),
-        due,
-        args.dry_run,
-        args.jobs,
-        &progress,
-    );
+    let known = refresh::known::load(&repo.root);
+    let how = refresh::How {
+        jobs: args.jobs,
+        known: &known,
+        progress: &progress,
+    };
+    let find = refresh::find(repo, inputs, engine.clone(), due, args.dry_run, &how);
     let found = cx.block_on(async {
         tokio::select! {
             found = find => found.map(Some),

@@ -1,5 +1,6 @@
 //! Asking images whether their OS packages have updates pending, at the cost of what changed:
-//! each image's packages and sources are read without running it ([`sources`]), images with
+//! each image's packages and sources are read without running it ([`sources`]), unless an
+//! earlier refresh read that image already ([`super::known`]); images with
 //! the same sources are grouped, and each group downloads the package indexes once, in a
 //! container of its first image ([`index`]); every image of the group is then compared with
 //! that one answer. `jobs` reads or downloads run at once.
@@ -12,6 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::index;
+use super::known::Known;
 use super::sources::{self, Facts, Manager};
 use crate::engine::{ContainerRun, Engine, EngineError};
 use crate::name::ImageName;
@@ -47,24 +49,53 @@ pub enum Step<'a> {
     Answered(&'a ImageName, &'a Answer),
 }
 
-/// How many index downloads the run made, and each image's answer.
+/// How many index downloads the run made, each image's answer, and what was read of each
+/// image, by image id (for the next refresh: [`super::known`]).
 pub struct Asked {
     pub downloads: usize,
     pub answers: BTreeMap<ImageName, Answer>,
+    pub known: Known,
 }
 
-/// Asks every image in `images`; an engine that is lost ends it with that error.
+/// Asks every image in `images`, reading only those `known` has nothing of; an engine that is
+/// lost ends it with that error.
 pub async fn ask(
     engine: Arc<dyn Engine>,
     images: &[Asking],
+    known: &Known,
     jobs: usize,
     progress: &(dyn Fn(Step<'_>) + Send + Sync),
 ) -> Result<Asked, EngineError> {
-    let facts = read_all(engine.clone(), images, jobs, progress).await?;
+    let unread: Vec<Asking> = images
+        .iter()
+        .filter(|i| !known.contains_key(&i.image_id))
+        .cloned()
+        .collect();
+    let read = read_all(engine.clone(), &unread, jobs, progress).await?;
+    let mut known = known.clone();
+    let mut facts: BTreeMap<ImageName, Read> = BTreeMap::new();
+    for image in images {
+        let fact = match read.get(&image.name) {
+            Some(Ok(read)) => {
+                let read = read.clone().map_err(str::to_string);
+                known.insert(image.image_id.clone(), read.clone());
+                read
+            }
+            Some(Err(why)) => Err(why.clone()),
+            None => match known.get(&image.image_id) {
+                Some(k) => k.clone(),
+                None => continue,
+            },
+        };
+        facts.insert(image.name.clone(), fact);
+    }
     let mut answers = BTreeMap::new();
     let mut groups: BTreeMap<(Manager, String), Vec<(&Asking, &Facts)>> = BTreeMap::new();
     for image in images {
-        match &facts[&image.name] {
+        let Some(fact) = facts.get(&image.name) else {
+            continue;
+        };
+        match fact {
             Ok(f) => groups
                 .entry((f.manager, f.sources.clone()))
                 .or_default()
@@ -89,10 +120,18 @@ pub async fn ask(
             answers.insert(image.name.clone(), answer);
         }
     }
-    Ok(Asked { downloads, answers })
+    Ok(Asked {
+        downloads,
+        answers,
+        known,
+    })
 }
 
 type Read = Result<Facts, String>;
+
+/// What reading an image gave: what it has (or that it has nothing to check), which stays true
+/// of the image; or why it could not be read, which may not.
+type Reading = Result<Result<Facts, &'static str>, String>;
 
 /// Every image's facts, `jobs` at once.
 async fn read_all(
@@ -100,7 +139,7 @@ async fn read_all(
     images: &[Asking],
     jobs: usize,
     progress: &(dyn Fn(Step<'_>) + Send + Sync),
-) -> Result<BTreeMap<ImageName, Read>, EngineError> {
+) -> Result<BTreeMap<ImageName, Reading>, EngineError> {
     let semaphore = Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
     let mut reads = tokio::task::JoinSet::new();
     for image in images {
@@ -118,7 +157,7 @@ async fn read_all(
     while let Some(joined) = reads.join_next().await {
         let Ok((name, files)) = joined else { continue };
         let read = match files {
-            Ok(files) => sources::facts(&files).map_err(str::to_string),
+            Ok(files) => Ok(sources::facts(&files)),
             Err(e) if e.is_engine_lost() => return Err(e),
             Err(e) => Err(format!("cannot read its packages: {e}")),
         };

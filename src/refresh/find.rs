@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use super::ask::{self, Answer, Asking, Step};
+use super::known::Known;
 use super::policy::RefreshPolicy;
 use crate::catalog::{Origin, Refresh};
 use crate::engine::Engine;
@@ -31,23 +32,30 @@ pub struct Due {
 }
 
 /// What the refresh found: its rules, the plan (the candidates and everything on them), every
-/// image checked, and how many index downloads that took.
+/// image checked, how many index downloads that took, and what is known of each image now.
 pub struct Findings {
     pub policy: RefreshPolicy,
     pub plan: Plan,
     pub checked: Vec<Checked>,
     pub downloads: usize,
+    pub known: Known,
 }
 
-/// Decides what the refresh rebuilds; `progress` hears what is being asked.
+/// How images are asked: `jobs` at once, reading only what `known` lacks, telling `progress`.
+pub struct How<'a> {
+    pub jobs: usize,
+    pub known: &'a Known,
+    pub progress: &'a (dyn Fn(Step<'_>) + Send + Sync),
+}
+
+/// Decides what the refresh rebuilds.
 pub async fn find(
     repo: &Repository,
     inputs: &BTreeMap<ImageName, Inputs>,
     engine: Arc<dyn Engine>,
     due: &Due,
     dry_run: bool,
-    jobs: usize,
-    progress: &(dyn Fn(Step<'_>) + Send + Sync),
+    how: &How<'_>,
 ) -> Result<Findings, Error> {
     let mut policy = RefreshPolicy {
         candidates: BTreeMap::new(),
@@ -69,7 +77,7 @@ pub async fn find(
         }
     }
     let asking = to_ask(repo, &policy.candidates);
-    let asked = ask::ask(engine, &asking, jobs, progress).await?;
+    let asked = ask::ask(engine, &asking, how.known, how.jobs, how.progress).await?;
     for (name, answer) in &asked.answers {
         if let Some(why) = pending_reason(answer) {
             policy.candidates.insert(name.clone(), why);
@@ -88,6 +96,7 @@ pub async fn find(
         plan,
         checked,
         downloads: asked.downloads,
+        known: asked.known,
     })
 }
 

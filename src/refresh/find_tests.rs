@@ -57,6 +57,14 @@ async fn hierarchy(openssl_in_base: &str) -> Hierarchy {
 }
 
 async fn found(h: &Hierarchy, force: bool) -> Findings {
+    found_knowing(h, force, &crate::refresh::known::Known::new()).await
+}
+
+async fn found_knowing(
+    h: &Hierarchy,
+    force: bool,
+    known: &crate::refresh::known::Known,
+) -> Findings {
     let repo = h.repo();
     let inputs = repo.inputs().unwrap();
     let due = Due {
@@ -65,7 +73,12 @@ async fn found(h: &Hierarchy, force: bool) -> Findings {
         force,
     };
     let engine = h.engine.clone() as std::sync::Arc<dyn crate::engine::Engine>;
-    find(&repo, &inputs, engine, &due, true, 2, &|_| {})
+    let how = super::How {
+        jobs: 2,
+        known,
+        progress: &|_| {},
+    };
+    find(&repo, &inputs, engine, &due, true, &how)
         .await
         .unwrap()
 }
@@ -136,4 +149,27 @@ async fn a_base_with_something_pending_or_forced_is_rebuilt_and_cascades() {
     // `plain` has nothing of its own, and is rebuilt if its parent changes.
     let plain = f.checked.iter().find(|c| c.name == "plain").unwrap();
     assert_eq!(plain.rebuild, "if a parent changes");
+}
+
+#[tokio::test]
+async fn an_image_read_before_is_not_read_again() {
+    let h = hierarchy("3.0.22-1").await;
+    let first = found(&h, false).await;
+    let reads = |h: &Hierarchy| {
+        h.fake()
+            .calls()
+            .iter()
+            .filter(|c| matches!(c, Call::ReadFiles { .. }))
+            .count()
+    };
+    assert_eq!(reads(&h), 6);
+    assert_eq!(first.known.len(), 6);
+    let again = found_knowing(&h, false, &first.known).await;
+    assert_eq!(reads(&h), 6, "nothing read the second time");
+    assert_eq!(again.checked, first.checked);
+    assert_eq!(
+        downloads(&h),
+        4,
+        "the indexes are downloaded again, once per set"
+    );
 }

@@ -10,12 +10,13 @@
 pub mod ask;
 pub mod find;
 pub mod index;
+pub mod known;
 pub mod policy;
 pub mod progress;
 pub mod report;
 pub mod sources;
 
-pub use find::{Due, Findings, find};
+pub use find::{Due, Findings, How, find};
 pub use policy::RefreshPolicy;
 
 #[cfg(test)]

@@ -1,33 +1,36 @@
 //! What an image's OS packages are checked against, read from the image without running it:
 //! its package manager (apt when it has a dpkg database, apk when it has an apk one), its
 //! installed packages, and its package sources (apt's sources lists, preferences and
-//! configuration; apk's repositories; and the distribution's release). Images whose sources
-//! are the same share one download of the package indexes in a refresh.
+//! configuration; apk's repositories; and the distribution's release), digested so that
+//! images whose sources are the same share one download of the package indexes.
 
 use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
 
 use crate::hash::Hasher;
 use crate::packages::{APK_INSTALLED, DPKG_STATUS, Inventory, parse_apk, parse_dpkg};
 
-/// Everything [`facts`] reads, in one go.
-pub const PATHS: &[&str] = &[
-    DPKG_STATUS,
-    APK_INSTALLED,
+/// What [`facts`] is given, read in one go (three archives of the image: `/etc` whole is
+/// cheaper to fetch than its few files one by one).
+pub const PATHS: &[&str] = &[DPKG_STATUS, APK_INSTALLED, "/etc"];
+
+/// The files of `/etc` that say where packages come from: apt's sources, preferences and
+/// configuration, apk's repositories and architecture, and the release.
+const SOURCES: &[&str] = &[
     "/etc/apt/sources.list",
-    "/etc/apt/sources.list.d",
     "/etc/apt/preferences",
-    "/etc/apt/preferences.d",
-    "/etc/apt/apt.conf.d",
+    "/etc/apt/apt.conf.d/",
     "/etc/debian_version",
     "/etc/os-release",
-    "/usr/lib/os-release",
     "/etc/apk/repositories",
     "/etc/apk/arch",
     "/etc/alpine-release",
 ];
 
 /// The package manager a check runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Manager {
     Apt,
     Apk,
@@ -43,12 +46,25 @@ impl Manager {
 }
 
 /// An image's packages and where newer ones would come from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Facts {
     pub manager: Manager,
     pub installed: Inventory,
     /// `apt sha256:…` (12 hex digits): the same for images with the same sources.
     pub sources: String,
+}
+
+/// Whether `sources` has the shape [`facts`] gives it (`apt sha256:` and 12 hex digits).
+pub fn is_sources(manager: Manager, sources: &str) -> bool {
+    sources
+        .strip_prefix(manager.as_str())
+        .and_then(|rest| rest.strip_prefix(" sha256:"))
+        .is_some_and(|hex| {
+            hex.len() == 12
+                && hex
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        })
 }
 
 /// Why an image has nothing to check, when it has not.
@@ -79,7 +95,7 @@ pub fn facts(files: &BTreeMap<String, Vec<u8>>) -> Result<Facts, &'static str> {
     let mut h = Hasher::new();
     h.field("hier-sources/1").field(manager.as_str());
     for (path, content) in files {
-        if path != DPKG_STATUS && path != APK_INSTALLED {
+        if SOURCES.iter().any(|s| path.starts_with(s)) {
             h.field(path).field(content);
         }
     }
@@ -146,6 +162,37 @@ mod tests {
         ]))
         .unwrap();
         assert_ne!(a.sources, d.sources);
+    }
+
+    #[test]
+    fn only_the_files_that_say_where_packages_come_from_count() {
+        let list = (
+            "/etc/apt/sources.list",
+            "deb http://deb.debian.org/debian bookworm main\n",
+        );
+        let a = facts(&files(&[
+            (DPKG_STATUS, STATUS),
+            list,
+            ("/etc/hostname", "a\n"),
+        ]))
+        .unwrap();
+        let b = facts(&files(&[
+            (DPKG_STATUS, STATUS),
+            list,
+            ("/etc/hostname", "b\n"),
+        ]))
+        .unwrap();
+        assert_eq!(a.sources, b.sources);
+        let pinned = facts(&files(&[
+            (DPKG_STATUS, STATUS),
+            list,
+            (
+                "/etc/apt/preferences.d/pin",
+                "Package: *\nPin: release a=bookworm-backports\n",
+            ),
+        ]))
+        .unwrap();
+        assert_ne!(a.sources, pinned.sources);
     }
 
     #[test]
