@@ -96,3 +96,24 @@ fn plan_dry_run_and_rebuild_say_the_same_when_nothing_is_to_build() {
         );
     }
 }
+
+#[test]
+fn a_refresh_shows_a_bar_while_it_asks_on_a_terminal_and_lines_in_a_pipe() {
+    let h = Hierarchy::new("refresh-asking", IMAGES);
+    h.repo.write(
+        "images/base/Dockerfile",
+        "ARG HIER_PARENT\nFROM ${HIER_PARENT}\nRUN echo base > /etc/base\n",
+    );
+    h.commit();
+    let (run, _) = h.rebuild(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let shown = on_a_terminal(&h, "refresh --dry-run --color never");
+    assert!(shown.contains("0/1 checked (reading base)"), "{shown:?}");
+    assert!(!shown.contains("reading its packages"), "{shown:?}");
+    let piped = h.hier(&["refresh", "--dry-run"]);
+    assert_eq!(piped.code, 0, "{}", piped.stderr);
+    assert_eq!(
+        piped.stderr,
+        "base: reading its packages and sources\nbase: not checked: no dpkg or apk database\nnothing to refresh: no base moved and no image has OS updates pending\n"
+    );
+}
