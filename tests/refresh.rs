@@ -503,6 +503,18 @@ fn dry_run_says_what_would_be_rebuilt_and_builds_nothing() {
         (&runtime["rebuild"], &runtime["pending"])
     );
     assert_eq!(plan["downloads"], 1);
+    // --force rebuilds the due base although nothing is new for it.
+    let run = s
+        .repo
+        .hier(&["refresh", "--dry-run", "--force", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let forced: Value = serde_json::from_str(&run.stdout).unwrap();
+    let base = &forced["images"][0];
+    assert_eq!(base["rebuild"], "yes");
+    assert!(
+        base["reason"].as_str().unwrap().starts_with("--force: "),
+        "{base}"
+    );
     assert_eq!(s.repo.read("hier.lock"), before);
 }
 
