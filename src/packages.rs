@@ -32,28 +32,69 @@ pub async fn inventory(
 }
 
 /// The installed packages of a dpkg status file (stanzas whose `Status` ends in `installed`).
+/// A package of a foreign architecture is `name:arch`, as apt names it; the native one (the
+/// architecture of `dpkg` itself) and `all` are the bare name.
 pub fn parse_dpkg(text: &str) -> Inventory {
+    let stanzas = dpkg_stanzas(text);
+    let native = stanzas
+        .iter()
+        .find(|s| s.name == "dpkg")
+        .and_then(|s| s.arch);
     let mut out = Inventory::new();
+    for s in stanzas.iter().filter(|s| s.installed) {
+        let key = match s.arch {
+            Some(a) if a != "all" && native.is_some_and(|n| n != a) => format!("{}:{a}", s.name),
+            // Without dpkg's own entry, the second of a name is told apart by its architecture.
+            Some(a) if native.is_none() && out.contains_key(s.name) && a != "all" => {
+                format!("{}:{a}", s.name)
+            }
+            _ => s.name.to_string(),
+        };
+        out.insert(key, s.version.to_string());
+    }
+    out
+}
+
+/// The packages a dpkg status file marks held (`Status: hold …`): apt never upgrades them.
+pub fn held_dpkg(text: &str) -> std::collections::BTreeSet<String> {
+    dpkg_stanzas(text)
+        .into_iter()
+        .filter(|s| s.held)
+        .map(|s| s.name.to_string())
+        .collect()
+}
+
+struct Stanza<'a> {
+    name: &'a str,
+    version: &'a str,
+    arch: Option<&'a str>,
+    installed: bool,
+    held: bool,
+}
+
+fn dpkg_stanzas(text: &str) -> Vec<Stanza<'_>> {
+    let mut out = Vec::new();
     for stanza in text.split("\n\n") {
-        let (mut name, mut version, mut installed, mut arch) = (None, None, false, None);
+        let (mut name, mut version, mut status, mut arch) = (None, None, "", None);
         for line in stanza.lines() {
             if let Some(v) = line.strip_prefix("Package: ") {
                 name = Some(v.trim());
             } else if let Some(v) = line.strip_prefix("Version: ") {
                 version = Some(v.trim());
             } else if let Some(v) = line.strip_prefix("Status: ") {
-                installed = v.trim().ends_with(" installed");
+                status = v.trim();
             } else if let Some(v) = line.strip_prefix("Architecture: ") {
                 arch = Some(v.trim());
             }
         }
-        if let (Some(name), Some(version), true) = (name, version, installed) {
-            // Multi-arch packages of a foreign architecture are told apart by it.
-            let key = match arch {
-                Some(a) if out.contains_key(name) && a != "all" => format!("{name}:{a}"),
-                _ => name.to_string(),
-            };
-            out.insert(key, version.to_string());
+        if let (Some(name), Some(version)) = (name, version) {
+            out.push(Stanza {
+                name,
+                version,
+                arch,
+                installed: status.ends_with(" installed"),
+                held: status.starts_with("hold "),
+            });
         }
     }
     out
@@ -152,6 +193,15 @@ mod tests {
                 ("openssl".into(), "3.0.20-1".into()),
             ])
         );
+    }
+
+    #[test]
+    fn a_foreign_architecture_is_named_as_apt_names_it_and_holds_are_known() {
+        let status = "Package: libc6\nStatus: install ok installed\nArchitecture: amd64\nVersion: 2.36-9\n\nPackage: dpkg\nStatus: install ok installed\nArchitecture: arm64\nVersion: 1.21\n\nPackage: libc6\nStatus: hold ok installed\nArchitecture: arm64\nVersion: 2.36-8\n";
+        let inv = parse_dpkg(status);
+        assert_eq!(inv["libc6"], "2.36-8");
+        assert_eq!(inv["libc6:amd64"], "2.36-9");
+        assert_eq!(held_dpkg(status), ["libc6".to_string()].into());
     }
 
     #[test]

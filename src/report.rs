@@ -121,6 +121,9 @@ pub struct Checked {
     pub sources: Option<String>,
     /// Its updates pending: `name current -> candidate`.
     pub pending: Vec<String>,
+    /// Why it could not be asked this time (a failed download, say), when so.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
     /// A due base: the identity of `from` recorded, and found now.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub upstream_old: Option<String>,

@@ -114,6 +114,6 @@ fn a_refresh_shows_a_bar_while_it_asks_on_a_terminal_and_lines_in_a_pipe() {
     assert_eq!(piped.code, 0, "{}", piped.stderr);
     assert_eq!(
         piped.stderr,
-        "base: reading its packages and sources\nbase: not checked: no dpkg or apk database\nnothing to refresh: no base moved and no image has OS updates pending\n"
+        "checking 1 image for OS package updates\nbase: reading its packages and sources\nbase: not checked: no dpkg or apk database\nnothing to refresh: no base moved and no image has OS updates pending\n"
     );
 }

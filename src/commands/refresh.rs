@@ -64,8 +64,11 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
             ..Output::default()
         });
     };
+    let warning = unchecked(&findings);
     if args.dry_run {
-        return Ok(dry_run(cx, &findings));
+        let mut out = dry_run(cx, &findings);
+        out.stderr.insert_str(0, &warning);
+        return Ok(out);
     }
     let recorded = repo
         .lock
@@ -95,12 +98,32 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
     if let Some(path) = &args.report {
         refresh::report::write(path, &repo.catalog, &outcome.report)?;
     }
-    Ok(finish(
+    let mut out = finish(
         cx,
         outcome,
         stdout,
         "nothing to refresh: no base moved and no image has OS updates pending\n",
-    ))
+    );
+    out.stderr.insert_str(0, &warning);
+    Ok(out)
+}
+
+/// A warning naming the images that could not be asked (a failed download, say), which the
+/// refresh could not judge: nothing new is not known of them.
+fn unchecked(findings: &Findings) -> String {
+    let failed: Vec<String> = findings
+        .checked
+        .iter()
+        .filter_map(|c| c.problem.as_ref().map(|p| format!("{}: {p}", c.name)))
+        .collect();
+    match failed.len() {
+        0 => String::new(),
+        n => format!(
+            "warning: {n} image{} could not be checked for updates: {}\n",
+            if n == 1 { "" } else { "s" },
+            failed.join("; ")
+        ),
+    }
 }
 
 /// Every recorded image the engine lacks (a fresh runner) is fetched first: the refresh asks
@@ -134,8 +157,7 @@ fn find(
     args: &Args,
 ) -> Result<Option<Findings>, Error> {
     let interrupt = cx.interrupt()?;
-    let recorded = repo.lock.images.len();
-    let shown = refresh::progress::Asking::stderr(cx.quiet, recorded);
+    let shown = refresh::progress::Asking::stderr(cx.quiet);
     let progress = |step: refresh::ask::Step<'_>| shown.step(step);
     let known = refresh::known::load(&repo.root);
     let how = refresh::How {

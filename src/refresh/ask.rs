@@ -40,6 +40,8 @@ pub struct Answer {
 /// What happens while asking, for progress.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step<'a> {
+    /// This many images are to be asked.
+    Asking(usize),
     /// An image's packages and sources are being read.
     Reading(&'a ImageName),
     /// The indexes of a set of sources are being downloaded, in a container of this image,
@@ -66,6 +68,7 @@ pub async fn ask(
     jobs: usize,
     progress: &(dyn Fn(Step<'_>) + Send + Sync),
 ) -> Result<Asked, EngineError> {
+    progress(Step::Asking(images.len()));
     let unread: Vec<Asking> = images
         .iter()
         .filter(|i| !known.contains_key(&i.image_id))
@@ -84,7 +87,7 @@ pub async fn ask(
             Some(Err(why)) => Err(why.clone()),
             None => match known.get(&image.image_id) {
                 Some(k) => k.clone(),
-                None => continue,
+                None => Err("its packages could not be read".to_string()),
             },
         };
         facts.insert(image.name.clone(), fact);
@@ -113,7 +116,8 @@ pub async fn ask(
     let downloads = groups.len();
     let found = download_all(engine, &groups, jobs, progress).await?;
     for ((manager, set), members) in &groups {
-        let candidates = &found[set];
+        let unfinished = Err("the download did not finish".to_string());
+        let candidates = found.get(set).unwrap_or(&unfinished);
         for (image, facts) in members {
             let answer = compare(*manager, set, facts, candidates);
             progress(Step::Answered(&image.name, &answer));
@@ -155,7 +159,10 @@ async fn read_all(
     }
     let mut out = BTreeMap::new();
     while let Some(joined) = reads.join_next().await {
-        let Ok((name, files)) = joined else { continue };
+        let Ok((name, files)) = joined else {
+            // A read that panicked leaves its image unanswered; `ask` says so.
+            continue;
+        };
         let read = match files {
             Ok(files) => Ok(sources::facts(&files)),
             Err(e) if e.is_engine_lost() => return Err(e),
@@ -183,23 +190,13 @@ async fn download_all(
             .flat_map(|(_, f)| f.installed.keys().cloned())
             .collect();
         let script = index::script(*manager, &names);
+        // The first images of the set that can run the script (one without a shell cannot).
+        let tries: Vec<Asking> = members.iter().take(3).map(|(a, _)| (*a).clone()).collect();
         let (engine, semaphore, manager) = (engine.clone(), semaphore.clone(), *manager);
-        let (set, first) = (set.clone(), first.clone());
+        let set = set.clone();
         downloads.spawn(async move {
             let _permit = semaphore.acquire().await;
-            let run = ContainerRun {
-                owner: &first.repository,
-                image: &first.image_id,
-                command: &script,
-                limit: Duration::from_secs(600),
-                user: Some("0"),
-            };
-            let answer = match engine.run(&run).await {
-                Ok(outcome) => Ok(index::candidates(manager, &outcome.output)),
-                Err(e) if e.is_engine_lost() => Err(e),
-                Err(e) => Ok(Err(format!("cannot download the package indexes: {e}"))),
-            };
-            (set, answer)
+            (set, download(&*engine, manager, &script, &tries).await)
         });
     }
     let mut out = BTreeMap::new();
@@ -209,6 +206,41 @@ async fn download_all(
     }
     Ok(out)
 }
+
+/// The script run in a container of each image of `tries` in turn, until one answers.
+async fn download(
+    engine: &dyn Engine,
+    manager: Manager,
+    script: &str,
+    tries: &[Asking],
+) -> Result<Candidates, EngineError> {
+    let mut why = String::from("no image of the set could run it");
+    for image in tries {
+        let run = ContainerRun {
+            owner: &image.repository,
+            image: &image.image_id,
+            command: script,
+            limit: Duration::from_secs(600),
+            user: Some("0"),
+        };
+        match engine.run(&run).await {
+            Ok(outcome) if index::answered(&outcome.output) => {
+                return Ok(index::candidates(manager, &outcome.output));
+            }
+            Ok(outcome) => {
+                why = format!(
+                    "{} cannot run it (exit code {})",
+                    image.name, outcome.exit_code
+                )
+            }
+            Err(e) if e.is_engine_lost() => return Err(e),
+            Err(e) => why = format!("cannot download the package indexes: {e}"),
+        }
+    }
+    Ok(Err(why))
+}
+
+type Candidates = Result<BTreeMap<String, String>, String>;
 
 /// An image's pending updates: what it has installed that the set's candidate is newer than.
 fn compare(
@@ -230,6 +262,7 @@ fn compare(
     let pending = facts
         .installed
         .iter()
+        .filter(|(name, _)| !facts.held.contains(name.as_str()))
         .filter_map(|(name, installed)| {
             let candidate = candidates.get(name)?;
             index::newer(manager, candidate, installed)

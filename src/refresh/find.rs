@@ -11,6 +11,7 @@ use std::sync::Arc;
 use super::ask::{self, Answer, Asking, Step};
 use super::known::Known;
 use super::policy::RefreshPolicy;
+use super::sources;
 use crate::catalog::{Origin, Refresh};
 use crate::engine::Engine;
 use crate::error::Error;
@@ -81,6 +82,12 @@ pub async fn find(
     for (name, answer) in &asked.answers {
         if let Some(why) = pending_reason(answer) {
             policy.candidates.insert(name.clone(), why);
+        } else if let Some(problem) = failed(answer)
+            && policy.upstreams.contains_key(name)
+        {
+            // A due base that could not be asked is rebuilt, as a refresh always did.
+            let why = format!("not checked ({problem}), so rebuilt as a due base");
+            policy.candidates.insert(name.clone(), why);
         }
     }
     // The plan: the candidates and everything that depends on them (built only if promoted).
@@ -115,6 +122,15 @@ fn to_ask(repo: &Repository, candidates: &BTreeMap<ImageName, String>) -> Vec<As
             })
         })
         .collect()
+}
+
+/// Why asking an image failed, when it did for a reason that may not hold next time (not
+/// for an image with no package manager or no sources, which has nothing to ask).
+pub fn failed(answer: &Answer) -> Option<&str> {
+    answer
+        .problem
+        .as_deref()
+        .filter(|p| ![sources::NO_MANAGER, sources::NO_SOURCES].contains(p))
 }
 
 /// Why an image with updates pending is rebuilt; `None` when it has none.
@@ -187,6 +203,12 @@ fn checked(
             let answer = answers.get(name);
             let (rebuild, reason) = match (policy.candidates.get(name), answer) {
                 (Some(why), _) => ("yes", why.clone()),
+                (
+                    None,
+                    Some(Answer {
+                        problem: Some(p), ..
+                    }),
+                ) if planned.contains(name) => ("if a parent changes", format!("not checked: {p}")),
                 (None, _) if planned.contains(name) => {
                     ("if a parent changes", "nothing new of its own".into())
                 }
@@ -209,6 +231,7 @@ fn checked(
                         .map(|(n, from, to)| format!("{n} {from} -> {to}"))
                         .collect()
                 }),
+                problem: answer.and_then(failed).map(str::to_string),
                 upstream_old: policy.old_upstreams.get(name).cloned().flatten(),
                 upstream_new: policy.upstreams.get(name).map(|u| u.recorded.clone()),
             }

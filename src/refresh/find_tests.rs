@@ -173,3 +173,30 @@ async fn an_image_read_before_is_not_read_again() {
         "the indexes are downloaded again, once per set"
     );
 }
+
+#[tokio::test]
+async fn a_failed_download_is_said_and_a_due_base_is_rebuilt_as_before() {
+    let h = hierarchy("3.0.22-1").await;
+    h.fake().set_output(
+        "apt-cache policy",
+        "HIER_INDEX failed\nW: Failed to fetch http://deb.example/debian/dists/bookworm/InRelease\n",
+    );
+    let f = found(&h, false).await;
+    let why = "the package indexes could not be downloaded: W: Failed to fetch http://deb.example/debian/dists/bookworm/InRelease";
+    let base = &f.checked[0];
+    assert_eq!(base.rebuild, "yes");
+    assert_eq!(
+        base.reason,
+        format!("not checked ({why}), so rebuilt as a due base")
+    );
+    assert_eq!(base.problem.as_deref(), Some(why));
+    // What builds on it follows it; its own question is said to have failed.
+    let a = &f.checked[1];
+    assert_eq!(
+        (a.rebuild, a.reason.as_str()),
+        ("if a parent changes", &*format!("not checked: {why}"))
+    );
+    // An image with no sources has nothing to ask: no problem to warn about.
+    let plain = f.checked.iter().find(|c| c.name == "plain").unwrap();
+    assert_eq!(plain.problem, None);
+}

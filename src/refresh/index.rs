@@ -26,13 +26,18 @@ pub fn script(manager: Manager, names: &BTreeSet<String>) -> String {
         Manager::Apt => ("apt-get update -qq", "apt-cache policy --"),
         Manager::Apk => ("apk update -q", "apk policy"),
     };
+    // apt-get update exits 0 when a source could not be fetched (`W: Failed to fetch …`):
+    // that, like any `E:` line, is a failed download, not an answer.
     format!(
-        "out=$({update} 2>&1) || {{ echo '{FAILED}'; printf '%s\\n' \"$out\" | tail -n 5; exit 0; }}; echo '{READY}'; {policy} {} 2>/dev/null; exit 0",
+        "export LC_ALL=C; out=$({update} 2>&1); s=$?; \
+         if [ $s -ne 0 ] || printf '%s\\n' \"$out\" | grep -Eq '^(E:|W: Failed to fetch|W: Some index files failed|ERROR:)'; \
+         then echo '{FAILED}'; printf '%s\\n' \"$out\" | grep -E '^(E|W|ERROR):' | tail -n 3; exit 0; fi; \
+         echo '{READY}'; {policy} {} 2>/dev/null; exit 0",
         names.join(" ")
     )
 }
 
-fn is_package_name(name: &str) -> bool {
+pub(super) fn is_package_name(name: &str) -> bool {
     let (name, arch) = name.split_once(':').unwrap_or((name, "x"));
     // A letter or digit first, then those and `.+_-`.
     let word = |w: &str| {
@@ -44,22 +49,43 @@ fn is_package_name(name: &str) -> bool {
     word(name) && word(arch)
 }
 
+/// Whether the script ran to an answer (the indexes, or why they could not be had).
+pub fn answered(output: &str) -> bool {
+    output.contains(&format!("{READY}\n")) || output.contains(&format!("{FAILED}\n"))
+}
+
 /// The candidates the script printed, by package name; why there are none otherwise.
 pub fn candidates(manager: Manager, output: &str) -> Result<BTreeMap<String, String>, String> {
     let Some((_, answer)) = output.split_once(&format!("{READY}\n")) else {
         let why = output
             .split_once(&format!("{FAILED}\n"))
             .map_or(output, |(_, rest)| rest)
-            .trim();
-        return Err(match why {
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join("; ");
+        return Err(match why.as_str() {
             "" => "the package indexes could not be downloaded".to_string(),
             why => format!("the package indexes could not be downloaded: {why}"),
         });
     };
-    Ok(match manager {
+    let mut found = match manager {
         Manager::Apt => apt_candidates(answer),
         Manager::Apk => apk_candidates(answer),
-    })
+    };
+    // A version that is not one (it could come from any repository) is no candidate.
+    found.retain(|_, v| is_version(v));
+    Ok(found)
+}
+
+/// Whether `version` is made of what dpkg and apk versions are made of (ASCII letters and
+/// digits, `.+~:_-`); anything else is not compared.
+pub fn is_version(version: &str) -> bool {
+    !version.is_empty()
+        && version
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".+~:_-".contains(&b))
 }
 
 /// `apt-cache policy`: `name:` then `  Candidate: version` (`(none)` when there is none).
@@ -92,8 +118,10 @@ fn apk_candidates(answer: &str) -> BTreeMap<String, String> {
             (name, version) = (Some(n.to_string()), None);
         } else if line.starts_with("    ") {
             let repository = line.trim();
+            // A tagged repository (`@edge …`) gives a package only to who asks for the tag.
             if let (Some(n), Some(v)) = (&name, &version)
                 && repository != "lib/apk/db/installed"
+                && !repository.starts_with('@')
                 && out.get(n).is_none_or(|best| newer(Manager::Apk, v, best))
             {
                 out.insert(n.clone(), v.clone());
@@ -200,6 +228,59 @@ mod tests {
         assert!(newer(Manager::Apk, "3.1.0_p1-r0", "3.1.0-r0"));
         assert!(newer(Manager::Apk, "1.2b-r0", "1.2a-r0"));
         assert!(!newer(Manager::Apk, "1.2-r0", "1.2-r0"));
+    }
+
+    /// Runs the script with `apt-get` and `apt-cache` stand-ins that print what they are told.
+    fn run_with(update_prints: &str, update_exit: i32) -> String {
+        use std::os::unix::fs::PermissionsExt;
+        let bin = tempfile::tempdir().unwrap();
+        let tool = |name: &str, body: &str| {
+            let path = bin.path().join(name);
+            std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        };
+        tool(
+            "apt-get",
+            &format!("printf '{update_prints}'; exit {update_exit}"),
+        );
+        tool("apt-cache", "printf 'curl:\\n  Candidate: 2.0\\n'");
+        let names = BTreeSet::from(["curl".to_string()]);
+        let out = std::process::Command::new("sh")
+            .args(["-c", &script(Manager::Apt, &names)])
+            .env("PATH", format!("{}:/usr/bin:/bin", bin.path().display()))
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    #[test]
+    fn a_source_that_could_not_be_fetched_is_a_failed_download_not_an_answer() {
+        let ok = run_with("W: some harmless warning\\n", 0);
+        assert_eq!(
+            candidates(Manager::Apt, &ok),
+            Ok(BTreeMap::from([("curl".into(), "2.0".into())]))
+        );
+        let partial = run_with(
+            "W: Failed to fetch http://x/InRelease  Could not connect\\n",
+            0,
+        );
+        assert_eq!(
+            candidates(Manager::Apt, &partial),
+            Err("the package indexes could not be downloaded: W: Failed to fetch http://x/InRelease  Could not connect".into())
+        );
+        let failed = run_with("E: Some index files failed to download\\n", 100);
+        assert!(candidates(Manager::Apt, &failed).is_err(), "{failed}");
+    }
+
+    #[test]
+    fn odd_versions_and_tagged_repositories_give_no_candidate() {
+        let out = "HIER_INDEX ready\nx:\n  Candidate: 1.0\u{e9}1\ny:\n  Candidate: 2.0\n";
+        assert_eq!(
+            candidates(Manager::Apt, out),
+            Ok(BTreeMap::from([("y".into(), "2.0".into())]))
+        );
+        let apk = "HIER_INDEX ready\nbusybox policy:\n  1.0-r0:\n    lib/apk/db/installed\n  9.9-r0:\n    @edge https://mirror/edge\n";
+        assert_eq!(candidates(Manager::Apk, apk), Ok(BTreeMap::new()));
     }
 
     #[test]

@@ -2,19 +2,32 @@
 //! kept in `.hier/refresh-facts.json` by image id. An image id names the image's content, so
 //! what was read of it stays true: a refresh reads only the images it has not read before, and
 //! a night with nothing new costs the index downloads alone. The file is local state, never
-//! committed; it is checked when read (image ids, package managers, source sets), and one
-//! that does not pass is ignored whole, as if it were not there.
+//! committed; it is checked when read (its format version, image ids, package managers,
+//! source sets, package names and versions), and one that does not pass is ignored whole, as if
+//! it were not there.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::index;
 use super::sources::{self, Facts};
 use crate::lock::is_digest;
 
 /// What was read of an image: its facts, or why it has nothing to check.
 pub type Known = BTreeMap<String, Result<Facts, String>>;
+
+/// The file's format: a file of another is ignored (what is read of an image may change with
+/// it).
+const VERSION: u32 = 1;
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    version: u32,
+    images: BTreeMap<String, Entry>,
+}
 
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
@@ -38,14 +51,23 @@ pub fn load(root: &Path) -> Known {
     let Ok(text) = std::fs::read_to_string(&path) else {
         return Known::new();
     };
-    let Ok(entries) = serde_json::from_str::<BTreeMap<String, Entry>>(&text) else {
+    let Ok(file) = serde_json::from_str::<File>(&text) else {
         return Known::new();
     };
+    if file.version != VERSION {
+        return Known::new();
+    }
+    let entries = file.images;
     let mut known = Known::new();
     for (id, entry) in entries {
         let valid = is_digest(&id)
             && match &entry {
-                Entry::Facts(f) => sources::is_sources(f.manager, &f.sources),
+                Entry::Facts(f) => {
+                    sources::is_sources(f.manager, &f.sources)
+                        && f.installed.iter().all(|(name, version)| {
+                            index::is_package_name(name) && index::is_version(version)
+                        })
+                }
                 Entry::Nothing(why) => {
                     [sources::NO_MANAGER, sources::NO_SOURCES].contains(&why.as_str())
                 }
@@ -67,7 +89,7 @@ pub fn load(root: &Path) -> Known {
 /// Keeps what is known of the images in `ids` (the recorded ones), for the next refresh. The
 /// state folder exists by now (the run holds its lock), and is not a symlink.
 pub fn save(root: &Path, known: &Known, ids: &BTreeSet<&str>) -> std::io::Result<()> {
-    let entries: BTreeMap<&String, Entry> = known
+    let images: BTreeMap<String, Entry> = known
         .iter()
         .filter(|(id, _)| ids.contains(id.as_str()))
         .map(|(id, read)| {
@@ -75,10 +97,14 @@ pub fn save(root: &Path, known: &Known, ids: &BTreeSet<&str>) -> std::io::Result
                 Ok(f) => Entry::Facts(f.clone()),
                 Err(why) => Entry::Nothing(why.clone()),
             };
-            (id, entry)
+            (id.clone(), entry)
         })
         .collect();
-    let text = serde_json::to_string(&entries).expect("facts serialise");
+    let file = File {
+        version: VERSION,
+        images,
+    };
+    let text = serde_json::to_string(&file).expect("facts serialise");
     crate::lock::write_atomic(&path(root), text.as_bytes())
 }
 
@@ -97,6 +123,7 @@ mod tests {
             manager: Manager::Apt,
             installed: BTreeMap::from([("curl".into(), "7.88.1-10".into())]),
             sources: "apt sha256:0123456789ab".into(),
+            held: Default::default(),
         };
         let other = ID.replace("0123", "4567");
         let known = Known::from([
@@ -116,6 +143,10 @@ mod tests {
             text.replace("apt sha256:0123456789ab", "apt; rm -rf /"),
         )
         .unwrap();
+        assert!(load(dir.path()).is_empty());
+        std::fs::write(&file, text.replace("7.88.1-10", "7.88\u{e9}")).unwrap();
+        assert!(load(dir.path()).is_empty());
+        std::fs::write(&file, text.replace("\"version\":1", "\"version\":2")).unwrap();
         assert!(load(dir.path()).is_empty());
         std::fs::write(&file, "not json").unwrap();
         assert!(load(dir.path()).is_empty());

@@ -1,7 +1,7 @@
 //! What a refresh shows while it asks images for something new: on a terminal, a bar of how
-//! many images are answered (and which is being read) and a line per index download under way
-//! (indicatif), gone when its images are answered; otherwise one plain line per step (an image
-//! read, a download started, an image answered). `-q` shows nothing.
+//! many images are answered (and which is being read) and a line per index download (indicatif),
+//! gone when its images are answered; otherwise one plain line per step (how many are asked, an
+//! image read, a download, an image answered). `-q` shows nothing.
 
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
@@ -27,11 +27,11 @@ pub struct Bars {
 
 impl Asking {
     /// Bars on a terminal (unless `CI` is set), plain lines on standard error otherwise.
-    pub fn stderr(quiet: bool, images: usize) -> Asking {
+    pub fn stderr(quiet: bool) -> Asking {
         if quiet {
             Asking::Quiet
         } else if std::io::stderr().is_terminal() && std::env::var_os("CI").is_none() {
-            Asking::Bars(Mutex::new(Bars::new(ProgressDrawTarget::stderr(), images)))
+            Asking::Bars(Mutex::new(Bars::new(ProgressDrawTarget::stderr())))
         } else {
             Asking::Lines(Mutex::new(Box::new(std::io::stderr())))
         }
@@ -61,6 +61,10 @@ impl Asking {
 /// A step as one plain line.
 pub fn line(step: &Step<'_>) -> String {
     match step {
+        Step::Asking(n) => format!(
+            "checking {n} image{} for OS package updates",
+            if *n == 1 { "" } else { "s" }
+        ),
         Step::Reading(name) => format!("{name}: reading its packages and sources"),
         Step::Downloading(set, first, n) => {
             let s = if *n == 1 { "" } else { "s" };
@@ -88,9 +92,9 @@ fn said(answer: &Answer) -> String {
 }
 
 impl Bars {
-    fn new(target: ProgressDrawTarget, images: usize) -> Bars {
+    fn new(target: ProgressDrawTarget) -> Bars {
         let multi = MultiProgress::with_draw_target(target);
-        let overall = multi.add(ProgressBar::new(images as u64));
+        let overall = multi.add(ProgressBar::new(0));
         overall.set_style(
             ProgressStyle::with_template("[{bar:30}] {pos}/{len} checked {wide_msg}")
                 .expect("a valid template")
@@ -106,6 +110,7 @@ impl Bars {
 
     fn step(&mut self, step: &Step<'_>) {
         match step {
+            Step::Asking(n) => self.overall.set_length(*n as u64),
             Step::Reading(name) => self.overall.set_message(format!("(reading {name})")),
             Step::Downloading(set, _, n) => {
                 let bar = self

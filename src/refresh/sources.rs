@@ -4,12 +4,12 @@
 //! configuration; apk's repositories; and the distribution's release), digested so that
 //! images whose sources are the same share one download of the package indexes.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
 use crate::hash::Hasher;
-use crate::packages::{APK_INSTALLED, DPKG_STATUS, Inventory, parse_apk, parse_dpkg};
+use crate::packages::{APK_INSTALLED, DPKG_STATUS, Inventory, held_dpkg, parse_apk, parse_dpkg};
 
 /// What [`facts`] is given, read in one go (three archives of the image: `/etc` whole is
 /// cheaper to fetch than its few files one by one).
@@ -20,7 +20,7 @@ pub const PATHS: &[&str] = &[DPKG_STATUS, APK_INSTALLED, "/etc"];
 const SOURCES: &[&str] = &[
     "/etc/apt/sources.list",
     "/etc/apt/preferences",
-    "/etc/apt/apt.conf.d/",
+    "/etc/apt/apt.conf",
     "/etc/debian_version",
     "/etc/os-release",
     "/etc/apk/repositories",
@@ -49,7 +49,11 @@ impl Manager {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Facts {
     pub manager: Manager,
+    /// What is installed, and can be compared (a version of dpkg's and apk's characters).
     pub installed: Inventory,
+    /// Packages held at their version (dpkg `hold`): never pending.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub held: BTreeSet<String>,
     /// `apt sha256:…` (12 hex digits): the same for images with the same sources.
     pub sources: String,
 }
@@ -74,11 +78,12 @@ pub const NO_SOURCES: &str = "no package sources";
 /// What the files read from an image say ([`PATHS`]); why there is nothing to check otherwise.
 pub fn facts(files: &BTreeMap<String, Vec<u8>>) -> Result<Facts, &'static str> {
     let text = |path: &str| files.get(path).map(|b| String::from_utf8_lossy(b));
-    let (manager, installed) = match (text(DPKG_STATUS), text(APK_INSTALLED)) {
-        (Some(status), _) => (Manager::Apt, parse_dpkg(&status)),
-        (None, Some(db)) => (Manager::Apk, parse_apk(&db)),
+    let (manager, mut installed, held) = match (text(DPKG_STATUS), text(APK_INSTALLED)) {
+        (Some(status), _) => (Manager::Apt, parse_dpkg(&status), held_dpkg(&status)),
+        (None, Some(db)) => (Manager::Apk, parse_apk(&db), BTreeSet::new()),
         (None, None) => return Err(NO_MANAGER),
     };
+    installed.retain(|_, version| super::index::is_version(version));
     let lists: &[&str] = match manager {
         Manager::Apt => &["/etc/apt/sources.list"],
         Manager::Apk => &["/etc/apk/repositories"],
@@ -104,6 +109,7 @@ pub fn facts(files: &BTreeMap<String, Vec<u8>>) -> Result<Facts, &'static str> {
     Ok(Facts {
         manager,
         installed,
+        held,
         sources: format!("{} sha256:{}", manager.as_str(), &hex[..12]),
     })
 }

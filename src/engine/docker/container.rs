@@ -198,6 +198,9 @@ fn reader(owner: &str, image: &str) -> ContainerCreateBody {
     }
 }
 
+/// The most hier reads of one path of an image (held in memory).
+const MAX_ARCHIVE: usize = 64 << 20;
+
 /// The tar archive of `path` in a container, or `None` when it does not exist.
 async fn download(docker: &Docker, id: &str, path: &str) -> Result<Option<Vec<u8>>, EngineError> {
     let mut stream = docker.docker.download_from_container(
@@ -209,6 +212,12 @@ async fn download(docker: &Docker, id: &str, path: &str) -> Result<Option<Vec<u8
     let mut archive = Vec::new();
     while let Some(chunk) = stream.next().await {
         match chunk {
+            Ok(bytes) if archive.len() + bytes.len() > MAX_ARCHIVE => {
+                return Err(EngineError::Failed(format!(
+                    "{path} is over {} MiB",
+                    MAX_ARCHIVE >> 20
+                )));
+            }
             Ok(bytes) => archive.extend_from_slice(&bytes),
             Err(BollardError::DockerResponseServerError {
                 status_code: 404, ..

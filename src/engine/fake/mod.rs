@@ -124,10 +124,10 @@ impl Fake {
             .insert(command.into(), code);
     }
 
-    /// A command that holds `key` prints `output`.
+    /// A command that holds `key` prints `output` (the latest such setting wins).
     pub fn set_output(&self, key: &str, output: &str) {
         let mut s = self.state.lock().unwrap();
-        s.outputs.push((key.into(), output.into()));
+        s.outputs.insert(0, (key.into(), output.into()));
     }
 
     /// The next call matching `key` does `what`.

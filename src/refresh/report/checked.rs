@@ -11,7 +11,11 @@ pub fn section(checked: Option<&[Checked]>) -> String {
     let mut out = String::from("\n## What was checked\n\n");
     out.push_str("| image | rebuilt | why | pending updates |\n|---|---|---|---|\n");
     for c in checked {
-        let pending: Vec<String> = c.pending.iter().map(|p| format!("`{p}`")).collect();
+        let pending: Vec<String> = c
+            .pending
+            .iter()
+            .map(|p| format!("`{}`", super::cell(p).replace('`', "'")))
+            .collect();
         out.push_str(&format!(
             "| {} | {} | {} | {} |\n",
             super::cell(&c.name),

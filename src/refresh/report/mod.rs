@@ -239,7 +239,11 @@ fn short(digest: &str) -> String {
 
 /// Text for a table cell (a `|` would end the cell).
 fn cell(text: &str) -> String {
-    text.replace('|', "\\|")
+    // One line, and no `|` to end the cell early.
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace('|', "\\|")
 }
 
 /// A report path must say its format by its extension (checked before the run starts).
