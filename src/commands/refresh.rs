@@ -44,15 +44,7 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
         let (repo, lock, _) = super::open_locked(cx)?;
         (repo, Some(lock))
     };
-    let mut images = Vec::new();
-    for image in &args.images {
-        images.push(repo.image_arg(image)?.name.clone());
-    }
-    let due = Due {
-        images,
-        schedule: args.schedule,
-        force: args.force,
-    };
+    let due = due(&repo, args)?;
     let provenance = Provenance::start(&repo.root);
     let inputs = repo.inputs()?;
     let engine = cx.engine(&repo.catalog.platform)?;
@@ -70,16 +62,7 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
         out.stderr.insert_str(0, &warning);
         return Ok(out);
     }
-    let recorded = repo
-        .lock
-        .images
-        .values()
-        .map(|e| e.image_id.as_str())
-        .collect();
-    if let Err(e) = refresh::known::save(&repo.root, &findings.known, &recorded) {
-        // Only the next refresh's speed depends on it.
-        eprintln!("warning: cannot keep what this refresh read of the images: {e}");
-    }
+    keep_known(&repo, &findings);
     let mut stdout = Vec::new();
     let builder = args.builder.unwrap_or(repo.catalog.builder);
     let planned: Vec<_> = findings.plan.builds().map(|i| &i.name).collect();
@@ -106,6 +89,33 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
     );
     out.stderr.insert_str(0, &warning);
     Ok(out)
+}
+
+/// What the refresh covers: the images named, the schedule, `--force`.
+fn due(repo: &Repository, args: &Args) -> Result<Due, Error> {
+    let mut images = Vec::new();
+    for image in &args.images {
+        images.push(repo.image_arg(image)?.name.clone());
+    }
+    Ok(Due {
+        images,
+        schedule: args.schedule,
+        force: args.force,
+    })
+}
+
+/// Keeps what was read of the recorded images for the next refresh; only its speed depends on
+/// it, so a failure is a warning.
+fn keep_known(repo: &Repository, findings: &Findings) {
+    let recorded = repo
+        .lock
+        .images
+        .values()
+        .map(|e| e.image_id.as_str())
+        .collect();
+    if let Err(e) = refresh::known::save(&repo.root, &findings.known, &recorded) {
+        eprintln!("warning: cannot keep what this refresh read of the images: {e}");
+    }
 }
 
 /// A warning naming the images that could not be asked (a failed download, say), which the

@@ -3,8 +3,10 @@
 //! they finished (each after what it builds on); when one failed, nothing is, and the report
 //! names the image that blocked the run.
 
-use crate::engine::Engine;
+use crate::engine::{Engine, EngineError};
 use crate::error::{Error, Exit};
+use crate::lock::LockEntry;
+use crate::name::ImageName;
 use crate::push;
 use crate::repo::Repository;
 use crate::report::{ImageReport, Status};
@@ -26,17 +28,7 @@ pub async fn held(
     if held.is_empty() || interrupted {
         return Ok((Exit::Success, String::new()));
     }
-    if let Some(blocker) = results.iter().find(|r| r.status == Status::Failed) {
-        let blocker = blocker.name.clone();
-        for (name, _) in &held {
-            if let Some(r) = results.iter_mut().find(|r| r.name == name.as_str()) {
-                r.note = Some(format!(
-                    "not promoted: `{blocker}` failed and the refresh is atomic"
-                ));
-            }
-        }
-        let notes =
-            format!("\nnothing was tagged or pushed: `{blocker}` blocked the refresh (--atomic)\n");
+    if let Some(notes) = blocked(results, &held) {
         return Ok((Exit::Success, notes));
     }
     let mut exit = Exit::Success;
@@ -66,18 +58,7 @@ pub async fn held(
                 push::push_tags(engine, &destinations, &entry.image_id, &tags, |_| {}).await;
             if let Some(r) = results.iter_mut().find(|r| r.name == name.as_str()) {
                 r.digest = pushed.get(&repository).cloned();
-                match &error {
-                    None => r.status = Status::Pushed,
-                    Some(e) => {
-                        r.status = Status::Failed;
-                        r.error = Some(format!("built and tagged, but the push failed: {e}"));
-                        notes
-                            .push_str(&format!("\n{name}: {}\n", r.error.as_deref().unwrap_or("")));
-                        if let Some(help) = e.help() {
-                            notes.push_str(&format!("help: {help}\n"));
-                        }
-                    }
-                }
+                pushed_or_not(r, error.as_ref(), &mut notes);
             }
             entry.pushed = pushed;
             exit = match error {
@@ -89,4 +70,40 @@ pub async fn held(
         recorder.write(&name, entry)?;
     }
     Ok((exit, notes))
+}
+
+/// When an image of the run failed, nothing held is promoted: each says which image blocked
+/// it, and the notes say so; `None` when nothing failed.
+fn blocked(results: &mut [ImageReport], held: &[(ImageName, LockEntry)]) -> Option<String> {
+    let blocker = results
+        .iter()
+        .find(|r| r.status == Status::Failed)?
+        .name
+        .clone();
+    for (name, _) in held {
+        if let Some(r) = results.iter_mut().find(|r| r.name == name.as_str()) {
+            r.note = Some(format!(
+                "not promoted: `{blocker}` failed and the refresh is atomic"
+            ));
+        }
+    }
+    Some(format!(
+        "\nnothing was tagged or pushed: `{blocker}` blocked the refresh (--atomic)\n"
+    ))
+}
+
+/// A promoted image's push: pushed, or failed with why (and the notes say it).
+fn pushed_or_not(r: &mut ImageReport, error: Option<&EngineError>, notes: &mut String) {
+    match error {
+        None => r.status = Status::Pushed,
+        Some(e) => {
+            r.status = Status::Failed;
+            let why = format!("built and tagged, but the push failed: {e}");
+            notes.push_str(&format!("\n{}: {why}\n", r.name));
+            r.error = Some(why);
+            if let Some(help) = e.help() {
+                notes.push_str(&format!("help: {help}\n"));
+            }
+        }
+    }
 }

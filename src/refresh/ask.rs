@@ -75,23 +75,7 @@ pub async fn ask(
         .cloned()
         .collect();
     let read = read_all(engine.clone(), &unread, jobs, progress).await?;
-    let mut known = known.clone();
-    let mut facts: BTreeMap<ImageName, Read> = BTreeMap::new();
-    for image in images {
-        let fact = match read.get(&image.name) {
-            Some(Ok(read)) => {
-                let read = read.clone().map_err(str::to_string);
-                known.insert(image.image_id.clone(), read.clone());
-                read
-            }
-            Some(Err(why)) => Err(why.clone()),
-            None => match known.get(&image.image_id) {
-                Some(k) => k.clone(),
-                None => Err("its packages could not be read".to_string()),
-            },
-        };
-        facts.insert(image.name.clone(), fact);
-    }
+    let (facts, known) = facts_of(images, read, known);
     let mut answers = BTreeMap::new();
     let mut groups: BTreeMap<(Manager, String), Vec<(&Asking, &Facts)>> = BTreeMap::new();
     for image in images {
@@ -132,6 +116,32 @@ pub async fn ask(
 }
 
 type Read = Result<Facts, String>;
+
+/// Each image's facts, read now or known from before; and what is known after this read.
+fn facts_of(
+    images: &[Asking],
+    read: BTreeMap<ImageName, Reading>,
+    known: &Known,
+) -> (BTreeMap<ImageName, Read>, Known) {
+    let mut known = known.clone();
+    let mut facts = BTreeMap::new();
+    for image in images {
+        let fact = match read.get(&image.name) {
+            Some(Ok(read)) => {
+                let read = read.clone().map_err(str::to_string);
+                known.insert(image.image_id.clone(), read.clone());
+                read
+            }
+            Some(Err(why)) => Err(why.clone()),
+            None => match known.get(&image.image_id) {
+                Some(k) => k.clone(),
+                None => Err("its packages could not be read".to_string()),
+            },
+        };
+        facts.insert(image.name.clone(), fact);
+    }
+    (facts, known)
+}
 
 /// What reading an image gave: what it has (or that it has nothing to check), which stays true
 /// of the image; or why it could not be read, which may not.

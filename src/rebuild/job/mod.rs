@@ -207,13 +207,7 @@ async fn steps(
         }
         Verdict::Promote(packages) => packages,
     };
-    for change in packages
-        .iter()
-        .flat_map(|p| p.changes.iter())
-        .flat_map(|c| c.lines())
-    {
-        log.line(&format!("hier: package {change}"));
-    }
+    log_changes(log, packages.as_ref());
     if !job.promote_now {
         return Ok(JobOutcome::Built(Built {
             image_id,
@@ -222,6 +216,17 @@ async fn steps(
         }));
     }
     promote(engine, job, image_id, packages, log).await
+}
+
+/// Each package change of a promoted image, in its log.
+fn log_changes(log: &mut Log, packages: Option<&PackageFacts>) {
+    for change in packages
+        .iter()
+        .flat_map(|p| p.changes.iter())
+        .flat_map(|c| c.lines())
+    {
+        log.line(&format!("hier: package {change}"));
+    }
 }
 
 /// Builds, trying again when the engine dropped the connection before the build began to

@@ -73,6 +73,30 @@ pub struct RunLoop<'a> {
     events_rx: mpsc::UnboundedReceiver<Event>,
 }
 
+/// The scheduler's jobs: a build waits for what it builds on, tests included; tests wait for
+/// nothing.
+fn scheduled(
+    catalog: &crate::catalog::Catalog,
+    planned: &[ImageName],
+    tests_only: &HashSet<ImageName>,
+    index_of: &HashMap<ImageName, usize>,
+) -> Vec<schedule::Job> {
+    planned
+        .iter()
+        .map(|name| schedule::Job {
+            deps: if tests_only.contains(name) {
+                Vec::new()
+            } else {
+                catalog
+                    .image(name)
+                    .dependencies()
+                    .filter_map(|d| index_of.get(&d.name).copied())
+                    .collect()
+            },
+        })
+        .collect()
+}
+
 impl<'a> RunLoop<'a> {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
@@ -97,22 +121,7 @@ impl<'a> RunLoop<'a> {
             .enumerate()
             .map(|(i, n)| (n.clone(), i))
             .collect();
-        let catalog = &setting.repo.catalog;
-        // A build waits for what it builds on, tests included; tests wait for nothing.
-        let jobs: Vec<schedule::Job> = planned
-            .iter()
-            .map(|name| schedule::Job {
-                deps: if tests_only.contains(name) {
-                    Vec::new()
-                } else {
-                    catalog
-                        .image(name)
-                        .dependencies()
-                        .filter_map(|d| index_of.get(&d.name).copied())
-                        .collect()
-                },
-            })
-            .collect();
+        let jobs = scheduled(&setting.repo.catalog, &planned, &tests_only, &index_of);
         let (events_tx, events_rx) = mpsc::unbounded_channel();
         RunLoop {
             scheduler: Scheduler::new(&jobs, limits.jobs, limits.fail_fast),
