@@ -156,6 +156,19 @@ pub enum Command {
     /// Build the plan against the Docker Engine: test, tag and record each image
     #[command(long_about = help::REBUILD.about, after_long_help = help::REBUILD.examples)]
     Rebuild(RebuildArgs),
+    /// Print the shell completions of hier (bash, zsh, fish, elvish, powershell)
+    #[command(long_about = help::COMPLETIONS.about, after_long_help = help::COMPLETIONS.examples)]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Write hier's man pages (hier.1 and one per command) into a folder
+    #[command(long_about = help::MAN.about, after_long_help = help::MAN.examples)]
+    Man {
+        /// The folder to write them in (made if missing)
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -116,3 +116,16 @@ builds on, test it, then tag and record it; its dependents start only then. With
 it rebuilds what changed (--changed).",
     examples: "Examples:\n  hier rebuild\n  hier rebuild -j 4 --push\n  hier rebuild python --no-cache\n  hier rebuild --all --dry-run",
 };
+
+pub const COMPLETIONS: Help = Help {
+    about: "Print the completion script of hier for a shell on standard output: every command, \
+option and value hier knows. Load it in the shell's start-up file, or install it where the shell \
+looks for completions.",
+    examples: "Examples:\n  hier completions bash > ~/.local/share/bash-completion/completions/hier\n  hier completions zsh > \"${fpath[1]}/_hier\"\n  hier completions fish > ~/.config/fish/completions/hier.fish",
+};
+
+pub const MAN: Help = Help {
+    about: "Write hier's man pages into a folder: hier.1 for the program and hier-<command>.1 for \
+each command, made from the same text as --help, examples included.",
+    examples: "Examples:\n  hier man --out target/man\n  man -l target/man/hier-rebuild.1",
+};

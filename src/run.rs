@@ -135,6 +135,8 @@ fn dispatch(command: Command, cx: &Context) -> Result<Output, Error> {
         ),
         Command::Refresh(args) => commands::refresh::run(cx, &refresh_args(args)),
         Command::Rebuild(args) => commands::rebuild::run(cx, &rebuild_args(args)),
+        Command::Completions { shell } => Ok(commands::completions(shell)),
+        Command::Man { out } => commands::man(&out),
     }
 }
 

@@ -3,6 +3,8 @@
 
 mod common;
 
+#[path = "cli/completions.rs"]
+mod completions;
 #[path = "cli/lock_values.rs"]
 mod lock_values;
 #[path = "cli/non_utf8_names.rs"]
@@ -1050,8 +1052,25 @@ fn a_catalog_that_is_a_device_or_a_fifo_says_what_it_is() {
 fn short_help_is_short_and_long_help_has_examples() {
     let repo = common::Repo::new();
     let commands = [
-        "validate", "render", "list", "tree", "show", "graph", "parents", "children", "impact",
-        "pick", "plan", "lint", "push", "test", "gc", "refresh", "rebuild",
+        "validate",
+        "render",
+        "list",
+        "tree",
+        "show",
+        "graph",
+        "parents",
+        "children",
+        "impact",
+        "pick",
+        "plan",
+        "lint",
+        "push",
+        "test",
+        "gc",
+        "refresh",
+        "rebuild",
+        "completions",
+        "man",
     ];
     for command in commands {
         let short = repo.hier_offline(&[command, "-h"]);

@@ -3,6 +3,7 @@
 //! printing. The context every command shares holds the process's one async runtime and its
 //! one interrupt handler, both made on first use.
 
+mod docs;
 mod gc;
 mod graph;
 mod lint;
@@ -24,6 +25,7 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+pub use docs::{completions, man};
 pub use gc::{Args as GcArgs, run as gc};
 pub use graph::run as graph;
 pub use lint::run as lint;
