@@ -156,6 +156,19 @@ pub enum Command {
     /// Build the plan against the Docker Engine: test, tag and record each image
     #[command(long_about = help::REBUILD.about, after_long_help = help::REBUILD.examples)]
     Rebuild(RebuildArgs),
+    /// Add an image to the catalog on a parent, and scaffold its folder
+    #[command(long_about = help::NEW.about, after_long_help = help::NEW.examples)]
+    New {
+        /// The new image's name
+        name: String,
+        /// The image it builds on (never an app)
+        #[arg(long, value_name = "IMG")]
+        parent: String,
+        /// Render its Dockerfile from this template (in the templates folder) instead of
+        /// writing one to edit
+        #[arg(long, value_name = "T")]
+        template: Option<String>,
+    },
     /// Print the shell completions of hier (bash, zsh, fish, elvish, powershell)
     #[command(long_about = help::COMPLETIONS.about, after_long_help = help::COMPLETIONS.examples)]
     Completions {

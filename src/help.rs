@@ -129,3 +129,12 @@ pub const MAN: Help = Help {
 each command, made from the same text as --help, examples included.",
     examples: "Examples:\n  hier man --out target/man\n  man -l target/man/hier-rebuild.1",
 };
+
+pub const NEW: Help = Help {
+    about: "Add an image to the catalog: an [images.NAME] table at the end of catalog.toml (every \
+comment and the order of the rest kept), building on --parent, with version 0.1.0 and a test; and \
+its folder under images/: a Dockerfile on HIER_PARENT that copies the folder to /app (or, with \
+--template, the rendering) and a .dockerignore. The repository is checked as validate checks it; \
+when it does not pass, nothing is written.",
+    examples: "Examples:\n  hier new billing-api --parent python\n  hier new storefront --parent php-apache --template app.Dockerfile.hbs",
+};

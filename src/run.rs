@@ -135,6 +135,18 @@ fn dispatch(command: Command, cx: &Context) -> Result<Output, Error> {
         ),
         Command::Refresh(args) => commands::refresh::run(cx, &refresh_args(args)),
         Command::Rebuild(args) => commands::rebuild::run(cx, &rebuild_args(args)),
+        Command::New {
+            name,
+            parent,
+            template,
+        } => commands::new(
+            cx,
+            &commands::NewArgs {
+                name,
+                parent,
+                template,
+            },
+        ),
         Command::Completions { shell } => Ok(commands::completions(shell)),
         Command::Man { out } => commands::man(&out),
     }

@@ -7,6 +7,8 @@ mod common;
 mod completions;
 #[path = "cli/lock_values.rs"]
 mod lock_values;
+#[path = "cli/new.rs"]
+mod new;
 #[path = "cli/non_utf8_names.rs"]
 mod non_utf8_names;
 #[path = "cli/nothing_written.rs"]

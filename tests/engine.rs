@@ -4,6 +4,8 @@
 
 mod common;
 
+#[path = "engine/new_image.rs"]
+mod new_image;
 #[path = "engine/non_utf8_names.rs"]
 mod non_utf8_names;
 #[path = "engine/plan_reasons.rs"]
