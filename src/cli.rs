@@ -108,8 +108,7 @@ pub enum Command {
     /// Images (never apps) that provide every need, best fit first
     #[command(long_about = help::PICK.about, after_long_help = help::PICK.examples)]
     Pick {
-        /// Needs such as `python` or `python=3.12`
-        #[arg(required = true)]
+        /// Needs such as `python`, `python=3.12` or `python>=3.10` [default: list every need]
         needs: Vec<String>,
     },
     /// The build plan: waves in order and why each image is in it

@@ -61,8 +61,11 @@ pub const IMPACT: Help = Help {
 
 pub const PICK: Help = Help {
     about: "Images that provide every need, best fit first (fewest extras, then the shallowest). \
-Apps are never offered: nothing builds on an app.",
-    examples: "Examples:\n  hier pick python\n  hier pick python=3.12 nginx",
+A need is a name (`python`), a version (`python=3.12` takes 3.12.x) or a comparison \
+(`python>=3.10`, `>`, `<=`, `<`). Apps are never offered: nothing builds on an app. Without \
+needs, every need the catalog provides and the images that provide it; a need nothing meets \
+names the images that provide it in another version, or the closest name.",
+    examples: "Examples:\n  hier pick\n  hier pick python\n  hier pick python=3.12 nginx\n  hier pick 'python>=3.10'",
 };
 
 pub const PLAN: Help = Help {

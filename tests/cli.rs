@@ -159,17 +159,17 @@ fn list_is_an_aligned_table_in_build_order() {
     assert_eq!(
         ok(&repo.hier_offline(&["list"])),
         "\
-NAME   KIND       VERSION  PARENT          DESCRIPTION
-base   base       1.0.0    (busybox:1.36)  Busybox base
-py     runtime    3.12.1   base            Python
-web    webserver  1.25.0   base            nginx
-combo  combo      1.0.0    py              Python and nginx
-app    app        0.1.0    combo
+NAME   KIND       VERSION  PARENT          OWNER   PROVIDES        DESCRIPTION
+base   base       1.0.0    (busybox:1.36)          os=busybox, sh  Busybox base
+py     runtime    3.12.1   base                    python=3.12.1   Python
+web    webserver  1.25.0   base                    nginx=1.25      nginx
+combo  combo      1.0.0    py                      nginx=1.25      Python and nginx
+app    app        0.1.0    combo           team-a
 "
     );
     assert_eq!(
         ok(&repo.hier_offline(&["list", "--kind", "runtime"])),
-        "NAME  KIND     VERSION  PARENT  DESCRIPTION\npy    runtime  3.12.1   base    Python\n"
+        "NAME  KIND     VERSION  PARENT  OWNER  PROVIDES       DESCRIPTION\npy    runtime  3.12.1   base           python=3.12.1  Python\n"
     );
     let bad = repo.hier_offline(&["list", "--kind", "runtim"]);
     assert_eq!(bad.code, 2);
@@ -189,8 +189,10 @@ fn list_json_has_parent_from_and_inherited_provides() {
     assert_eq!(
         images[0],
         serde_json::json!({"name": "base", "kind": "base", "version": "1.0.0", "parent": null,
-            "from": "busybox:1.36", "description": "Busybox base", "provides": ["os=busybox", "sh"]})
+            "from": "busybox:1.36", "description": "Busybox base", "owner": null,
+            "provides": ["os=busybox", "sh"]})
     );
+    assert_eq!(images[4]["owner"], "team-a");
     assert_eq!(images[3]["parent"], "py");
     assert_eq!(images[3]["from"], serde_json::Value::Null);
     assert_eq!(
@@ -229,6 +231,8 @@ combo 1.0.0 (combo)
 
 chain:      busybox:1.36 -> base 1.0.0 -> py 3.12.1 -> combo 1.0.0
 reference:  registry.test/platform/combo:1.0.0
+build on:   FROM registry.test/platform/combo:1.0.0
+pinned:     not built yet
 tags:       1.0.0, 1.0, 1
 provides:   os=busybox, sh, python=3.12.1, nginx=1.25
 uses:       web
@@ -335,7 +339,30 @@ fn pick_prefers_the_closest_fit_and_never_an_app() {
     assert!(picks(&["python=3.1"]).is_empty());
     let none = repo.hier_offline(&["pick", "ruby"]);
     assert_eq!(none.code, 1);
-    assert_eq!(none.stderr, "no image provides all of: ruby\n");
+    assert_eq!(
+        none.stderr,
+        "no image provides all of: ruby\n  `ruby`: no image provides `ruby`; `hier pick` lists every need the catalog provides\n"
+    );
+    // Comparisons, and what a need nothing meets is closest to.
+    assert_eq!(picks(&["python>=3.10"]), ["py", "combo"]);
+    assert!(picks(&["python<3.12"]).is_empty());
+    let near = repo.hier_offline(&["pick", "python=3.11", "nginx"]);
+    assert_eq!(near.code, 1);
+    assert_eq!(
+        near.stderr,
+        "no image provides all of: python=3.11, nginx\n  `python=3.11`: nothing meets it; py 3.12.1 provides python=3.12.1; combo 1.0.0 provides python=3.12.1\n"
+    );
+    let typo = repo.hier_offline(&["pick", "pyhton"]);
+    assert!(
+        typo.stderr.ends_with("did you mean `python`?\n"),
+        "{}",
+        typo.stderr
+    );
+    // Without needs: every need there is, and who provides it.
+    assert_eq!(
+        ok(&repo.hier_offline(&["pick"])),
+        "NEED           PROVIDED BY\nnginx=1.25     web, combo\nos=busybox     base, py, web, combo\npython=3.12.1  py, combo\nsh             base, py, web, combo\n"
+    );
 }
 
 #[test]
@@ -827,7 +854,10 @@ fn pick_never_offers_an_app_even_when_only_an_app_provides_the_need() {
     repo.write("catalog.toml", &catalog);
     let run = repo.hier_offline(&["pick", "billing"]);
     assert_eq!((run.code, run.stdout.as_str()), (1, ""));
-    assert_eq!(run.stderr, "no image provides all of: billing\n");
+    assert_eq!(
+        run.stderr,
+        "no image provides all of: billing\n  `billing`: only app provides it, and nothing builds on an app\n"
+    );
     let run = repo.hier_offline(&["pick", "sh", "-q"]);
     assert_eq!(
         run.stdout,

@@ -130,6 +130,15 @@ fn rebuild_push_records_the_digests_the_registries_serve() {
         "{{index .Config.Labels \"org.opencontainers.image.base.digest\"}}",
     ]);
     assert_eq!(label, base_digest);
+    // `show` gives the FROM line to copy: the immutable tag with the pushed digest.
+    let id = lock["images"]["base"]["image_id"].as_str().unwrap();
+    let show = s.repo.hier(&["show", "base"]);
+    let pinned = format!(
+        "pinned:     FROM {REGISTRY}/{}/base:1.0.0-{}@{base_digest}\n",
+        s.prefix,
+        &id["sha256:".len().."sha256:".len() + 12]
+    );
+    assert!(show.stdout.contains(&pinned), "{}", show.stdout);
 }
 
 #[test]

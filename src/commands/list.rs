@@ -1,4 +1,5 @@
-//! `hier list [--kind K]`: the images in build order with kind, version, parent and description.
+//! `hier list [--kind K]`: the images in build order with kind, version, parent, owner, what
+//! each provides of its own (JSON: with what it inherits) and description.
 
 use serde_json::{Value, json};
 
@@ -57,6 +58,7 @@ fn json_list(repo: &Repository, images: &[&Image]) -> Value {
                 "parent": parent,
                 "from": from,
                 "description": i.description,
+                "owner": i.owner,
                 "provides": repo.inherited.provides[&i.name],
             })
         })
@@ -64,9 +66,18 @@ fn json_list(repo: &Repository, images: &[&Image]) -> Value {
     json!({ "images": list })
 }
 
-/// The aligned table; a base's parent column shows its `from` in parentheses.
+/// The aligned table; a base's parent column shows its `from` in parentheses, PROVIDES what the
+/// image adds to what it inherits.
 fn table(images: &[&Image], styles: &Styles) -> String {
-    let mut table = Table::new(&["NAME", "KIND", "VERSION", "PARENT", "DESCRIPTION"]);
+    let mut table = Table::new(&[
+        "NAME",
+        "KIND",
+        "VERSION",
+        "PARENT",
+        "OWNER",
+        "PROVIDES",
+        "DESCRIPTION",
+    ]);
     for i in images {
         let parent = match &i.origin {
             Origin::Base { from, .. } => format!("({from})"),
@@ -77,6 +88,8 @@ fn table(images: &[&Image], styles: &Styles) -> String {
             i.kind.clone(),
             i.version.to_string(),
             parent,
+            i.owner.clone().unwrap_or_default(),
+            i.provides.join(", "),
             i.description.clone(),
         ]);
     }

@@ -1,4 +1,5 @@
-//! `hier show IMG`: everything an app team wants to know about one image.
+//! `hier show IMG`: everything an app team wants to know about one image, with the `FROM`
+//! lines to copy (the stable tag, and once built the immutable tag with its pushed digest).
 
 use serde_json::{Map, Value, json};
 
@@ -77,6 +78,10 @@ impl<'r> About<'r> {
             "chain": self.chain,
             "tags": self.tags,
             "reference": self.reference,
+            "from_line": (image.kind != crate::catalog::APP).then(|| {
+                let (stable, pinned) = self.lines_to_build_on();
+                json!({ "stable": stable, "pinned": pinned })
+            }),
             "provides": self.provides,
             "uses": self.uses,
             "children": self.children,
@@ -124,11 +129,18 @@ impl<'r> About<'r> {
         let mut fields = vec![
             ("chain", self.chain_text()),
             ("reference", self.reference.clone()),
+        ];
+        if image.kind != crate::catalog::APP {
+            let (stable, pinned) = self.lines_to_build_on();
+            fields.push(("build on", stable));
+            fields.push(("pinned", pinned.unwrap_or_else(|| "not built yet".into())));
+        }
+        fields.extend([
             ("tags", self.tags.join(", ")),
             ("provides", list(self.provides)),
             ("uses", list(&self.uses)),
             ("children", list(&self.children)),
-        ];
+        ]);
         if let Some(owner) = &image.owner {
             fields.push(("owner", owner.clone()));
         }
@@ -145,6 +157,22 @@ impl<'r> About<'r> {
         fields.push(("test", list(&image.test)));
         fields.push(("last build", self.last_build_text()));
         fields
+    }
+
+    /// The `FROM` lines to copy: on the stable tag (it moves with each rebuild of this
+    /// version), and, once built, on the immutable tag with the pushed digest (or without it
+    /// when the image was never pushed).
+    fn lines_to_build_on(&self) -> (String, Option<String>) {
+        let stable = format!("FROM {}", self.reference);
+        let pinned = self.last.map(|l| {
+            let repository = self.repo.catalog.repository(&self.image.name);
+            let tag = crate::tags::immutable_tag(&self.image.version, &l.image_id);
+            match l.pushed.get(&repository) {
+                Some(digest) => format!("FROM {repository}:{tag}@{digest}"),
+                None => format!("FROM {repository}:{tag} (not pushed yet: no digest)"),
+            }
+        });
+        (stable, pinned)
     }
 
     /// `from` of the base (for a base image), then each image of the chain with its version.
