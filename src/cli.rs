@@ -49,6 +49,12 @@ pub enum Format {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BaseArg {
+    Busybox,
+    Debian,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
     Auto,
     Always,
@@ -167,6 +173,19 @@ pub enum Command {
         /// writing one to edit
         #[arg(long, value_name = "T")]
         template: Option<String>,
+    },
+    /// Start a new hierarchy repository that validates, lints clean and builds at once
+    #[command(long_about = help::INIT.about, after_long_help = help::INIT.examples)]
+    Init {
+        /// The folder (new, or empty) [default: the current folder]
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// The base image to start from
+        #[arg(long, value_enum, default_value_t = BaseArg::Debian)]
+        base: BaseArg,
+        /// The base's `from` [default: busybox:1.36 or debian:bookworm-slim]
+        #[arg(long, value_name = "REF")]
+        from: Option<String>,
     },
     /// Print the shell completions of hier (bash, zsh, fish, elvish, powershell)
     #[command(long_about = help::COMPLETIONS.about, after_long_help = help::COMPLETIONS.examples)]

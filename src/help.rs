@@ -141,3 +141,12 @@ its folder under images/: a Dockerfile on HIER_PARENT that copies the folder to 
 when it does not pass, nothing is written.",
     examples: "Examples:\n  hier new billing-api --parent python\n  hier new storefront --parent php-apache --template app.Dockerfile.hbs",
 };
+
+pub const INIT: Help = Help {
+    about: "Start a new hierarchy repository in a new or empty folder: a catalog of a base, a \
+runtime on it and an app on the runtime; templates and a partial that keep the practices hier \
+lint checks; the app's Dockerfile; .gitignore, a README, and the CI and nightly GitHub \
+workflows. The rendered Dockerfiles are written too. It validates, lints clean and builds at \
+once with `hier rebuild`.",
+    examples: "Examples:\n  hier init platform-images\n  hier init --base busybox\n  hier init images --base debian --from registry.example.com/mirror/debian:bookworm-slim",
+};

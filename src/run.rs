@@ -147,6 +147,14 @@ fn dispatch(command: Command, cx: &Context) -> Result<Output, Error> {
                 template,
             },
         ),
+        Command::Init { dir, base, from } => commands::init(&commands::InitArgs {
+            dir,
+            base: match base {
+                crate::cli::BaseArg::Busybox => commands::InitBase::Busybox,
+                crate::cli::BaseArg::Debian => commands::InitBase::Debian,
+            },
+            from,
+        }),
         Command::Completions { shell } => Ok(commands::completions(shell)),
         Command::Man { out } => commands::man(&out),
     }

@@ -4,6 +4,8 @@
 
 mod common;
 
+#[path = "engine/init.rs"]
+mod init;
 #[path = "engine/new_image.rs"]
 mod new_image;
 #[path = "engine/non_utf8_names.rs"]

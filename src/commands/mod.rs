@@ -6,6 +6,7 @@
 mod docs;
 mod gc;
 mod graph;
+mod init;
 mod lint;
 mod list;
 mod new;
@@ -29,6 +30,7 @@ use std::sync::Arc;
 pub use docs::{completions, man};
 pub use gc::{Args as GcArgs, run as gc};
 pub use graph::run as graph;
+pub use init::{Args as InitArgs, Base as InitBase, run as init};
 pub use lint::run as lint;
 pub use list::run as list;
 pub use new::{Args as NewArgs, run as new};
