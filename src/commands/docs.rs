@@ -19,6 +19,12 @@ pub fn completions(shell: clap_complete::Shell) -> Output {
 
 /// Writes `hier.1` and `hier-<command>.1` for every command into `out`.
 pub fn man(out: &Path) -> Result<Output, Error> {
+    if out.exists() && !out.is_dir() {
+        return Err(Error::usage(format!(
+            "{} is not a folder",
+            crate::source::display_path(out).display()
+        )));
+    }
     std::fs::create_dir_all(out).map_err(|e| Error::io("create", out.display(), e))?;
     let mut cli = Cli::command();
     cli.build();

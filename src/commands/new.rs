@@ -21,7 +21,10 @@ pub struct Args {
 }
 
 pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
-    let catalog_path = crate::repo::locate(cx.catalog.as_deref())?;
+    let located = crate::repo::locate(cx.catalog.as_deref())?;
+    // A catalog that is a symlink is edited where it leads.
+    let catalog_path =
+        std::fs::canonicalize(&located).map_err(|e| Error::io("read", located.display(), e))?;
     let repo = Repository::open(&catalog_path)?;
     let name = ImageName::parse(&args.name)
         .map_err(|e| Error::usage(format!("`{}` cannot be an image name: {e}", args.name)))?;
@@ -31,18 +34,21 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
         .map_err(|e| Error::io("read", catalog_path.display(), e))?;
     let after = added(&before, &repo, &name, args)?;
     let files = scaffold(&context, args.template.is_none());
-    let images_dir = repo.root.join(&repo.catalog.images_dir);
-    let made_images_dir = !images_dir.exists();
+    // The first folder `new` makes, which goes if it fails.
+    let made = context
+        .ancestors()
+        .take_while(|p| !p.exists())
+        .last()
+        .map(Path::to_path_buf);
     let written = write_all(&catalog_path, &after, &context, &files)
         .and_then(|()| finish(&catalog_path, &name, args.template.is_some()));
     match written {
-        Ok(rendered) => Ok(said(&name, &context, &files, rendered)),
+        Ok(rendered) => Ok(said(&located, &name, &context, &files, rendered)),
         Err(e) => {
             // Nothing is left of a failed `new`.
             let _ = write_atomic(&catalog_path, before.as_bytes());
-            let _ = std::fs::remove_dir_all(&context);
-            if made_images_dir {
-                let _ = std::fs::remove_dir(&images_dir);
+            if let Some(made) = made {
+                let _ = std::fs::remove_dir_all(made);
             }
             Err(e)
         }
@@ -67,7 +73,7 @@ fn check(repo: &Repository, name: &ImageName, args: &Args) -> Result<(), Error> 
     }
     if let Some(template) = &args.template {
         let path = repo.root.join(&repo.catalog.templates).join(template);
-        if !path.is_file() || template.contains("..") {
+        if !path.is_file() || template.contains("..") || Path::new(template).is_absolute() {
             return Err(Error::usage(format!(
                 "no template `{template}` in {}/",
                 repo.catalog.templates
@@ -103,22 +109,41 @@ fn added(text: &str, repo: &Repository, name: &ImageName, args: &Args) -> Result
         None => {
             let dockerfile = format!("{}/Dockerfile", images_prefix(repo, name));
             table["dockerfile"] = toml_edit::value(dockerfile);
+            // What the scaffolded Dockerfile makes; a template's image says its own tests.
+            let mut tests = toml_edit::Array::new();
+            tests.push("test -d /app");
+            table["test"] = toml_edit::value(tests);
         }
     }
-    let mut tests = toml_edit::Array::new();
-    tests.push("test -d /app");
-    table["test"] = toml_edit::value(tests);
-    let images = doc
-        .entry("images")
-        .or_insert_with(|| {
-            let mut t = toml_edit::Table::new();
-            t.set_implicit(true);
-            toml_edit::Item::Table(t)
-        })
-        .as_table_mut()
-        .ok_or_else(|| Error::usage("catalog.toml: `images` is not a table"))?;
-    images.insert(name.as_str(), toml_edit::Item::Table(table));
-    Ok(doc.to_string())
+    let images = doc.entry("images").or_insert_with(|| {
+        let mut t = toml_edit::Table::new();
+        t.set_implicit(true);
+        toml_edit::Item::Table(t)
+    });
+    match images {
+        toml_edit::Item::Table(images) => {
+            images.insert(name.as_str(), toml_edit::Item::Table(table));
+        }
+        toml_edit::Item::Value(toml_edit::Value::InlineTable(images)) => {
+            images.insert(
+                name.as_str(),
+                toml_edit::Value::InlineTable(table.into_inline_table()),
+            );
+        }
+        _ => return Err(Error::usage("catalog.toml: `images` is not a table")),
+    }
+    let text = doc.to_string();
+    // A file written with CRLF line ends keeps them.
+    Ok(if crlf(repo) {
+        text.replace("\r\n", "\n").replace('\n', "\r\n")
+    } else {
+        text
+    })
+}
+
+/// Whether the catalog's lines end with CRLF.
+fn crlf(repo: &Repository) -> bool {
+    repo.catalog.source.text.contains("\r\n")
 }
 
 fn images_prefix(repo: &Repository, name: &ImageName) -> String {
@@ -163,6 +188,20 @@ fn write_all(
 /// rendered; the rendering's path when there is one.
 fn finish(catalog: &Path, name: &ImageName, templated: bool) -> Result<Option<PathBuf>, Error> {
     let repo = Repository::open(catalog)?;
+    // `validate` fails on a lint error (an app running as root, say): so does `new`.
+    let errors: Vec<_> = crate::lint::lint(&repo, std::slice::from_ref(name))?
+        .into_iter()
+        .filter(|f| f.severity == crate::lint::rules::Severity::Error)
+        .collect();
+    if !errors.is_empty() {
+        return Err(Error::usage_help(
+            format!(
+                "`{name}` would not pass the lint:\n{}",
+                crate::lint::render(&errors, &crate::style::Styles::plain()).trim_end()
+            ),
+            "choose another template or parent, or add the image by hand",
+        ));
+    }
     if !templated {
         return Ok(None);
     }
@@ -180,12 +219,20 @@ fn finish(catalog: &Path, name: &ImageName, templated: bool) -> Result<Option<Pa
 }
 
 fn said(
+    catalog: &Path,
     name: &ImageName,
     context: &Path,
     files: &[(PathBuf, &str)],
     rendered: Option<PathBuf>,
 ) -> Output {
-    let mut text = format!("added [images.{name}] to catalog.toml\n");
+    let key = match name.as_str().contains('.') {
+        true => format!("\"{name}\""),
+        false => name.to_string(),
+    };
+    let mut text = format!(
+        "added [images.{key}] to {}\n",
+        crate::source::display_path(catalog).display()
+    );
     for path in files.iter().map(|(p, _)| p.clone()).chain(rendered) {
         text.push_str(&format!(
             "wrote {}\n",

@@ -133,7 +133,11 @@ impl<'r> About<'r> {
         if image.kind != crate::catalog::APP {
             let (stable, pinned) = self.lines_to_build_on();
             fields.push(("build on", stable));
-            fields.push(("pinned", pinned.unwrap_or_else(|| "not built yet".into())));
+            let none = match self.last {
+                None => "not built yet",
+                Some(_) => "not pushed yet",
+            };
+            fields.push(("pinned", pinned.unwrap_or_else(|| none.into())));
         }
         fields.extend([
             ("tags", self.tags.join(", ")),
@@ -160,17 +164,17 @@ impl<'r> About<'r> {
     }
 
     /// The `FROM` lines to copy: on the stable tag (it moves with each rebuild of this
-    /// version), and, once built, on the immutable tag with the pushed digest (or without it
-    /// when the image was never pushed).
+    /// version), and, once built and pushed, on the immutable tag with its pushed digest.
     fn lines_to_build_on(&self) -> (String, Option<String>) {
         let stable = format!("FROM {}", self.reference);
-        let pinned = self.last.map(|l| {
+        // The immutable tag the recorded build has (`<version>-<id12>`), and its digest.
+        let pinned = self.last.and_then(|l| {
             let repository = self.repo.catalog.repository(&self.image.name);
-            let tag = crate::tags::immutable_tag(&self.image.version, &l.image_id);
-            match l.pushed.get(&repository) {
-                Some(digest) => format!("FROM {repository}:{tag}@{digest}"),
-                None => format!("FROM {repository}:{tag} (not pushed yet: no digest)"),
-            }
+            let hex = l.image_id.trim_start_matches("sha256:");
+            let id12 = &hex[..hex.len().min(12)];
+            let tag = l.tags.iter().find(|t| t.ends_with(&format!("-{id12}")))?;
+            let digest = l.pushed.get(&repository)?;
+            Some(format!("FROM {repository}:{tag}@{digest}"))
         });
         (stable, pinned)
     }

@@ -76,3 +76,24 @@ fn a_folder_that_is_not_empty_is_refused_with_nothing_written() {
     std::fs::remove_file(dir.path().join("notes.txt")).unwrap();
     assert_eq!(hier(dir.path(), &["init", "--base", "busybox"]).code, 0);
 }
+
+#[test]
+fn a_bad_from_or_a_file_is_refused_and_nothing_is_left() {
+    let parent = tempfile::tempdir().unwrap();
+    for from in [
+        "debian:12\"\nregistry = \"evil",
+        "debian:latest oops",
+        "{base_extra}",
+    ] {
+        let run = hier(parent.path(), &["init", "repo", "--from", from]);
+        assert_eq!(run.code, 2, "{from}: {}", run.stderr);
+        assert!(run.stderr.starts_with("error: --from `"), "{}", run.stderr);
+        assert!(!parent.path().join("repo").exists(), "{from}");
+    }
+    std::fs::write(parent.path().join("file"), "x").unwrap();
+    let run = hier(parent.path(), &["init", "file"]);
+    assert_eq!(
+        (run.code, run.stderr.as_str()),
+        (2, "error: file is not a folder\n")
+    );
+}

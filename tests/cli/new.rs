@@ -120,3 +120,63 @@ fn new_refuses_what_cannot_be_added_and_writes_nothing() {
         repo.assert_unchanged(&before, &format!("{args:?}"));
     }
 }
+
+#[test]
+fn new_edits_a_catalog_as_it_is_written() {
+    // CRLF line ends and an inline `images` table stay what they are.
+    let inline = "images = { base = { from = \"busybox:1.36\", version = \"1.0.0\", template = \"base.hbs\" } }\r\n\r\n# The catalog.\r\n[catalog]\r\nname = \"t\"\r\nregistry = \"registry.test/t\"\r\n";
+    let repo = Repo::with(&[
+        ("catalog.toml", inline),
+        (
+            "templates/base.hbs",
+            "FROM {{parent.ref}}\nENTRYPOINT [\"/usr/bin/dumb-init\", \"--\"]\n",
+        ),
+    ]);
+    let run = repo.hier_offline(&["new", "web", "--parent", "base"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let after = repo.read("catalog.toml");
+    let (first, rest) = after.split_once("\r\n").unwrap();
+    assert!(first.contains("web = {"), "{after:?}");
+    assert_eq!(rest, inline.split_once("\r\n").unwrap().1, "{after:?}");
+    assert_eq!(repo.hier_offline(&["validate", "-q"]).code, 0);
+    // A catalog that is a symlink is edited where it leads, and stays a symlink.
+    let repo = repo_with_link();
+    let run = repo.hier_offline(&["new", "api", "--parent", "base"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let link = repo.path().join("catalog.toml");
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert!(repo.read("real.toml").contains("[images.api]"));
+}
+
+fn repo_with_link() -> Repo {
+    let repo = repo();
+    std::fs::rename(
+        repo.path().join("catalog.toml"),
+        repo.path().join("real.toml"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("real.toml", repo.path().join("catalog.toml")).unwrap();
+    repo
+}
+
+#[test]
+fn a_templated_app_that_would_run_as_root_is_refused() {
+    let repo = repo();
+    repo.write("templates/root.hbs", "FROM {{parent.ref}}\nRUN true\n");
+    let before = repo.snapshot();
+    let run = repo.hier_offline(&["new", "x", "--parent", "base", "--template", "root.hbs"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .starts_with("error: `x` would not pass the lint:"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("H108"), "{}", run.stderr);
+    repo.assert_unchanged(&before, "root app");
+}

@@ -30,7 +30,7 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> Result<Output, Error> {
-    check_empty(&args.dir)?;
+    let existed = check_empty(&args.dir)?;
     let name = catalog_name(&args.dir);
     let from = args.from.clone().unwrap_or_else(|| {
         match args.base {
@@ -39,8 +39,17 @@ pub fn run(args: &Args) -> Result<Output, Error> {
         }
         .to_string()
     });
-    let written = write_files(&args.dir, &name, &from, args.base)?;
-    let rendered = render(&args.dir)?;
+    crate::reference::Reference::parse(&from)
+        .map_err(|e| Error::usage(format!("--from `{}`: {e}", from.escape_debug())))?;
+    let made = write_files(&args.dir, &name, &from, args.base)
+        .and_then(|written| Ok((written, render(&args.dir)?)));
+    let (written, rendered) = match made {
+        Ok(made) => made,
+        Err(e) => {
+            take_back(&args.dir, existed);
+            return Err(e);
+        }
+    };
     let mut text = String::new();
     for path in written.iter().chain(&rendered) {
         text.push_str(&format!(
@@ -52,10 +61,24 @@ pub fn run(args: &Args) -> Result<Output, Error> {
     Ok(Output::text(text))
 }
 
-/// A new folder, or an empty one (but for `.git`).
-fn check_empty(dir: &Path) -> Result<(), Error> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Ok(());
+/// A new folder, or an empty one (but for `.git`); whether it existed.
+fn check_empty(dir: &Path) -> Result<bool, Error> {
+    let shown = crate::source::display_path(dir);
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if std::fs::symlink_metadata(dir).is_ok() {
+                return Err(Error::usage(format!(
+                    "{} is a symlink to nothing",
+                    shown.display()
+                )));
+            }
+            return Ok(false);
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => {
+            return Err(Error::usage(format!("{} is not a folder", shown.display())));
+        }
+        Err(e) => return Err(Error::io("read", shown.display(), e)),
     };
     let mut names: Vec<String> = entries
         .flatten()
@@ -64,7 +87,7 @@ fn check_empty(dir: &Path) -> Result<(), Error> {
         .collect();
     names.sort();
     if names.is_empty() {
-        return Ok(());
+        return Ok(true);
     }
     Err(Error::usage_help(
         format!(
@@ -102,10 +125,12 @@ fn write_files(dir: &Path, name: &str, from: &str, base: Base) -> Result<Vec<Pat
         Base::Debian => (files::DEBIAN_BASE, files::DEBIAN_TEMPLATE),
         Base::Busybox => (files::BUSYBOX_BASE, files::BUSYBOX_TEMPLATE),
     };
+    // `from` is a checked reference, written as a TOML string all the same; it goes in last,
+    // so nothing in it is taken for a placeholder.
     let catalog = files::CATALOG
+        .replace("{base_extra}", base_extra)
         .replace("{name}", name)
-        .replace("{from}", from)
-        .replace("{base_extra}", base_extra);
+        .replace("\"{from}\"", &toml_edit::Value::from(from).to_string());
     let mut all: Vec<(&str, String)> = vec![
         ("catalog.toml", catalog),
         ("templates/base.Dockerfile.hbs", base_template.into()),
@@ -141,6 +166,21 @@ fn write_files(dir: &Path, name: &str, from: &str, base: Base) -> Result<Vec<Pat
         written.push(path);
     }
     Ok(written)
+}
+
+/// After a failure: what `init` wrote goes (everything but `.git`, the folder too when `init`
+/// made it).
+fn take_back(dir: &Path, existed: bool) {
+    if !existed {
+        let _ = std::fs::remove_dir_all(dir);
+        return;
+    }
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        if entry.file_name() != ".git" {
+            let path = entry.path();
+            let _ = std::fs::remove_dir_all(&path).or_else(|_| std::fs::remove_file(&path));
+        }
+    }
 }
 
 /// Writes the stable renderings of the templated images, as `hier render` does.

@@ -43,7 +43,8 @@ impl Need {
             None => (text, Op::Any, ""),
         };
         let (name, version) = (name.trim(), version.trim());
-        if name.is_empty() || (op != Op::Any && version.is_empty()) {
+        let operator = |t: &str| t.contains(['=', '<', '>']);
+        if name.is_empty() || (op != Op::Any && version.is_empty()) || operator(version) {
             return Err(format!("invalid need `{text}`"));
         }
         Ok(Need {
@@ -87,15 +88,15 @@ pub fn split(item: &str) -> (&str, Option<&str>) {
     }
 }
 
-/// Dotted versions part by part, numbers as numbers; a missing part is the least.
+/// Dotted versions part by part, numbers as numbers; a missing part counts as 0 (`12` is
+/// `12.0`).
 fn compare(a: &str, b: &str) -> Ordering {
     let (mut a, mut b) = (a.split('.'), b.split('.'));
     loop {
         match (a.next(), b.next()) {
             (None, None) => return Ordering::Equal,
-            (None, Some(_)) => return Ordering::Less,
-            (Some(_), None) => return Ordering::Greater,
-            (Some(x), Some(y)) => {
+            (x, y) => {
+                let (x, y) = (x.unwrap_or("0"), y.unwrap_or("0"));
                 let order = match (x.parse::<u64>(), y.parse::<u64>()) {
                     (Ok(x), Ok(y)) => x.cmp(&y),
                     _ => x.cmp(y),
@@ -137,5 +138,9 @@ mod tests {
             Err("invalid need `python>=`".into())
         );
         assert_eq!(Need::parse(">=3"), Err("invalid need `>=3`".into()));
+        assert!(Need::parse("a>=b>=c").is_err());
+        assert!(Need::parse("debian=>12").is_err());
+        assert!(met("debian=12", "debian>=12.0"));
+        assert!(!met("tools=1.0", "tools>1"));
     }
 }
