@@ -8,12 +8,7 @@ use crate::name::ImageName;
 pub fn run(cx: &Context, images: &[String]) -> Result<Output, Error> {
     let (repo, _run_lock, _) = super::open_locked_to_build_nothing(cx)?;
     let names: Vec<ImageName> = if images.is_empty() {
-        repo.hierarchy
-            .order()
-            .iter()
-            .filter(|n| repo.lock.images.contains_key(n.as_str()))
-            .cloned()
-            .collect()
+        repo.recorded()
     } else {
         let mut names = Vec::new();
         for image in images {

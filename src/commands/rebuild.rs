@@ -7,6 +7,7 @@ use super::plan::Selection;
 use super::{Context, Output};
 use crate::catalog::Builder;
 use crate::error::{Error, Exit};
+use crate::plan::Plan;
 use crate::rebuild::policy::Rebuild;
 use crate::rebuild::reporter::{self, All, Json, Table};
 use crate::rebuild::{Options, Provenance, Runner, preflight};
@@ -57,12 +58,24 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
         fetched: Vec::new(),
         checked: None,
     };
+    let (outcome, stdout) = run_plan(cx, &runner, &plan, &options)?;
+    Ok(finish(cx, outcome, stdout, super::plan::UP_TO_DATE))
+}
+
+/// Runs `plan` under `hier rebuild`'s rules with the command's reporters; the outcome, and what
+/// the reporters wrote for standard output.
+pub fn run_plan(
+    cx: &Context,
+    runner: &Runner,
+    plan: &Plan,
+    options: &Options,
+) -> Result<(RunOutcome, Vec<u8>), Error> {
     let mut stdout = Vec::new();
     let outcome = {
         let mut reporter = reporters(cx, plan.runs().count(), &mut stdout);
-        cx.block_on(runner.run(&plan, &options, Arc::new(Rebuild), &mut reporter))??
+        cx.block_on(runner.run(plan, options, Arc::new(Rebuild), &mut reporter))??
     };
-    Ok(finish(cx, outcome, stdout, super::plan::UP_TO_DATE))
+    Ok((outcome, stdout))
 }
 
 /// Progress on standard error, and the report into `stdout`: JSON, or a table unless `-q`.

@@ -143,13 +143,7 @@ fn fetch_recorded(
     repo: &Repository,
     engine: &dyn Engine,
 ) -> Result<Vec<ImageReport>, Error> {
-    let recorded: Vec<ImageName> = repo
-        .hierarchy
-        .order()
-        .iter()
-        .filter(|n| repo.lock.images.contains_key(n.as_str()))
-        .cloned()
-        .collect();
+    let recorded = repo.recorded();
     cx.block_on(async {
         let items = preflight::fetch_items_of(engine, repo, recorded).await?;
         preflight::fetch_now(engine, repo, items).await

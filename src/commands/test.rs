@@ -4,15 +4,13 @@
 //! standard output, as `rebuild` does.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
-use super::rebuild::{finish, reporters};
+use super::rebuild::finish;
 use super::{Context, Output};
 use crate::engine::SecretValues;
 use crate::error::Error;
 use crate::name::ImageName;
 use crate::plan::{Action, Plan, PlanItem, Reason};
-use crate::rebuild::policy::Rebuild;
 use crate::rebuild::{Options, Provenance, Runner, preflight};
 use crate::repo::Repository;
 
@@ -52,11 +50,7 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
         fetched: Vec::new(),
         checked: None,
     };
-    let mut stdout = Vec::new();
-    let outcome = {
-        let mut reporter = reporters(cx, plan.runs().count(), &mut stdout);
-        cx.block_on(runner.run(&plan, &options, Arc::new(Rebuild), &mut reporter))??
-    };
+    let (outcome, stdout) = super::rebuild::run_plan(cx, &runner, &plan, &options)?;
     Ok(finish(
         cx,
         outcome,
@@ -69,12 +63,7 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
 /// build order.
 fn tested(repo: &Repository, images: &[String]) -> Result<Vec<PlanItem>, Error> {
     let names: Vec<ImageName> = if images.is_empty() {
-        repo.hierarchy
-            .order()
-            .iter()
-            .filter(|n| repo.lock.images.contains_key(n.as_str()))
-            .cloned()
-            .collect()
+        repo.recorded()
     } else {
         let mut names = Vec::new();
         for image in images {

@@ -200,3 +200,42 @@ async fn a_failed_download_is_said_and_a_due_base_is_rebuilt_as_before() {
     let plain = f.checked.iter().find(|c| c.name == "plain").unwrap();
     assert_eq!(plain.problem, None);
 }
+
+#[tokio::test]
+async fn when_an_image_cannot_run_the_download_the_next_of_its_set_does() {
+    use crate::engine::EngineError;
+    use crate::engine::fake::Scripted;
+    use crate::refresh::{index, sources::Manager};
+    let h = hierarchy("3.0.22-1").await;
+    // The set of base, a, b and c: its first image cannot start the script (no shell, say).
+    let names = ["curl", "openssl"].map(String::from).into();
+    let script = index::script(Manager::Apt, &names);
+    h.fake().script(
+        &format!("run {script}"),
+        Scripted::Fail(EngineError::Failed("exec: \"/bin/sh\": not found".into())),
+    );
+    let f = found(&h, false).await;
+    let runs: Vec<String> = h
+        .fake()
+        .calls()
+        .iter()
+        .filter_map(|c| match c {
+            Call::Run { image, command } if *command == script => Some(image.clone()),
+            _ => None,
+        })
+        .collect();
+    // Two sets (the other, `extra`'s, asks about the same packages), and one more try: on
+    // another image than the one that could not run it.
+    assert_eq!(runs.len(), 3, "{runs:?}");
+    assert_eq!(
+        runs.iter().collect::<std::collections::BTreeSet<_>>().len(),
+        3
+    );
+    // The answer came from the next image: nothing is left unchecked.
+    assert!(
+        f.checked.iter().all(|c| c.problem.is_none()),
+        "{:?}",
+        f.checked
+    );
+    assert_eq!(f.checked[1].pending, ["openssl 3.0.20-1 -> 3.0.22-1"]);
+}

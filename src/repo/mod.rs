@@ -166,6 +166,16 @@ impl Repository {
         Ok(self.stable.get_or_init(|| stable))
     }
 
+    /// The images the lock records, in build order.
+    pub fn recorded(&self) -> Vec<ImageName> {
+        self.hierarchy
+            .order()
+            .iter()
+            .filter(|n| self.lock.images.contains_key(n.as_str()))
+            .cloned()
+            .collect()
+    }
+
     pub fn lock_path(&self) -> PathBuf {
         self.root.join(LOCK_FILE)
     }
