@@ -187,6 +187,16 @@ pub enum Command {
         #[arg(long, value_name = "REF")]
         from: Option<String>,
     },
+    /// Write the HTML catalog: a picture of the hierarchy, a search, and a page per image
+    #[command(long_about = help::DOCS.about, after_long_help = help::DOCS.examples)]
+    Docs {
+        /// The folder to write it in (new, empty, or written by hier docs before)
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Do not ask the engine what is inside the built images (sizes, packages)
+        #[arg(long)]
+        no_engine: bool,
+    },
     /// Print the shell completions of hier (bash, zsh, fish, elvish, powershell)
     #[command(long_about = help::COMPLETIONS.about, after_long_help = help::COMPLETIONS.examples)]
     Completions {

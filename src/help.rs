@@ -127,6 +127,17 @@ looks for completions.",
     examples: "Examples:\n  hier completions bash > ~/.local/share/bash-completion/completions/hier\n  hier completions zsh > \"${fpath[1]}/_hier\"\n  hier completions fish > ~/.config/fish/completions/hier.fish",
 };
 
+pub const DOCS: Help = Help {
+    about: "Write the HTML catalog app teams browse: index.html with a picture of the hierarchy \
+(parents above children, `uses` edges dashed, each image a link) and a search by name, kind, \
+provides and owner; and a page per image with its FROM lines to copy, place in the hierarchy, \
+provides, tags, last build and pushed digests, size, OS packages, tests and Dockerfile. Sizes and \
+packages are read from the engine when it holds the recorded build (nothing is run); otherwise the \
+page says they are not known. It opens from the file system, with no network. The folder is \
+replaced whole; one that hier docs did not write must be new or empty.",
+    examples: "Examples:\n  hier docs --out site && xdg-open site/index.html\n  hier docs --out site --no-engine   # in CI, without an engine",
+};
+
 pub const MAN: Help = Help {
     about: "Write hier's man pages into a folder: hier.1 for the program and hier-<command>.1 for \
 each command, made from the same text as --help, examples included.",

@@ -39,6 +39,7 @@ pub mod runlock;
 pub mod schedule;
 pub mod secrets;
 pub mod shown;
+pub mod site;
 pub mod source;
 pub mod state;
 pub mod style;

@@ -155,6 +155,9 @@ fn dispatch(command: Command, cx: &Context) -> Result<Output, Error> {
             },
             from,
         }),
+        Command::Docs { out, no_engine } => {
+            commands::docs(cx, &commands::DocsArgs { out, no_engine })
+        }
         Command::Completions { shell } => Ok(commands::completions(shell)),
         Command::Man { out } => commands::man(&out),
     }

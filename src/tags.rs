@@ -25,6 +25,22 @@ pub fn immutable_tag(version: &Version, image_id: &str) -> String {
     format!("{version}-{}", &hex[..hex.len().min(12)])
 }
 
+/// The reference to pin a `FROM` line to: the recorded build's immutable tag with the digest
+/// it was pushed under to `repository` (`<repository>:<version>-<id12>@<digest>`); `None`
+/// until that build has been pushed there.
+pub fn pinned_reference(
+    repository: &str,
+    image_id: &str,
+    tags: &[String],
+    pushed: &std::collections::BTreeMap<String, String>,
+) -> Option<String> {
+    let hex = image_id.strip_prefix("sha256:").unwrap_or(image_id);
+    let suffix = format!("-{}", &hex[..hex.len().min(12)]);
+    let tag = tags.iter().find(|t| t.ends_with(&suffix))?;
+    let digest = pushed.get(repository)?;
+    Some(format!("{repository}:{tag}@{digest}"))
+}
+
 /// Every tag of a built image.
 pub fn all_tags(version: &Version, extra: &[String], image_id: &str) -> Vec<String> {
     let mut tags = moving_tags(version, extra);

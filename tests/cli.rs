@@ -5,6 +5,8 @@ mod common;
 
 #[path = "cli/completions.rs"]
 mod completions;
+#[path = "cli/docs.rs"]
+mod docs;
 #[path = "cli/init.rs"]
 mod init;
 #[path = "cli/lock_values.rs"]

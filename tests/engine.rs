@@ -4,6 +4,8 @@
 
 mod common;
 
+#[path = "engine/docs.rs"]
+mod docs;
 #[path = "engine/init.rs"]
 mod init;
 #[path = "engine/new_image.rs"]

@@ -78,6 +78,34 @@ fn the_debian_example_builds_and_its_apps_run_as_the_app_user() {
         ]);
         assert_eq!(user, "app", "{app}");
     }
+    // The HTML catalog: every image's contents read from the engine; the base's packages are
+    // those dpkg reports inside it.
+    let run = hier_in(work.path(), &["docs", "--out", "site", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let docs: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(docs["contents_known"], 10, "{docs}");
+    let base_page = std::fs::read_to_string(work.path().join("site/images/base.html")).unwrap();
+    let base_ref = format!("{prefix}/base:1");
+    let listed = docker(&[
+        "run",
+        "--rm",
+        &base_ref,
+        "dpkg-query",
+        "-W",
+        "-f",
+        "${Package} ${Version}\\n",
+    ]);
+    let listed: Vec<&str> = listed.lines().collect();
+    assert!(listed.len() > 50, "{listed:?}");
+    assert!(
+        base_page.contains(&format!("<p>{} packages.</p>", listed.len())),
+        "{base_page}"
+    );
+    for line in listed {
+        let (name, version) = line.split_once(' ').unwrap();
+        let row = format!("<tr><td>{name}</td><td>{version}</td></tr>");
+        assert!(base_page.contains(&row), "{row}");
+    }
     // Nothing left to do.
     let again = hier_in(work.path(), &["plan", "--format", "json"]);
     let plan: Value = serde_json::from_str(&again.stdout).unwrap();

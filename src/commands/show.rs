@@ -10,7 +10,7 @@ use crate::error::Error;
 use crate::lock::LockEntry;
 use crate::repo::Repository;
 use crate::style::Styles;
-use crate::tags::moving_tags;
+use crate::tags::{moving_tags, pinned_reference};
 
 pub fn run(cx: &Context, name: &str) -> Result<Output, Error> {
     let repo = cx.open()?;
@@ -167,15 +167,11 @@ impl<'r> About<'r> {
     /// version), and, once built and pushed, on the immutable tag with its pushed digest.
     fn lines_to_build_on(&self) -> (String, Option<String>) {
         let stable = format!("FROM {}", self.reference);
-        // The immutable tag the recorded build has (`<version>-<id12>`), and its digest.
         let pinned = self.last.and_then(|l| {
             let repository = self.repo.catalog.repository(&self.image.name);
-            let hex = l.image_id.trim_start_matches("sha256:");
-            let id12 = &hex[..hex.len().min(12)];
-            let tag = l.tags.iter().find(|t| t.ends_with(&format!("-{id12}")))?;
-            let digest = l.pushed.get(&repository)?;
-            Some(format!("FROM {repository}:{tag}@{digest}"))
+            pinned_reference(&repository, &l.image_id, &l.tags, &l.pushed)
         });
+        let pinned = pinned.map(|reference| format!("FROM {reference}"));
         (stable, pinned)
     }
 

@@ -155,6 +155,8 @@ pub type ProgressFn<'a> = &'a mut (dyn FnMut(Progress<'_>) + Send);
 pub struct ImageFacts {
     pub id: String,
     pub repo_digests: Vec<String>,
+    /// Bytes of the image's layers, its parent's included (what `docker images` shows).
+    pub size: u64,
 }
 
 /// A command in a throwaway container: `/bin/sh -c <command>` with the entrypoint cleared.

@@ -167,6 +167,7 @@ impl Engine for Docker {
             Ok(image) => Ok(Some(ImageFacts {
                 id: image.id.unwrap_or_default(),
                 repo_digests: image.repo_digests.unwrap_or_default(),
+                size: image.size.map_or(0, |s| u64::try_from(s).unwrap_or(0)),
             })),
             Err(BollardError::DockerResponseServerError {
                 status_code: 404, ..

@@ -105,6 +105,7 @@ impl Engine for Fake {
         Ok(self.resolve(reference).map(|id| ImageFacts {
             id,
             repo_digests: Vec::new(),
+            size: 1000,
         }))
     }
 

@@ -1,0 +1,288 @@
+//! An image's page: what it is and who owns it, the `FROM` lines to copy, its place in the
+//! hierarchy, what it provides (its own and inherited), its tags, its last build and pushed
+//! digests, its size and OS packages, its tests and its Dockerfile. What is not known (never
+//! built, or not on the engine) says so and why.
+
+use super::html::{bytes, page as html_page, text};
+use super::{Contents, Inside, kind_class};
+use crate::catalog::{APP, Image, Origin, Recipe};
+use crate::dockerfile::template_path;
+use crate::lock::LockEntry;
+use crate::repo::Repository;
+use crate::tags::{moving_tags, pinned_reference};
+
+pub fn page(repo: &Repository, image: &Image, inside: &Inside, dockerfile: &str) -> String {
+    let last = repo.lock.images.get(image.name.as_str());
+    let sections = [
+        build_on(repo, image, last),
+        place(repo, image),
+        provides(repo, image),
+        tags(repo, image, last),
+        last_build(last),
+        size(inside),
+        packages(inside),
+        tests(image),
+        recipe(repo, image, dockerfile),
+    ];
+    let body = format!(
+        "<nav><a href=\"../index.html\">{catalog}</a> / {name}</nav>\n{header}<main>\n{sections}</main>\n",
+        catalog = text(&repo.catalog.name),
+        name = text(image.name.as_str()),
+        header = header(repo, image),
+        sections = sections.concat(),
+    );
+    let title = format!("{} {} — {}", image.name, image.version, repo.catalog.name);
+    html_page(&title, "../", &body, false)
+}
+
+fn header(repo: &Repository, image: &Image) -> String {
+    let mut out = format!(
+        "<header>\n<h1>{} <span class=\"version\">{}</span> <span class=\"kind {}\">{}</span></h1>\n",
+        text(image.name.as_str()),
+        text(&image.version.to_string()),
+        kind_class(repo, image),
+        text(&image.kind)
+    );
+    if !image.description.is_empty() {
+        out.push_str(&format!(
+            "<p class=\"description\">{}</p>\n",
+            text(&image.description)
+        ));
+    }
+    let owner = image.owner.as_deref().map_or("no owner named".into(), text);
+    out.push_str(&format!(
+        "<p class=\"owner\">Owner: {owner}</p>\n</header>\n"
+    ));
+    out
+}
+
+fn section(id: &str, heading: &str, content: &str) -> String {
+    format!("<section id=\"{id}\">\n<h2>{heading}</h2>\n{content}</section>\n")
+}
+
+fn code_block(line: &str) -> String {
+    format!("<pre><code>{}</code></pre>\n", text(line))
+}
+
+fn unknown(why: &str) -> String {
+    format!("<p class=\"unknown\">{}</p>\n", text(why))
+}
+
+/// The `FROM` lines to copy (for an app, the references to pull it by).
+fn build_on(repo: &Repository, image: &Image, last: Option<&LockEntry>) -> String {
+    let stable = repo.catalog.stable_ref(image);
+    let repository = repo.catalog.repository(&image.name);
+    let pinned = last.and_then(|l| pinned_reference(&repository, &l.image_id, &l.tags, &l.pushed));
+    let (heading, prefix) = match image.kind == APP {
+        true => ("Pull it", ""),
+        false => ("Build on it", "FROM "),
+    };
+    let mut out =
+        String::from("<p>The stable tag: it moves to each rebuild of this version.</p>\n");
+    out.push_str(&code_block(&format!("{prefix}{stable}")));
+    out.push_str("<p>Pinned: the last pushed build, by its immutable tag and digest.</p>\n");
+    out.push_str(&match (pinned, last) {
+        (Some(pinned), _) => code_block(&format!("{prefix}{pinned}")),
+        (None, None) => unknown("Not built yet."),
+        (None, Some(_)) => unknown("Not pushed yet."),
+    });
+    section("build-on", heading, &out)
+}
+
+fn links(names: &[String]) -> String {
+    if names.is_empty() {
+        return "none".into();
+    }
+    let links: Vec<String> = names
+        .iter()
+        .map(|n| format!("<a href=\"{0}.html\">{0}</a>", text(n)))
+        .collect();
+    links.join(", ")
+}
+
+/// The chain from the base's `from` down to this image, its children, what it uses and what
+/// uses it.
+fn place(repo: &Repository, image: &Image) -> String {
+    let names = |list: Vec<crate::name::ImageName>| -> Vec<String> {
+        list.iter().map(ToString::to_string).collect()
+    };
+    let ancestors = names(repo.hierarchy.ancestors(&repo.catalog, &image.name));
+    let base = ancestors
+        .first()
+        .and_then(|b| repo.catalog.get(b))
+        .unwrap_or(image);
+    let from = match &base.origin {
+        Origin::Base { from, .. } => format!("<code>{}</code> → ", text(from)),
+        Origin::Parent(_) => String::new(),
+    };
+    let mut chain = from;
+    for name in &ancestors {
+        chain.push_str(&format!("{} → ", links(std::slice::from_ref(name))));
+    }
+    chain.push_str(&format!("<strong>{}</strong>", text(image.name.as_str())));
+    let uses: Vec<String> = image.uses.iter().map(|d| d.name.to_string()).collect();
+    let used_by: Vec<String> = repo
+        .catalog
+        .images
+        .iter()
+        .filter(|i| i.uses.iter().any(|d| d.name == image.name))
+        .map(|i| i.name.to_string())
+        .collect();
+    let content = format!(
+        "<dl>\n<dt>Chain</dt><dd>{chain}</dd>\n<dt>Children</dt><dd>{}</dd>\n\
+         <dt>Uses</dt><dd>{}</dd>\n<dt>Used by</dt><dd>{}</dd>\n</dl>\n",
+        links(&names(repo.hierarchy.dependents(&image.name))),
+        links(&uses),
+        links(&used_by),
+    );
+    section("place", "Place in the hierarchy", &content)
+}
+
+fn provides(repo: &Repository, image: &Image) -> String {
+    let all = &repo.inherited.provides[&image.name];
+    let inherited: Vec<&String> = all.iter().filter(|p| !image.provides.contains(p)).collect();
+    let list = |items: Vec<&String>| match items.is_empty() {
+        true => "none".to_string(),
+        false => items
+            .iter()
+            .map(|p| format!("<code>{}</code>", text(p)))
+            .collect::<Vec<_>>()
+            .join(" "),
+    };
+    let content = format!(
+        "<dl>\n<dt>Its own</dt><dd>{}</dd>\n<dt>Inherited</dt><dd>{}</dd>\n</dl>\n",
+        list(image.provides.iter().collect()),
+        list(inherited)
+    );
+    section("provides", "Provides", &content)
+}
+
+fn tags(repo: &Repository, image: &Image, last: Option<&LockEntry>) -> String {
+    let mut tags = moving_tags(&image.version, &image.tags);
+    if let Some(l) = last {
+        tags.extend(
+            l.tags
+                .iter()
+                .filter(|t| !tags.contains(t))
+                .cloned()
+                .collect::<Vec<_>>(),
+        );
+    }
+    let items: Vec<String> = tags
+        .iter()
+        .map(|t| format!("<li><code>{}</code></li>", text(t)))
+        .collect();
+    let content = format!(
+        "<p>In <code>{}</code>:</p>\n<ul class=\"tags\">{}</ul>\n",
+        text(&repo.catalog.repository(&image.name)),
+        items.concat()
+    );
+    section("tags", "Tags", &content)
+}
+
+fn last_build(last: Option<&LockEntry>) -> String {
+    let Some(l) = last else {
+        return section(
+            "last-build",
+            "Last build",
+            &unknown("Not built: hier.lock records no build of it."),
+        );
+    };
+    let mut content = format!(
+        "<dl>\n<dt>Image id</dt><dd><code>{}</code></dd>\n<dt>Built at</dt><dd>{}</dd>\n</dl>\n",
+        text(&l.image_id),
+        text(&l.built_at)
+    );
+    if l.pushed.is_empty() {
+        content.push_str(&unknown("Not pushed yet."));
+    } else {
+        content.push_str("<table class=\"pushed\"><thead><tr><th scope=\"col\">Pushed to</th><th scope=\"col\">Digest</th></tr></thead><tbody>\n");
+        for (repository, digest) in &l.pushed {
+            content.push_str(&format!(
+                "<tr><td><code>{}</code></td><td><code>{}</code></td></tr>\n",
+                text(repository),
+                text(digest)
+            ));
+        }
+        content.push_str("</tbody></table>\n");
+    }
+    section("last-build", "Last build", &content)
+}
+
+fn size(inside: &Inside) -> String {
+    let content = match inside {
+        Inside::NotBuilt => unknown("Not built."),
+        Inside::Unknown(why) => unknown(&format!("Not known: {why}.")),
+        Inside::Known(Contents { size, added, .. }) => {
+            let added = match added {
+                Some(a) => bytes(*a),
+                None => "not known (a base, or its parent's build is not at hand)".into(),
+            };
+            format!(
+                "<dl>\n<dt>Size</dt><dd>{} ({size} bytes)</dd>\n<dt>Added over its parent</dt><dd>{}</dd>\n</dl>\n",
+                bytes(*size),
+                text(&added)
+            )
+        }
+    };
+    section("size", "Size", &content)
+}
+
+fn packages(inside: &Inside) -> String {
+    let content = match inside {
+        Inside::NotBuilt => unknown("Not built."),
+        Inside::Unknown(why) => unknown(&format!("Not known: {why}.")),
+        Inside::Known(Contents { packages: None, .. }) => {
+            unknown("The image has no dpkg or apk package database.")
+        }
+        Inside::Known(Contents {
+            packages: Some(list),
+            ..
+        }) => {
+            let mut out = format!(
+                "<p>{} packages.</p>\n<table class=\"packages\"><thead><tr><th scope=\"col\">Package</th><th scope=\"col\">Version</th></tr></thead><tbody>\n",
+                list.len()
+            );
+            for (name, version) in list {
+                out.push_str(&format!(
+                    "<tr><td>{}</td><td>{}</td></tr>\n",
+                    text(name),
+                    text(version)
+                ));
+            }
+            out.push_str("</tbody></table>\n");
+            out
+        }
+    };
+    section("packages", "OS packages", &content)
+}
+
+fn tests(image: &Image) -> String {
+    let content = match image.test.is_empty() {
+        true => unknown("No tests."),
+        false => {
+            let items: Vec<String> = image
+                .test
+                .iter()
+                .map(|t| format!("<li><code>{}</code></li>", text(t)))
+                .collect();
+            format!(
+                "<p>Run in the built image before it is tagged:</p>\n<ul>{}</ul>\n",
+                items.concat()
+            )
+        }
+    };
+    section("tests", "Tests", &content)
+}
+
+fn recipe(repo: &Repository, image: &Image, dockerfile: &str) -> String {
+    let source = match &image.recipe {
+        Recipe::Template { name, .. } => format!(
+            "Rendered from the template <code>{}</code>.",
+            text(&template_path(&repo.catalog, name))
+        ),
+        Recipe::Dockerfile { path, .. } => format!("<code>{}</code>, written by hand.", text(path)),
+    };
+    let content = format!("<p>{source}</p>\n{}", code_block(dockerfile));
+    section("dockerfile", "Dockerfile", &content)
+}
