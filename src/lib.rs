@@ -5,6 +5,7 @@
 //! The core is pure (catalog → graph → inputs → plan); reading the repository lives in `repo`,
 //! printing in `run` and the commands.
 
+pub mod budget;
 pub mod catalog;
 pub mod changed;
 pub mod cli;

@@ -92,6 +92,11 @@ pub struct ImageReport {
     pub packages: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
+    /// Built: its size in bytes and what it adds over its parent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub added: Option<u64>,
     /// The manifest digest it was pushed as.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub digest: Option<String>,

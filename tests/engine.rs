@@ -4,6 +4,8 @@
 
 mod common;
 
+#[path = "engine/budget.rs"]
+mod budget;
 #[path = "engine/docs.rs"]
 mod docs;
 #[path = "engine/init.rs"]

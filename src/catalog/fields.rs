@@ -199,6 +199,32 @@ pub fn read_duration(
     }
 }
 
+/// A size budget: a string with a unit (`"250MB"`, `"1.5 GiB"`) or a number of bytes.
+pub fn read_bytes(
+    p: &mut Problems,
+    t: &mut TableReader<'_, '_>,
+    key: &'static str,
+    what: &str,
+) -> Option<u64> {
+    let value = t.get(key)?;
+    let parsed = match value.get_ref() {
+        DeValue::Integer(i) if i.radix() == 10 => crate::budget::parse_bytes(i.as_str()),
+        DeValue::String(s) => crate::budget::parse_bytes(s),
+        other => Err(format!("found {}", super::value::type_name(other))),
+    };
+    match parsed {
+        Ok(bytes) => Some(bytes),
+        Err(why) => {
+            p.error_help(
+                value.span(),
+                format!("invalid `{key}` of {what}: {why}"),
+                "write a size such as \"250MB\", \"40 MiB\" or \"1.5GB\" (units B, kB, MB, GB, KiB, MiB, GiB), or a number of bytes",
+            );
+            None
+        }
+    }
+}
+
 /// `name` or `name@requirement`.
 pub fn parse_dependency(text: &str, span: Span) -> Result<Dependency, String> {
     let (name, requirement) = match text.split_once('@') {

@@ -10,7 +10,7 @@ use serde_json::Map;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use super::fields::{read_build_args, read_duration, read_labels, relative_path};
+use super::fields::{read_build_args, read_bytes, read_duration, read_labels, relative_path};
 use super::secrets::Unchecked;
 use super::value::{Problems, TableReader, ends_with_backslash, table_to_json, type_name};
 use super::{Catalog, DEFAULT_BUILD_TIMEOUT, DEFAULT_TEST_TIMEOUT, Image, Origin, Span};
@@ -38,6 +38,8 @@ const IMAGE_KEYS: &[&str] = &[
     "test",
     "test_timeout",
     "build_timeout",
+    "max_size",
+    "max_added",
     "vars",
     "owner",
     "build_args",
@@ -74,6 +76,10 @@ pub fn read_image(
     let build_timeout = r
         .duration(p, "build_timeout")
         .unwrap_or(DEFAULT_BUILD_TIMEOUT);
+    let budget = crate::budget::Budget {
+        max_size: r.bytes(p, "max_size"),
+        max_added: r.bytes(p, "max_added"),
+    };
     let vars = r.vars(p);
     let owner = r.text(p, "owner");
     let build_args = r.build_args(p);
@@ -96,6 +102,7 @@ pub fn read_image(
         test,
         test_timeout,
         build_timeout,
+        budget,
         vars,
         owner,
         build_args,
@@ -223,6 +230,10 @@ impl<'t, 'i> EntryReader<'t, 'i> {
 
     fn duration(&mut self, p: &mut Problems, key: &'static str) -> Option<Duration> {
         read_duration(p, &mut self.t, key, &self.what)
+    }
+
+    fn bytes(&mut self, p: &mut Problems, key: &'static str) -> Option<u64> {
+        read_bytes(p, &mut self.t, key, &self.what)
     }
 
     /// `vars`, as template values.

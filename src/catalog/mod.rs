@@ -94,6 +94,8 @@ pub struct Image {
     pub test: Vec<String>,
     pub test_timeout: Duration,
     pub build_timeout: Duration,
+    /// `max_size` and `max_added`.
+    pub budget: crate::budget::Budget,
     pub vars: Map<String, serde_json::Value>,
     pub owner: Option<String>,
     pub build_args: BTreeMap<String, String>,
@@ -115,6 +117,7 @@ impl Image {
         for command in &self.test {
             hasher.field(command);
         }
+        self.budget.hash_into(&mut hasher);
         hasher.finish()
     }
 

@@ -92,6 +92,8 @@ impl<'r> About<'r> {
             "last_build": self.last.map(|l| json!({
                 "image_id": l.image_id,
                 "built_at": l.built_at,
+                "size": l.size,
+                "added": l.added,
                 "tags": l.tags,
                 "pushed": l.pushed,
             })),
@@ -196,6 +198,15 @@ impl<'r> About<'r> {
             return "never built (not in hier.lock)".to_string();
         };
         let mut text = format!("{} at {}", crate::hash::short(&l.image_id), l.built_at);
+        if let Some(size) = l.size {
+            text.push_str(&format!("; {}", crate::budget::shown(size)));
+            if let Some(added) = l.added {
+                text.push_str(&format!(
+                    " ({} over its parent)",
+                    crate::budget::shown(added)
+                ));
+            }
+        }
         if !l.pushed.is_empty() {
             let repos: Vec<&str> = l.pushed.keys().map(String::as_str).collect();
             text.push_str(&format!("; pushed to {}", repos.join(", ")));

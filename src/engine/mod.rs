@@ -216,6 +216,10 @@ pub trait Engine: Send + Sync {
     /// Describes an image, or `None` when the engine does not have it.
     async fn inspect(&self, reference: &str) -> Result<Option<ImageFacts>, EngineError>;
 
+    /// An image's history, oldest first: each entry's layer size and the command recorded for
+    /// it (entries that made no layer have size 0).
+    async fn history(&self, image: &str) -> Result<Vec<crate::budget::Layer>, EngineError>;
+
     /// Runs a command in a throwaway container, within its time limit; the container is
     /// removed in every case.
     async fn run(&self, run: &ContainerRun<'_>) -> Result<TestOutcome, EngineError>;

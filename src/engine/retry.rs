@@ -94,6 +94,10 @@ impl<E: Engine> Engine for Retrying<E> {
         self.backoff.run(|| self.inner.inspect(reference)).await
     }
 
+    async fn history(&self, image: &str) -> Result<Vec<crate::budget::Layer>, EngineError> {
+        self.backoff.run(|| self.inner.history(image)).await
+    }
+
     async fn run(&self, run: &ContainerRun<'_>) -> Result<TestOutcome, EngineError> {
         self.backoff.run(|| self.inner.run(run)).await
     }

@@ -59,6 +59,12 @@ pub struct LockEntry {
     /// Digest of the OS package inventory.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub packages: Option<String>,
+    /// The image's size in bytes, and what it adds over its parent, as the engine reported
+    /// them after the build.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub added: Option<u64>,
     pub built_at: String,
     #[serde(default)]
     pub tags: Vec<String>,

@@ -35,6 +35,9 @@ pub enum Failure {
         reference: String,
         error: EngineError,
     },
+    /// Over its size budget: what went over.
+    #[error("over budget: {0}")]
+    Budget(String),
     #[error("cannot read the OS packages: {0}")]
     Packages(EngineError),
     /// Another engine call failed.
@@ -62,6 +65,8 @@ pub struct Built {
     /// The push's error (the image itself is good and is recorded).
     pub push_error: Option<EngineError>,
     pub packages: Option<PackageFacts>,
+    /// Its size and the bytes it adds over its parent.
+    pub sizes: Option<crate::budget::Sizes>,
 }
 
 /// An image that failed: why, the image if one was built (it failed its tests, say), and the

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 use super::exact::{Exact, from_pin_tag, pin_tag};
-use super::job::{Job, Pin};
+use super::job::{Job, Pin, SizeCheck};
 use super::labels::{self, BuildFacts, Provenance};
 use super::upload::ContextSpec;
 use crate::catalog::{Builder, Catalog, Image, Origin, Recipe};
@@ -82,6 +82,7 @@ pub fn prepare(
         text.push('\n');
     }
     text.push_str(&labels::instruction(&declared));
+    let size = size_check(repo, image, Some(&parent), &text);
     let job = Job {
         name: name.clone(),
         context: context(repo, image, text, &effective),
@@ -108,6 +109,7 @@ pub fn prepare(
         promote_now: true,
         must_promote,
         pins: pins(catalog, image, exact),
+        size,
     };
     Ok(Prepared {
         job,
@@ -246,6 +248,26 @@ fn pin_of(catalog: &Catalog, exact: &Exact, name: &ImageName) -> Pin {
         image_id: id.clone(),
         repository: catalog.repository(name),
         tag: pin_tag(id),
+    }
+}
+
+/// What checking the built image's size needs: its budgets, its parent, and the instructions
+/// of the Dockerfile it is built from (named by its path in the repository).
+pub fn size_check(
+    repo: &Repository,
+    image: &Image,
+    parent_id: Option<&str>,
+    text: &str,
+) -> SizeCheck {
+    let dockerfile = match &image.recipe {
+        Recipe::Template { .. } => dockerfile::rendered_path(&repo.catalog, &image.name),
+        Recipe::Dockerfile { path, .. } => path.clone(),
+    };
+    SizeCheck {
+        budget: image.budget,
+        parent_id: parent_id.map(str::to_string),
+        steps: crate::budget::steps(text),
+        dockerfile,
     }
 }
 

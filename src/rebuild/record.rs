@@ -91,6 +91,8 @@ pub fn entry(
             .collect(),
         pushed: built.pushed.clone(),
         tests: Some(image.tests_digest()),
+        size: built.sizes.map(|s| s.size),
+        added: built.sizes.and_then(|s| s.added),
         ..LockEntry::default()
     };
     record_detail(&mut entry, &inputs.detail);

@@ -14,8 +14,10 @@ pub fn text(value: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
-            // Characters HTML does not allow in text (controls other than tab and line ends).
-            c if c.is_control() && !matches!(c, '\t' | '\n' | '\r') => {
+            '\t' | '\n' | '\r' => out.push(c),
+            // What HTML forbids (controls, noncharacters) or what would disguise the text
+            // around it (U+202E, U+200B): written as escapes, as hier shows them everywhere.
+            c if crate::shown::hidden(c) || is_noncharacter(c) => {
                 let _ = write!(out, "\\u{{{:x}}}", c as u32);
             }
             c => out.push(c),
@@ -24,19 +26,10 @@ pub fn text(value: &str) -> String {
     out
 }
 
-/// A human size in bytes: `512 B`, `7.4 MB` (powers of 1000, as `docker images` shows them).
-pub fn bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["kB", "MB", "GB", "TB", "PB"];
-    if n < 1000 {
-        return format!("{n} B");
-    }
-    let mut value = n as f64 / 1000.0;
-    let mut unit = 0;
-    while value >= 1000.0 && unit + 1 < UNITS.len() {
-        value /= 1000.0;
-        unit += 1;
-    }
-    format!("{value:.1} {}", UNITS[unit])
+/// U+FDD0–U+FDEF and the last two code points of every plane.
+fn is_noncharacter(c: char) -> bool {
+    let n = c as u32;
+    (0xFDD0..=0xFDEF).contains(&n) || (n & 0xFFFE) == 0xFFFE
 }
 
 /// The page of an image, relative to the site's root.
@@ -70,13 +63,10 @@ mod tests {
             "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"
         );
         assert_eq!(text("a\u{0}b\u{1b}[31m"), "a\\u{0}b\\u{1b}[31m");
-    }
-
-    #[test]
-    fn sizes_read_like_docker_images() {
-        assert_eq!(bytes(0), "0 B");
-        assert_eq!(bytes(999), "999 B");
-        assert_eq!(bytes(74_800_000), "74.8 MB");
-        assert_eq!(bytes(1_234_567_890), "1.2 GB");
+        assert_eq!(
+            text("x\u{ffff}\u{fdd0}\u{202e}\u{200b}y"),
+            "x\\u{ffff}\\u{fdd0}\\u{202e}\\u{200b}y"
+        );
+        assert_eq!(text("l1\n\tl2\r\n"), "l1\n\tl2\r\n");
     }
 }

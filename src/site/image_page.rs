@@ -3,8 +3,9 @@
 //! digests, its size and OS packages, its tests and its Dockerfile. What is not known (never
 //! built, or not on the engine) says so and why.
 
-use super::html::{bytes, page as html_page, text};
+use super::html::{page as html_page, text};
 use super::{Contents, Inside, kind_class};
+use crate::budget::shown as bytes;
 use crate::catalog::{APP, Image, Origin, Recipe};
 use crate::dockerfile::template_path;
 use crate::lock::LockEntry;
@@ -19,7 +20,7 @@ pub fn page(repo: &Repository, image: &Image, inside: &Inside, dockerfile: &str)
         provides(repo, image),
         tags(repo, image, last),
         last_build(last),
-        size(inside),
+        size(inside, last),
         packages(inside),
         tests(image),
         recipe(repo, image, dockerfile),
@@ -49,7 +50,10 @@ fn header(repo: &Repository, image: &Image) -> String {
             text(&image.description)
         ));
     }
-    let owner = image.owner.as_deref().map_or("no owner named".into(), text);
+    let owner = match image.owner.as_deref().map(str::trim) {
+        Some(owner) if !owner.is_empty() => text(owner),
+        _ => "no owner named".into(),
+    };
     out.push_str(&format!(
         "<p class=\"owner\">Owner: {owner}</p>\n</header>\n"
     ));
@@ -84,7 +88,7 @@ fn build_on(repo: &Repository, image: &Image, last: Option<&LockEntry>) -> Strin
     out.push_str(&match (pinned, last) {
         (Some(pinned), _) => code_block(&format!("{prefix}{pinned}")),
         (None, None) => unknown("Not built yet."),
-        (None, Some(_)) => unknown("Not pushed yet."),
+        (None, Some(_)) => unknown(&format!("Not pushed to {repository} yet.")),
     });
     section("build-on", heading, &out)
 }
@@ -131,7 +135,7 @@ fn place(repo: &Repository, image: &Image) -> String {
     let content = format!(
         "<dl>\n<dt>Chain</dt><dd>{chain}</dd>\n<dt>Children</dt><dd>{}</dd>\n\
          <dt>Uses</dt><dd>{}</dd>\n<dt>Used by</dt><dd>{}</dd>\n</dl>\n",
-        links(&names(repo.hierarchy.dependents(&image.name))),
+        links(&names(repo.hierarchy.children(&image.name))),
         links(&uses),
         links(&used_by),
     );
@@ -157,26 +161,31 @@ fn provides(repo: &Repository, image: &Image) -> String {
     section("provides", "Provides", &content)
 }
 
+/// The tags a build of this version gets, and the tags the recorded build was given.
 fn tags(repo: &Repository, image: &Image, last: Option<&LockEntry>) -> String {
-    let mut tags = moving_tags(&image.version, &image.tags);
-    if let Some(l) = last {
-        tags.extend(
-            l.tags
-                .iter()
-                .filter(|t| !tags.contains(t))
-                .cloned()
-                .collect::<Vec<_>>(),
-        );
-    }
-    let items: Vec<String> = tags
-        .iter()
-        .map(|t| format!("<li><code>{}</code></li>", text(t)))
-        .collect();
-    let content = format!(
-        "<p>In <code>{}</code>:</p>\n<ul class=\"tags\">{}</ul>\n",
+    let list = |tags: &[String]| -> String {
+        let items: Vec<String> = tags
+            .iter()
+            .map(|t| format!("<li><code>{}</code></li>", text(t)))
+            .collect();
+        format!("<ul class=\"tags\">{}</ul>\n", items.concat())
+    };
+    let mut content = format!(
+        "<p>A build of version {} in <code>{}</code> is tagged:</p>\n{}",
+        text(&image.version.to_string()),
         text(&repo.catalog.repository(&image.name)),
-        items.concat()
+        list(&moving_tags(&image.version, &image.tags))
     );
+    content.push_str(
+        "<p>and with its immutable tag, \
+         <code>&lt;version&gt;-&lt;first 12 hex digits of its id&gt;</code>.</p>\n",
+    );
+    if let Some(l) = last {
+        content.push_str(&format!(
+            "<p>The recorded build's tags:</p>\n{}",
+            list(&l.tags)
+        ));
+    }
     section("tags", "Tags", &content)
 }
 
@@ -209,11 +218,22 @@ fn last_build(last: Option<&LockEntry>) -> String {
     section("last-build", "Last build", &content)
 }
 
-fn size(inside: &Inside) -> String {
-    let content = match inside {
-        Inside::NotBuilt => unknown("Not built."),
-        Inside::Unknown(why) => unknown(&format!("Not known: {why}.")),
-        Inside::Known(Contents { size, added, .. }) => {
+fn size(inside: &Inside, last: Option<&LockEntry>) -> String {
+    let content = match (inside, last.and_then(|l| l.size)) {
+        (Inside::NotBuilt, _) => unknown("Not built."),
+        (Inside::Unknown(_), Some(size)) => {
+            let added = last
+                .and_then(|l| l.added)
+                .map_or("not recorded".into(), bytes);
+            format!(
+                "<p>As recorded at its build:</p>\n<dl>\n<dt>Size</dt><dd>{} ({size} bytes)</dd>\n\
+                 <dt>Added over its parent</dt><dd>{}</dd>\n</dl>\n",
+                bytes(size),
+                text(&added)
+            )
+        }
+        (Inside::Unknown(why), None) => unknown(&format!("Not known: {why}.")),
+        (Inside::Known(Contents { size, added, .. }), _) => {
             let added = match added {
                 Some(a) => bytes(*a),
                 None => "not known (a base, or its parent's build is not at hand)".into(),
@@ -240,8 +260,8 @@ fn packages(inside: &Inside) -> String {
             ..
         }) => {
             let mut out = format!(
-                "<p>{} packages.</p>\n<table class=\"packages\"><thead><tr><th scope=\"col\">Package</th><th scope=\"col\">Version</th></tr></thead><tbody>\n",
-                list.len()
+                "<p>{}.</p>\n<table class=\"packages\"><thead><tr><th scope=\"col\">Package</th><th scope=\"col\">Version</th></tr></thead><tbody>\n",
+                super::count(list.len(), "package")
             );
             for (name, version) in list {
                 out.push_str(&format!(

@@ -12,7 +12,7 @@ pub fn page(repo: &Repository) -> String {
     let name = &repo.catalog.name;
     let count = repo.catalog.images.len();
     let body = format!(
-        "<header>\n<h1>{title}</h1>\n<p class=\"summary\">{count} image{s}: {kinds}</p>\n</header>\n\
+        "<header>\n<h1>{title}</h1>\n<p class=\"summary\">{count}: {kinds}</p>\n</header>\n\
          <main>\n<section aria-label=\"Picture of the hierarchy\">\n\
          <p class=\"legend\">Parents above their children; a dashed edge is a <code>uses</code> \
          (an image copied from). Select an image to open its page.</p>\n\
@@ -22,7 +22,7 @@ pub fn page(repo: &Repository) -> String {
          <div class=\"picture\">\n{svg}</div>\n</section>\n\
          <section aria-label=\"Images\">\n<h2>Images</h2>\n{search}{table}</section>\n</main>\n",
         title = text(name),
-        s = if count == 1 { "" } else { "s" },
+        count = super::count(count, "image"),
         kinds = text(&kind_counts(repo)),
         svg = picture(repo),
         search = SEARCH,
@@ -37,19 +37,14 @@ const SEARCH: &str = "<form class=\"search\" role=\"search\">\n\
     placeholder=\"python, kind:runtime, provides:nginx, owner:web\">\n\
     <output id=\"shown\" for=\"search\"></output>\n</form>\n";
 
-/// `2 base, 3 runtime, 1 app`, in the catalog's order of kinds.
+/// `2 base, 3 runtime, 1 app`, in the catalog's order of kinds (every image's kind is one).
 fn kind_counts(repo: &Repository) -> String {
     let images = &repo.catalog.images;
-    let mut kinds: Vec<&String> = repo.catalog.kinds.iter().collect();
-    for image in images {
-        if !kinds.contains(&&image.kind) {
-            kinds.push(&image.kind);
-        }
-    }
-    kinds
+    repo.catalog
+        .kinds
         .iter()
         .filter_map(|kind| {
-            let n = images.iter().filter(|i| &i.kind == *kind).count();
+            let n = images.iter().filter(|i| i.kind == *kind).count();
             (n > 0).then(|| format!("{n} {kind}"))
         })
         .collect::<Vec<_>>()

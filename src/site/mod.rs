@@ -1,6 +1,7 @@
 //! The HTML catalog `hier docs` writes: a static site that works from the file system with no
-//! network. It is made here from the repository and what the engine said about each built image
-//! (pure: no engine, no files); `commands::docs` gathers those facts and writes the files.
+//! network. It is made here, in memory, from the repository (its catalog, lock, renderings and
+//! Dockerfiles) and what the engine said about each built image; `commands::docs` asks the
+//! engine and writes the files.
 //!
 //! - `index.html`: the picture of the hierarchy ([`picture`]) and the list of images, filtered
 //!   by the search (`index.js`: words match the name, kind, provides or owner;
@@ -9,7 +10,7 @@
 //! - `images/<name>.html`: one page per image ([`image_page`]);
 //! - `style.css`, `index.js`: the only assets, written beside the pages.
 
-pub mod html;
+mod html;
 mod image_page;
 mod index;
 mod picture;
@@ -40,7 +41,8 @@ pub enum Inside {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Contents {
     pub size: u64,
-    /// Bytes over the parent's image (`None` for a base, or when the parent is not at hand).
+    /// Bytes over the image it was built on (a base: its `from`); `None` when that image is
+    /// not at hand.
     pub added: Option<u64>,
     /// dpkg or apk packages; `None` when the image has neither database.
     pub packages: Option<Inventory>,
@@ -71,10 +73,6 @@ pub fn files(repo: &Repository, facts: &Facts) -> Result<Vec<File>, Error> {
             path: "index.js".into(),
             content: include_str!("assets/index.js").into(),
         },
-        File {
-            path: MARKER.into(),
-            content: "written by hier docs; the folder is replaced when it runs again\n".into(),
-        },
     ];
     for name in repo.hierarchy.order() {
         let image = repo.catalog.image(name);
@@ -88,12 +86,42 @@ pub fn files(repo: &Repository, facts: &Facts) -> Result<Vec<File>, Error> {
             content: image_page::page(repo, image, &inside, &dockerfile),
         });
     }
+    let mut marker = String::from(
+        "# written by hier docs: the files it replaces or removes when it runs again\n",
+    );
+    for file in &files {
+        marker.push_str(&file.path);
+        marker.push('\n');
+    }
+    files.push(File {
+        path: MARKER.into(),
+        content: marker,
+    });
     Ok(files)
+}
+
+/// Whether `path` is one of the files a catalog is made of (the assets, or an image's page).
+pub fn is_site_path(path: &str) -> bool {
+    match path
+        .strip_prefix("images/")
+        .and_then(|p| p.strip_suffix(".html"))
+    {
+        Some(name) => ImageName::parse(name).is_ok(),
+        None => matches!(path, "index.html" | "style.css" | "index.js"),
+    }
+}
+
+/// `1 image`, `3 images`.
+fn count(n: usize, what: &str) -> String {
+    match n {
+        1 => format!("1 {what}"),
+        n => format!("{n} {what}s"),
+    }
 }
 
 /// The CSS class of an image's kind: `kind-<position in the catalog's kinds>` (kinds are the
 /// user's words, so never used as class names themselves).
 fn kind_class(repo: &Repository, image: &Image) -> String {
     let position = repo.catalog.kinds.iter().position(|k| *k == image.kind);
-    format!("kind-{}", position.unwrap_or(repo.catalog.kinds.len()) % 6)
+    format!("kind-{}", position.unwrap_or(0) % 6)
 }

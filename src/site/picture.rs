@@ -199,9 +199,8 @@ impl Canvas {
         let size = high.sub(low);
         let mut out = format!(
             "<svg class=\"hierarchy\" xmlns=\"http://www.w3.org/2000/svg\" \
-             viewBox=\"{:.0} {:.0} {:.0} {:.0}\" width=\"{:.0}\" height=\"{:.0}\" \
-             role=\"img\" aria-labelledby=\"picture-title\">\n\
-             <title id=\"picture-title\">{}</title>\n\
+             viewBox=\"{:.0} {:.0} {:.0} {:.0}\" width=\"{:.0}\" height=\"{:.0}\">\n\
+             <title>{}</title>\n\
              <defs><marker id=\"head\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" \
              markerWidth=\"7\" markerHeight=\"7\" orient=\"auto\">\
              <path d=\"M0,0 L10,5 L0,10 z\"/></marker></defs>\n",

@@ -148,6 +148,8 @@ fn an_image_page_carries_what_an_app_team_needs() {
         tools.contains("<dt>Used by</dt><dd><a href=\"api.html\">api</a></dd>"),
         "{tools}"
     );
+    // `api` uses `tools` but is not its child.
+    assert!(tools.contains("<dt>Children</dt><dd>none</dd>"), "{tools}");
     let api = page(&out, "images/api.html");
     assert!(
         api.contains("<h2>Pull it</h2>")
@@ -187,49 +189,81 @@ fn without_an_engine_the_pages_say_the_contents_are_not_known() {
 }
 
 #[test]
-fn writing_again_replaces_the_catalog_and_someone_elses_folder_is_refused() {
+fn writing_again_replaces_hiers_files_only_and_someone_elses_folder_is_refused() {
     let repo = repo();
-    assert_eq!(
-        repo.hier_offline(&["docs", "--out", "site", "--no-engine"])
-            .code,
-        0
-    );
-    // An image leaves the catalog: its page goes too.
+    let docs = |out: &str| repo.hier_offline(&["docs", "--out", out, "--no-engine"]);
+    assert_eq!(docs("site").code, 0);
+    let out = repo.path().join("site");
+    let marker = fs::read_to_string(out.join(".hier-docs")).unwrap();
+    assert!(marker.contains("\nimages/api.html\n"), "{marker}");
+    // The user's own files in the folder stay; an image that left the catalog loses its page.
+    repo.write("site/CNAME", "catalog.example.com\n");
+    repo.write("site/.git/HEAD", "ref: refs/heads/gh-pages\n");
     let catalog = repo.read("catalog.toml");
     let without = &catalog[..catalog.find("[images.api]").unwrap()];
     repo.write("catalog.toml", without);
-    assert_eq!(
-        repo.hier_offline(&["docs", "--out", "site", "--no-engine"])
-            .code,
-        0
-    );
-    let out = repo.path().join("site");
+    assert_eq!(docs("site/").code, 0);
     assert!(!out.join("images/api.html").exists());
     assert!(out.join("images/tools.html").exists());
-    let leftovers: Vec<_> = fs::read_dir(repo.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with(".hier-docs"))
-        .collect();
-    assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert_eq!(repo.read("site/CNAME"), "catalog.example.com\n");
+    assert!(out.join(".git/HEAD").exists());
+    let names = |dir: &Path| -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(
+        names(&out),
+        [
+            ".git",
+            ".hier-docs",
+            "CNAME",
+            "images",
+            "index.html",
+            "index.js",
+            "style.css"
+        ]
+    );
+    assert_eq!(
+        names(&out.join("images")),
+        ["base.html", "python.html", "tools.html"]
+    );
 
     repo.write("mine/notes.txt", "keep me\n");
     repo.write("file", "a file\n");
+    repo.write("images/tools/site/x", "");
     std::os::unix::fs::symlink(repo.path().join("mine"), repo.path().join("link")).unwrap();
+    // A marker at the root does not make the repository a catalog to replace.
+    repo.write(".hier-docs", "index.html\ncatalog.toml\n");
     let before = repo.snapshot();
     for (out, message) in [
         (
             "mine",
-            "error: mine is not empty and hier docs did not write it\n  = help: name a new or empty folder (hier docs replaces the whole folder)\n",
+            "error: mine is not empty and hier docs did not write it\n  = help: name a new or empty folder\n",
         ),
         ("file", "error: file is not a folder\n"),
         (
-            "link",
+            "link/",
             "error: link is a symlink\n  = help: name the folder it leads to, or a new folder\n",
         ),
+        (
+            ".",
+            "error: . holds the repository\n  = help: write the catalog to a folder of its own, such as target/catalog\n",
+        ),
+        (
+            "images/tools/site",
+            "error: images/tools/site is not empty and hier docs did not write it\n  = help: name a new or empty folder\n",
+        ),
+        (
+            "images/tools/new",
+            "error: images/tools/new is inside the build context of image `tools`\n  = help: write the catalog outside every build context, such as target/catalog\n",
+        ),
     ] {
-        let run = repo.hier_offline(&["docs", "--out", out, "--no-engine"]);
-        assert_eq!((run.code, run.stderr.as_str()), (2, message));
+        let run = docs(out);
+        assert_eq!((run.code, run.stderr.as_str()), (2, message), "{out}");
     }
     repo.assert_unchanged(&before, "a refused docs");
 }
@@ -255,4 +289,62 @@ fn a_catalog_of_sixty_images_gets_a_layered_picture_and_valid_pages() {
     assert!(top("runtime-0") < top("combo-0"));
     assert!(top("combo-0") < top("app-0"));
     assert_eq!(index.matches("<path class=\"edge uses\"").count(), 14);
+}
+
+/// An engine that answers `/version` and then never answers anything else.
+fn silent_engine() -> (tempfile::TempDir, String) {
+    use std::io::{BufRead, BufReader, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("silent.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(client) = client else { return };
+            std::thread::spawn(move || {
+                let mut writer = client.try_clone().unwrap();
+                let mut reader = BufReader::new(client);
+                loop {
+                    let mut request = String::new();
+                    if reader.read_line(&mut request).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let mut line = String::new();
+                    while reader.read_line(&mut line).unwrap_or(0) > 0 && line != "\r\n" {
+                        line.clear();
+                    }
+                    if !request.contains("/version") {
+                        std::thread::sleep(std::time::Duration::from_secs(3600));
+                    }
+                    let body =
+                        r#"{"Version":"26.1.5","ApiVersion":"1.45","Os":"linux","Arch":"amd64"}"#;
+                    let response = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                    if writer.write_all(response.as_bytes()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (dir, format!("unix://{}", path.display()))
+}
+
+#[test]
+fn an_engine_that_stops_answering_does_not_stop_the_catalog() {
+    let repo = repo();
+    super::lock_everything(&repo);
+    let (_dir, endpoint) = silent_engine();
+    let run = repo.hier_env(&["docs", "--out", "site"], &[("DOCKER_HOST", &endpoint)]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stderr,
+        "warning: 4 of 4 recorded images could not be read from the engine: no answer within 20s\n"
+    );
+    let base = page(&repo.path().join("site"), "images/base.html");
+    assert!(
+        base.contains("Not known: the engine could not be read: no answer within 20s."),
+        "{base}"
+    );
 }

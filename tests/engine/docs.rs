@@ -1,6 +1,7 @@
 //! `hier docs` against the real engine: each built image's page shows the size the engine
 //! reports, the bytes it adds over its parent, and its OS packages read from the image; an
-//! image whose recorded build the engine no longer holds, and one never built, say so.
+//! image whose recorded build the engine no longer holds shows the size its build recorded
+//! and says its packages are not known; one never built says so.
 
 use super::common::engine::docker;
 use super::common::hierarchy::Hierarchy;
@@ -75,7 +76,7 @@ fn pages_show_sizes_and_packages_the_engine_reports() {
     assert!(added >= 300_000, "{added}");
     let shown = format!(
         "<dt>Added over its parent</dt><dd>{}</dd>",
-        hier::site::html::bytes(added)
+        hier::budget::shown(added)
     );
     assert!(pkgs.contains(&shown), "{shown}\n{pkgs}");
     assert!(pkgs.contains("<p>2 packages.</p>"), "{pkgs}");
@@ -96,6 +97,15 @@ fn pages_show_sizes_and_packages_the_engine_reports() {
         gone_page.contains(&format!(
             "Not known: the engine does not hold the recorded build {} (built elsewhere, or removed).",
             hier::hash::short(&gone)
+        )),
+        "{gone_page}"
+    );
+    // Its size is the one recorded at its build.
+    let recorded = h.entry("gone")["size"].as_integer().unwrap() as u64;
+    assert!(
+        gone_page.contains(&format!(
+            "<p>As recorded at its build:</p>\n<dl>\n<dt>Size</dt><dd>{} ({recorded} bytes)</dd>",
+            hier::budget::shown(recorded)
         )),
         "{gone_page}"
     );

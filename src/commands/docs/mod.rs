@@ -22,7 +22,8 @@ pub struct Args {
 
 pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
     let repo = cx.open()?;
-    write::check_target(&args.out)?;
+    let out = write::normalized(&args.out);
+    write::check_target(&repo, &out)?;
     let (facts, warning) = match args.no_engine {
         true => (
             facts::unknown(&repo, "the engine was not asked (--no-engine)"),
@@ -31,8 +32,8 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
         false => facts::gather(cx, &repo),
     };
     let files = site::files(&repo, &facts)?;
-    write::site(&args.out, &files)?;
-    let shown = crate::source::display_path(&args.out);
+    write::site(&repo, &out, &files)?;
+    let shown = crate::source::display_path(&out);
     let count = |f: fn(&Inside) -> bool| facts.values().filter(|i| f(i)).count();
     let known = count(|i| matches!(i, Inside::Known(_)));
     let unknown = count(|i| matches!(i, Inside::Unknown(_)));

@@ -176,6 +176,23 @@ impl Engine for Docker {
         }
     }
 
+    async fn history(&self, image: &str) -> Result<Vec<crate::budget::Layer>, EngineError> {
+        let entries = self
+            .docker
+            .image_history(image)
+            .await
+            .map_err(|e| self.error(e))?;
+        // The engine lists the newest entry first.
+        Ok(entries
+            .into_iter()
+            .rev()
+            .map(|e| crate::budget::Layer {
+                size: u64::try_from(e.size).unwrap_or(0),
+                created_by: e.created_by,
+            })
+            .collect())
+    }
+
     async fn run(&self, run: &ContainerRun<'_>) -> Result<TestOutcome, EngineError> {
         container::run(self, run).await
     }

@@ -88,6 +88,9 @@ impl Engine for Fake {
         if let Some(repository) = label(&dockerfile, "io.hier.repository") {
             s.repositories.insert(id.clone(), repository);
         }
+        if let Some(parent) = label(&dockerfile, "io.hier.parent.id") {
+            s.parents.insert(id.clone(), parent);
+        }
         let files: Vec<(String, Vec<u8>)> = s
             .files
             .iter()
@@ -103,10 +106,17 @@ impl Engine for Fake {
     async fn inspect(&self, reference: &str) -> Result<Option<ImageFacts>, EngineError> {
         self.record(Call::Inspect(reference.into()));
         Ok(self.resolve(reference).map(|id| ImageFacts {
+            size: self.size_of(&id),
             id,
             repo_digests: Vec::new(),
-            size: 1000,
         }))
+    }
+
+    async fn history(&self, image: &str) -> Result<Vec<crate::budget::Layer>, EngineError> {
+        let Some(id) = self.resolve(image) else {
+            return Err(EngineError::Failed(format!("no such image: {image}")));
+        };
+        Ok(self.state.lock().unwrap().history(&id))
     }
 
     async fn run(&self, run: &ContainerRun<'_>) -> Result<TestOutcome, EngineError> {

@@ -80,6 +80,35 @@ struct State {
     build_time: std::time::Duration,
     running: usize,
     peak: usize,
+    /// The size the engine reports for the images built for a catalog image (1000 otherwise).
+    sizes: HashMap<String, u64>,
+    /// Image id → the image it was built on.
+    parents: HashMap<String, String>,
+}
+
+impl State {
+    fn size_of(&self, id: &str) -> u64 {
+        let built_for = self.images.get(id).cloned().unwrap_or_default();
+        self.sizes.get(&built_for).copied().unwrap_or(1000)
+    }
+
+    /// An image's history: its parent's (from the `io.hier.parent.id` label its build
+    /// had), then one layer holding what it adds; an image a test added is one layer.
+    fn history(&self, id: &str) -> Vec<crate::budget::Layer> {
+        let built_for = self.images.get(id).cloned().unwrap_or_default();
+        let Some(parent) = self.parents.get(id).filter(|_| !built_for.is_empty()) else {
+            return vec![crate::budget::Layer {
+                size: self.size_of(id),
+                created_by: "/bin/sh -c #(nop) ADD file:rootfs in / ".into(),
+            }];
+        };
+        let mut history = self.history(parent);
+        history.push(crate::budget::Layer {
+            size: self.size_of(id).saturating_sub(self.size_of(parent)),
+            created_by: format!("RUN /bin/sh -c build {built_for} # buildkit"),
+        });
+        history
+    }
 }
 
 #[derive(Default)]
@@ -159,6 +188,16 @@ impl Fake {
                 _ => None,
             })
             .collect()
+    }
+
+    /// The size of the images built for `image` from now on.
+    pub fn set_size(&self, image: &str, size: u64) {
+        let mut s = self.state.lock().unwrap();
+        s.sizes.insert(image.to_string(), size);
+    }
+
+    fn size_of(&self, id: &str) -> u64 {
+        self.state.lock().unwrap().size_of(id)
     }
 
     /// The image id a reference names.

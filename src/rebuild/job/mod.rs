@@ -5,6 +5,7 @@
 //! log goes to `.hier/logs/<run>/<image>.log` with every secret value blanked out.
 
 mod log;
+mod size;
 mod test;
 
 use std::path::PathBuf;
@@ -20,6 +21,7 @@ use super::upload::{self, ContextSpec, UploadError};
 use crate::engine::{BuildFailure, BuildRequest, Engine, EngineError, Progress, SecretValues};
 use crate::name::ImageName;
 use log::Log;
+pub use size::{SizeCheck, measure};
 pub use test::{TestJob, Tests, retest};
 
 /// Everything one build needs.
@@ -43,6 +45,8 @@ pub struct Job {
     pub must_promote: bool,
     /// The pin tags the build names its parent and `uses` images by, set before it starts.
     pub pins: Vec<Pin>,
+    /// Its size budgets, checked once its tests passed.
+    pub size: SizeCheck,
 }
 
 impl Job {
@@ -188,6 +192,7 @@ async fn steps(
         &mut trail.output,
     )
     .await?;
+    let sizes = size::check(engine, &job.size, &image_id, log, &mut trail.output).await?;
     let candidate = Candidate {
         name: &job.name,
         repository: &job.repository,
@@ -212,10 +217,15 @@ async fn steps(
         return Ok(JobOutcome::Built(Built {
             image_id,
             packages,
+            sizes: Some(sizes),
             ..Built::default()
         }));
     }
-    promote(engine, job, image_id, packages, log).await
+    let mut built = promote(engine, job, image_id, packages, log).await?;
+    if let JobOutcome::Built(b) = &mut built {
+        b.sizes = Some(sizes);
+    }
+    Ok(built)
 }
 
 /// Each package change of a promoted image, in its log.
@@ -316,5 +326,6 @@ async fn promote(
         pushed,
         push_error,
         packages,
+        sizes: None,
     }))
 }

@@ -90,6 +90,8 @@ pub struct TestJob {
     pub test_timeout: Duration,
     pub log: PathBuf,
     pub secrets: SecretValues,
+    /// Its size budgets (checked again with its tests).
+    pub size: super::SizeCheck,
 }
 
 /// Runs a recorded image's tests; it is `Tested` when they all pass.
@@ -126,8 +128,21 @@ pub async fn retest(
         &mut trail.output,
     )
     .await;
-    let outcome = match ran {
+    let checked = match ran {
         Ok(()) => {
+            super::size::check(
+                &*engine,
+                &job.size,
+                &job.image_id,
+                &mut log,
+                &mut trail.output,
+            )
+            .await
+        }
+        Err(stopped) => Err(stopped),
+    };
+    let outcome = match checked {
+        Ok(_) => {
             log.line(&format!("hier: {} tests passed", job.tests.len()));
             JobOutcome::Tested
         }

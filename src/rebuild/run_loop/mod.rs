@@ -277,7 +277,16 @@ impl<'a> RunLoop<'a> {
     /// Runs the tests of the recorded image again.
     fn spawn_test(&mut self, name: &ImageName) {
         let image = self.setting.repo.catalog.image(name);
-        let image_id = self.recorder.lock().images[name.as_str()].image_id.clone();
+        let entry = &self.recorder.lock().images[name.as_str()];
+        let image_id = entry.image_id.clone();
+        let parent = entry.parent_image_id.clone();
+        let repo = self.setting.repo;
+        let text = repo
+            .stable_renderings()
+            .ok()
+            .and_then(|r| repo.dockerfile_bytes(image, r).ok())
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default();
         let job = job::TestJob {
             name: name.clone(),
             repository: self.setting.repo.catalog.repository(name),
@@ -286,6 +295,7 @@ impl<'a> RunLoop<'a> {
             test_timeout: image.test_timeout,
             log: self.setting.log_dir.join(format!("{name}.log")),
             secrets: self.setting.secrets.clone(),
+            size: crate::rebuild::prepare::size_check(repo, image, parent.as_deref(), &text),
         };
         let handle = self.tasks.spawn(job::retest(
             self.engine.clone(),

@@ -131,6 +131,8 @@ impl RunLoop<'_> {
             packages: built.packages.and_then(|p| p.changes).map(|c| c.lines()),
             owner: catalog.image(name).owner.clone(),
             digest,
+            size: built.sizes.map(|s| s.size),
+            added: built.sizes.and_then(|s| s.added),
             ..ImageReport::default()
         };
         self.policy.annotate(&mut report);

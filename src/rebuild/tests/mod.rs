@@ -4,8 +4,10 @@
 //! failures and none of a failing step, a lost engine, interruption. `publishing`: `--atomic`,
 //! the exact images each build names, secrets. `retest`: changed tests run on the recorded
 //! image, and what builds on it waits for them. `limits`: never more builds at once than `-j`.
+//! `budgets`: sizes recorded, an image over budget failing, a lowered budget checked again.
 //! The same features are tested against the real engine in `tests/`.
 
+mod budgets;
 mod failures;
 mod limits;
 mod publishing;
