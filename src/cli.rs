@@ -20,7 +20,7 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "PATH")]
     pub catalog: Option<PathBuf>,
 
-    /// Output format (`graph` also takes dot and mermaid)
+    /// Output format (`graph` also takes dot and mermaid; `sbom` spdx-json and cyclonedx-json)
     #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 
@@ -46,6 +46,8 @@ pub enum Format {
     Json,
     Dot,
     Mermaid,
+    SpdxJson,
+    CyclonedxJson,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -196,6 +198,12 @@ pub enum Command {
         /// Do not ask the engine what is inside the built images (sizes, packages)
         #[arg(long)]
         no_engine: bool,
+    },
+    /// Print the bill of materials of an image's recorded build (SPDX 2.3 or CycloneDX 1.5 JSON)
+    #[command(long_about = help::SBOM.about, after_long_help = help::SBOM.examples)]
+    Sbom {
+        /// The image
+        image: String,
     },
     /// Print the shell completions of hier (bash, zsh, fish, elvish, powershell)
     #[command(long_about = help::COMPLETIONS.about, after_long_help = help::COMPLETIONS.examples)]

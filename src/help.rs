@@ -138,6 +138,15 @@ replaced whole; one that hier docs did not write must be new or empty.",
     examples: "Examples:\n  hier docs --out site && xdg-open site/index.html\n  hier docs --out site --no-engine   # in CI, without an engine",
 };
 
+pub const SBOM: Help = Help {
+    about: "Print the bill of materials of an image's recorded build: SPDX 2.3 JSON (the default), or \
+CycloneDX 1.5 JSON with --format cyclonedx-json. It names the image (name, version, id, and a package \
+URL with its repository) and every OS package in it, read from its dpkg or apk database without \
+running it: name, version, architecture, source package, and the licences its copyright file \
+declares. Every build also writes both documents under .hier/sbom/<image>/.",
+    examples: "Examples:\n  hier sbom python > python.spdx.json\n  hier sbom python --format cyclonedx-json > python.cdx.json",
+};
+
 pub const MAN: Help = Help {
     about: "Write hier's man pages into a folder: hier.1 for the program and hier-<command>.1 for \
 each command, made from the same text as --help, examples included.",

@@ -37,6 +37,7 @@ pub mod repo;
 pub mod report;
 pub mod run;
 pub mod runlock;
+pub mod sbom;
 pub mod schedule;
 pub mod secrets;
 pub mod shown;

@@ -81,6 +81,8 @@ fn format(format: crate::cli::Format) -> Format {
         crate::cli::Format::Json => Format::Json,
         crate::cli::Format::Dot => Format::Dot,
         crate::cli::Format::Mermaid => Format::Mermaid,
+        crate::cli::Format::SpdxJson => Format::SpdxJson,
+        crate::cli::Format::CyclonedxJson => Format::CycloneDxJson,
     }
 }
 
@@ -108,6 +110,13 @@ fn dispatch(command: Command, cx: &Context) -> Result<Output, Error> {
     if matches!(cx.format, Format::Dot | Format::Mermaid) && !matches!(command, Command::Graph) {
         return Err(Error::usage_help(
             "--format dot and --format mermaid apply to `hier graph` only",
+            "use --format text or --format json",
+        ));
+    }
+    let sbom = matches!(command, Command::Sbom { .. });
+    if matches!(cx.format, Format::SpdxJson | Format::CycloneDxJson) && !sbom {
+        return Err(Error::usage_help(
+            "--format spdx-json and --format cyclonedx-json apply to `hier sbom` only",
             "use --format text or --format json",
         ));
     }
@@ -158,6 +167,7 @@ fn dispatch(command: Command, cx: &Context) -> Result<Output, Error> {
         Command::Docs { out, no_engine } => {
             commands::docs(cx, &commands::DocsArgs { out, no_engine })
         }
+        Command::Sbom { image } => commands::sbom(cx, &image),
         Command::Completions { shell } => Ok(commands::completions(shell)),
         Command::Man { out } => commands::man(&out),
     }

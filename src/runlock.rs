@@ -8,13 +8,14 @@ use std::path::Path;
 
 use crate::error::Error;
 
-/// hier writes its state (the lock, logs, reports) inside the repository only: a `.hier` (or a
+/// hier writes its state (the lock, logs, reports, bills of materials) inside the repository only: a `.hier` (or a
 /// folder in it) that is a symlink is refused rather than written through.
 fn refuse_symlinks(state: &Path) -> Result<(), Error> {
     for path in [
         state.to_path_buf(),
         state.join("logs"),
         state.join("reports"),
+        state.join("sbom"),
         state.join("run.lock"),
         state.join(".gitignore"),
     ] {

@@ -1,7 +1,7 @@
 //! The HTML catalog in a real browser: Debian's Chromium, headless, loads `hier docs` output
 //! from `file://` (no network), shows a picture that is not blank, opens an image's page when
 //! a node of the picture is clicked, filters the list as the search is typed, and fits a
-//! narrow window. `scripts/browser-up` installs Chromium; these tests fail without it.
+//! narrow window. `scripts/tools-up` installs Chromium; these tests fail without it.
 
 mod common;
 
@@ -29,7 +29,7 @@ fn browser(width: u32, height: u32) -> Browser {
     let chromium = Path::new("/usr/bin/chromium");
     assert!(
         chromium.exists(),
-        "these tests need Chromium: run scripts/browser-up first"
+        "these tests need Chromium: run scripts/tools-up first"
     );
     let options = LaunchOptions::default_builder()
         .path(Some(chromium.to_path_buf()))

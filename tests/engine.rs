@@ -16,6 +16,8 @@ mod new_image;
 mod non_utf8_names;
 #[path = "engine/plan_reasons.rs"]
 mod plan_reasons;
+#[path = "engine/sbom.rs"]
+mod sbom;
 
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};

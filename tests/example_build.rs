@@ -106,6 +106,26 @@ fn the_debian_example_builds_and_its_apps_run_as_the_app_user() {
         let row = format!("<tr><td>{name}</td><td>{version}</td></tr>");
         assert!(base_page.contains(&row), "{row}");
     }
+    // The base's bill of materials lists exactly the packages syft finds in it, and is valid
+    // SPDX 2.3 and CycloneDX 1.5; every build wrote both under .hier/sbom/.
+    let run = hier_in(work.path(), &["sbom", "base"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let spdx: Value = serde_json::from_str(&run.stdout).unwrap();
+    let ours = common::sbom::spdx_packages(&spdx);
+    assert_eq!(ours, common::sbom::syft_packages(&base_ref));
+    let document = work.path().join("base.spdx.json");
+    std::fs::write(&document, &run.stdout).unwrap();
+    common::sbom::assert_valid(&document, "spdx");
+    let run = hier_in(work.path(), &["sbom", "base", "--format", "cyclonedx-json"]);
+    let document = work.path().join("base.cdx.json");
+    std::fs::write(&document, &run.stdout).unwrap();
+    common::sbom::assert_valid(&document, "cyclonedx");
+    for image in ["base", "python", "billing-api"] {
+        let written = std::fs::read_dir(work.path().join(".hier/sbom").join(image))
+            .unwrap()
+            .count();
+        assert_eq!(written, 2, "{image}");
+    }
     // Nothing left to do.
     let again = hier_in(work.path(), &["plan", "--format", "json"]);
     let plan: Value = serde_json::from_str(&again.stdout).unwrap();

@@ -18,7 +18,7 @@ pub fn run(cx: &Context) -> Result<Output, Error> {
     Ok(match cx.format {
         Format::Json => Output::json(&json_graph(&repo, &edges)),
         Format::Mermaid => Output::text(mermaid(&repo, &edges)),
-        Format::Dot | Format::Text => Output::text(dot(&repo, &edges)),
+        _ => Output::text(dot(&repo, &edges)),
     })
 }
 

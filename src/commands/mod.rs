@@ -18,6 +18,7 @@ pub mod rebuild;
 pub mod refresh;
 mod relations;
 mod render;
+mod sbom;
 mod show;
 mod test;
 mod tree;
@@ -40,6 +41,7 @@ pub use pick::run as pick;
 pub use push::run as push;
 pub use relations::{children, impact, parents};
 pub use render::run as render;
+pub use sbom::run as sbom;
 pub use show::run as show;
 pub use test::{Args as TestArgs, run as test};
 pub use tree::run as tree;
@@ -59,6 +61,8 @@ pub enum Format {
     Json,
     Dot,
     Mermaid,
+    SpdxJson,
+    CycloneDxJson,
 }
 
 /// Settings every command shares.

