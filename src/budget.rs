@@ -160,26 +160,34 @@ fn keyword_of(created_by: &str) -> &str {
     }
 }
 
-/// The `count` largest of the layers an image added (`added`, oldest first), each with the
-/// instruction that made it (`path:line`) when it can be told, largest first.
-pub fn largest(added: &[Layer], steps: &[Step], path: &str, count: usize) -> Vec<String> {
+/// Each of the layers an image added (`added`, oldest first) with its bytes and what made it:
+/// the instruction (`path:line text`) when it can be told, else the engine's record of it.
+pub fn named(added: &[Layer], steps: &[Step], path: &str) -> Vec<(u64, String)> {
     let mut cursor = 0;
-    let mut named: Vec<(u64, String)> = Vec::new();
-    for layer in added {
-        let keyword = keyword_of(&layer.created_by);
-        let step = steps[cursor..].iter().position(|s| s.keyword == keyword);
-        let what = match step {
-            Some(offset) => {
-                let step = &steps[cursor + offset];
-                cursor += offset + 1;
-                format!("{path}:{} {}", step.line, clipped(&step.text))
-            }
-            None => clipped(&layer.created_by),
-        };
-        if layer.size > 0 {
-            named.push((layer.size, what));
-        }
-    }
+    added
+        .iter()
+        .map(|layer| {
+            let keyword = keyword_of(&layer.created_by);
+            let step = steps[cursor..].iter().position(|s| s.keyword == keyword);
+            let what = match step {
+                Some(offset) => {
+                    let step = &steps[cursor + offset];
+                    cursor += offset + 1;
+                    format!("{path}:{} {}", step.line, clipped(&step.text))
+                }
+                None => clipped(&layer.created_by),
+            };
+            (layer.size, what)
+        })
+        .collect()
+}
+
+/// The `count` largest of the layers an image added, each with what made it, largest first.
+pub fn largest(added: &[Layer], steps: &[Step], path: &str, count: usize) -> Vec<String> {
+    let mut named: Vec<(u64, String)> = named(added, steps, path)
+        .into_iter()
+        .filter(|(size, _)| *size > 0)
+        .collect();
     named.sort_by_key(|n| std::cmp::Reverse(n.0));
     named
         .into_iter()
@@ -189,7 +197,7 @@ pub fn largest(added: &[Layer], steps: &[Step], path: &str, count: usize) -> Vec
 }
 
 /// One line of at most 72 characters.
-fn clipped(text: &str) -> String {
+pub fn clipped(text: &str) -> String {
     let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
     match line.char_indices().nth(72) {
         Some((at, _)) => format!("{}…", &line[..at]),

@@ -199,6 +199,22 @@ pub enum Command {
         #[arg(long)]
         no_engine: bool,
     },
+    /// What changed between two builds of an image: packages, size, labels, layers
+    #[command(long_about = help::DIFF.about, after_long_help = help::DIFF.examples)]
+    Diff {
+        /// The image
+        image: String,
+        /// The older build: an immutable tag or an image id [default: the build the recorded one replaced]
+        old: Option<String>,
+        /// The newer build [default: the recorded build]
+        new: Option<String>,
+    },
+    /// What each layer of an image's recorded build adds, the bytes wasted, the caches left
+    #[command(long_about = help::SIZE.about, after_long_help = help::SIZE.examples)]
+    Size {
+        /// The image
+        image: String,
+    },
     /// Print the bill of materials of an image's recorded build (SPDX 2.3 or CycloneDX 1.5 JSON)
     #[command(long_about = help::SBOM.about, after_long_help = help::SBOM.examples)]
     Sbom {

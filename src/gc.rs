@@ -1,7 +1,7 @@
 //! `hier gc`: what hier leaves behind, removed. Images: every image hier built for this catalog
 //! (labelled with a repository under its registry, or tagged there) that the lock no longer
-//! records — failed builds, superseded builds — loses its tags under the registry, and goes
-//! when it has no other tag. Runs: all but the last N runs' logs and reports under `.hier/`.
+//! records — failed builds, builds superseded twice (the last one replaced stays, for `hier
+//! diff`) — loses its tags under the registry, and goes when it has no other tag. Runs: all but the last N runs' logs and reports under `.hier/`.
 //! What to remove is decided by pure functions; removing it is at the edge.
 
 use std::collections::BTreeSet;
@@ -29,13 +29,19 @@ pub struct ImageRemoval {
     pub size: u64,
 }
 
-/// The images of this catalog the lock does not record.
+/// The images of this catalog the lock does not record (as an image's build, or as the build
+/// that build replaced, which `hier diff` compares it with).
 pub fn images_to_remove(
     catalog: &Catalog,
     lock: &Lock,
     stored: &[StoredImage],
 ) -> Vec<ImageRemoval> {
-    let recorded: BTreeSet<&str> = lock.images.values().map(|e| e.image_id.as_str()).collect();
+    let recorded: BTreeSet<&str> = lock
+        .images
+        .values()
+        .flat_map(|e| std::iter::once(&e.image_id).chain(&e.previous_image_id))
+        .map(String::as_str)
+        .collect();
     let under = format!("{}/", catalog.registry);
     stored
         .iter()

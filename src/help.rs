@@ -138,6 +138,25 @@ replaced whole; one that hier docs did not write must be new or empty.",
     examples: "Examples:\n  hier docs --out site && xdg-open site/index.html\n  hier docs --out site --no-engine   # in CI, without an engine",
 };
 
+pub const DIFF: Help = Help {
+    about: "Show what changed between two builds of an image: OS packages added, removed and \
+changed (read from each image's package database without running it), the size, the labels, and \
+the layers added and removed. Without OLD and NEW it compares the build the recorded one replaced \
+(hier.lock remembers it, and hier gc keeps it) with the recorded one; either may be named by its \
+immutable tag or its image id.",
+    examples: "Examples:\n  hier diff python\n  hier diff python 3.11.2-0123456789ab 3.11.2-ba9876543210\n  hier diff python --format json",
+};
+
+pub const SIZE: Help = Help {
+    about: "Show what the layers of an image's recorded build hold, read from the engine as the \
+image streams (an image of several GB in a few MB of memory): each layer's bytes and what made it \
+(for the image's own layers, the Dockerfile line); the bytes wasted in paths that more than one \
+layer holds (a file written again, changed or removed later: every layer's copy counted, as dive \
+counts them); and the package-manager caches left in the image (apt lists and archives, apk, pip \
+and npm caches) with their files.",
+    examples: "Examples:\n  hier size python\n  hier size python --format json | jq .wasted.bytes",
+};
+
 pub const SBOM: Help = Help {
     about: "Print the bill of materials of an image's recorded build: SPDX 2.3 JSON (the default), or \
 CycloneDX 1.5 JSON with --format cyclonedx-json. It names the image (name, version, id, and a package \

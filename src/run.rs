@@ -144,6 +144,19 @@ fn dispatch(command: Command, cx: &Context) -> Result<Output, Error> {
         ),
         Command::Refresh(args) => commands::refresh::run(cx, &refresh_args(args)),
         Command::Rebuild(args) => commands::rebuild::run(cx, &rebuild_args(args)),
+        Command::New { .. } | Command::Init { .. } => starting(command, cx),
+        Command::Docs { out, no_engine } => {
+            commands::docs(cx, &commands::DocsArgs { out, no_engine })
+        }
+        Command::Sbom { .. } | Command::Diff { .. } | Command::Size { .. } => inside(command, cx),
+        Command::Completions { shell } => Ok(commands::completions(shell)),
+        Command::Man { out } => commands::man(&out),
+    }
+}
+
+/// The commands that start something: an image, a repository.
+fn starting(command: Command, cx: &Context) -> Result<Output, Error> {
+    match command {
         Command::New {
             name,
             parent,
@@ -164,12 +177,19 @@ fn dispatch(command: Command, cx: &Context) -> Result<Output, Error> {
             },
             from,
         }),
-        Command::Docs { out, no_engine } => {
-            commands::docs(cx, &commands::DocsArgs { out, no_engine })
-        }
+        _ => unreachable!("only `new` and `init` come here"),
+    }
+}
+
+/// The commands about what is inside built images.
+fn inside(command: Command, cx: &Context) -> Result<Output, Error> {
+    match command {
         Command::Sbom { image } => commands::sbom(cx, &image),
-        Command::Completions { shell } => Ok(commands::completions(shell)),
-        Command::Man { out } => commands::man(&out),
+        Command::Size { image } => commands::size(cx, &image),
+        Command::Diff { image, old, new } => {
+            commands::diff(cx, &image, old.as_deref(), new.as_deref())
+        }
+        _ => unreachable!("only the commands about what is inside images come here"),
     }
 }
 

@@ -6,6 +6,8 @@ mod common;
 
 #[path = "engine/budget.rs"]
 mod budget;
+#[path = "engine/diff.rs"]
+mod diff;
 #[path = "engine/docs.rs"]
 mod docs;
 #[path = "engine/init.rs"]
@@ -18,6 +20,8 @@ mod non_utf8_names;
 mod plan_reasons;
 #[path = "engine/sbom.rs"]
 mod sbom;
+#[path = "engine/size.rs"]
+mod size;
 
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};

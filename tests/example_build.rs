@@ -126,6 +126,17 @@ fn the_debian_example_builds_and_its_apps_run_as_the_app_user() {
             .count();
         assert_eq!(written, 2, "{image}");
     }
+    // `hier size` counts the wasted bytes as dive does (within 1 %; they are equal here).
+    for image in ["base", "python", "python-nginx", "billing-api"] {
+        let run = hier_in(work.path(), &["size", image, "--format", "json"]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let size: Value = serde_json::from_str(&run.stdout).unwrap();
+        let ours = size["wasted"]["bytes"].as_u64().unwrap();
+        let id = size["image_id"].as_str().unwrap();
+        let dive = common::dive::wasted(id);
+        let apart = ours.abs_diff(dive) as f64 / dive.max(1) as f64;
+        assert!(apart <= 0.01, "{image}: hier {ours}, dive {dive}");
+    }
     // Nothing left to do.
     let again = hier_in(work.path(), &["plan", "--format", "json"]);
     let plan: Value = serde_json::from_str(&again.stdout).unwrap();

@@ -76,10 +76,7 @@ pub fn read_image(
     let build_timeout = r
         .duration(p, "build_timeout")
         .unwrap_or(DEFAULT_BUILD_TIMEOUT);
-    let budget = crate::budget::Budget {
-        max_size: r.bytes(p, "max_size"),
-        max_added: r.bytes(p, "max_added"),
-    };
+    let budget = r.budget(p);
     let vars = r.vars(p);
     let owner = r.text(p, "owner");
     let build_args = r.build_args(p);
@@ -232,8 +229,12 @@ impl<'t, 'i> EntryReader<'t, 'i> {
         read_duration(p, &mut self.t, key, &self.what)
     }
 
-    fn bytes(&mut self, p: &mut Problems, key: &'static str) -> Option<u64> {
-        read_bytes(p, &mut self.t, key, &self.what)
+    /// `max_size` and `max_added`.
+    fn budget(&mut self, p: &mut Problems) -> crate::budget::Budget {
+        crate::budget::Budget {
+            max_size: read_bytes(p, &mut self.t, "max_size", &self.what),
+            max_added: read_bytes(p, &mut self.t, "max_added", &self.what),
+        }
     }
 
     /// `vars`, as template values.

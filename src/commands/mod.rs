@@ -3,6 +3,7 @@
 //! printing. The context every command shares holds the process's one async runtime and its
 //! one interrupt handler, both made on first use.
 
+mod diff;
 mod docs;
 mod gc;
 mod graph;
@@ -20,6 +21,7 @@ mod relations;
 mod render;
 mod sbom;
 mod show;
+mod size;
 mod test;
 mod tree;
 mod validate;
@@ -29,6 +31,7 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+pub use diff::run as diff;
 pub use docs::{Args as DocsArgs, run as docs};
 pub use gc::{Args as GcArgs, run as gc};
 pub use graph::run as graph;
@@ -43,6 +46,7 @@ pub use relations::{children, impact, parents};
 pub use render::run as render;
 pub use sbom::run as sbom;
 pub use show::run as show;
+pub use size::run as size;
 pub use test::{Args as TestArgs, run as test};
 pub use tree::run as tree;
 pub use validate::run as validate;
@@ -141,6 +145,37 @@ impl Context {
         let docker = self.block_on(Docker::connect(platform))??;
         Ok(Arc::new(Retrying::new(docker, Backoff::default())))
     }
+}
+
+/// An image named on the command line and its recorded build; an image never built is a usage
+/// error naming the command that builds it.
+fn recorded<'r>(
+    repo: &'r Repository,
+    name: &str,
+) -> Result<(&'r crate::catalog::Image, &'r crate::lock::LockEntry), Error> {
+    let image = repo.image_arg(name)?;
+    match repo.lock.images.get(name) {
+        Some(entry) => Ok((image, entry)),
+        None => Err(Error::usage_help(
+            format!("`{name}` has never been built: hier.lock records no build of it"),
+            format!("build it with `hier rebuild {name}`"),
+        )),
+    }
+}
+
+/// What was read of a recorded build, or the error of an engine that does not hold it.
+fn held<T>(
+    read: Result<Option<T>, crate::engine::EngineError>,
+    name: &str,
+    image_id: &str,
+) -> Result<T, Error> {
+    read.map_err(|e| Error::Failed(format!("cannot read `{name}` from the engine: {e}")))?
+        .ok_or_else(|| {
+            Error::Failed(format!(
+                "the engine does not hold the recorded build of `{name}` ({}): rebuild it, or pull it by its pushed digest",
+                crate::hash::short(image_id)
+            ))
+        })
 }
 
 /// What a command prints and how it ends.

@@ -7,13 +7,7 @@ use crate::sbom::{self, Identity};
 
 pub fn run(cx: &Context, name: &str) -> Result<Output, Error> {
     let repo = cx.open()?;
-    let image = repo.image_arg(name)?;
-    let Some(entry) = repo.lock.images.get(name) else {
-        return Err(Error::usage_help(
-            format!("`{name}` has never been built: hier.lock records no build of it"),
-            format!("build it with `hier rebuild {name}`"),
-        ));
-    };
+    let (image, entry) = super::recorded(&repo, name)?;
     let engine = cx.engine(&repo.catalog.platform)?;
     let repository = repo.catalog.repository(&image.name);
     let read = cx.block_on(async {
@@ -24,14 +18,7 @@ pub fn run(cx: &Context, name: &str) -> Result<Output, Error> {
                 .map(Some),
         }
     })?;
-    let (components, distro) = read
-        .map_err(|e| Error::Failed(format!("cannot read `{name}` from the engine: {e}")))?
-        .ok_or_else(|| {
-            Error::Failed(format!(
-                "the engine does not hold the recorded build of `{name}` ({}): rebuild it, or pull it by its pushed digest",
-                crate::hash::short(&entry.image_id)
-            ))
-        })?;
+    let (components, distro) = super::held(read, name, &entry.image_id)?;
     let identity = Identity {
         name: name.to_string(),
         version: image.version.to_string(),

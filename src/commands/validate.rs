@@ -10,6 +10,7 @@ use crate::catalog::Recipe;
 use crate::diagnostic::{Diagnostic, Severity as DiagnosticSeverity};
 use crate::error::{Error, Exit};
 use crate::lint::{self, Finding, rules::Severity};
+use crate::plural::count;
 use crate::repo::Repository;
 use crate::run::render_error;
 use crate::style::Styles;
@@ -155,13 +156,4 @@ fn lint_text(findings: &[Finding], errors: usize, styles: &Styles) -> String {
         count(errors, "lint error"),
         count(warnings, "warning"),
     )
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
-}
-
-/// "1 image", "2 images".
-fn count(n: usize, noun: &str) -> String {
-    format!("{n} {noun}{}", plural(n))
 }

@@ -157,6 +157,10 @@ pub struct ImageFacts {
     pub repo_digests: Vec<String>,
     /// Bytes of the image's layers, its parent's included (what `docker images` shows).
     pub size: u64,
+    /// Its labels.
+    pub labels: BTreeMap<String, String>,
+    /// Its layers' digests (the root filesystem's diff ids), bottom first.
+    pub layers: Vec<String>,
 }
 
 /// A command in a throwaway container: `/bin/sh -c <command>` with the entrypoint cleared.
@@ -215,6 +219,10 @@ pub trait Engine: Send + Sync {
 
     /// Describes an image, or `None` when the engine does not have it.
     async fn inspect(&self, reference: &str) -> Result<Option<ImageFacts>, EngineError>;
+
+    /// An image as `docker save` gives it, read as it streams: its layers' entries (never
+    /// their contents) and its history.
+    async fn saved(&self, image: &str) -> Result<crate::size::archive::Saved, EngineError>;
 
     /// An image's history, oldest first: each entry's layer size and the command recorded for
     /// it (entries that made no layer have size 0).

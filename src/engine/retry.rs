@@ -94,6 +94,10 @@ impl<E: Engine> Engine for Retrying<E> {
         self.backoff.run(|| self.inner.inspect(reference)).await
     }
 
+    async fn saved(&self, image: &str) -> Result<crate::size::archive::Saved, EngineError> {
+        self.backoff.run(|| self.inner.saved(image)).await
+    }
+
     async fn history(&self, image: &str) -> Result<Vec<crate::budget::Layer>, EngineError> {
         self.backoff.run(|| self.inner.history(image)).await
     }

@@ -84,6 +84,7 @@ fn check_entry(e: &LockEntry) -> Result<(), Problem> {
     digest("image_id", &e.image_id)?;
     for (key, value) in [
         ("parent_image_id", &e.parent_image_id),
+        ("previous_image_id", &e.previous_image_id),
         ("upstream_digest", &e.upstream_digest),
         ("packages", &e.packages),
         ("tests", &e.tests),

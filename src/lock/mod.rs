@@ -59,6 +59,9 @@ pub struct LockEntry {
     /// Digest of the OS package inventory.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub packages: Option<String>,
+    /// The build this one replaced (its immutable tag stays in the engine, for `hier diff`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_image_id: Option<String>,
     /// The image's size in bytes, and what it adds over its parent, as the engine reported
     /// them after the build.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -42,6 +42,15 @@ impl Exact {
         }
     }
 
+    /// The exact image of each of `image`'s `uses`, by name.
+    pub fn uses_ids(&self, image: &Image) -> std::collections::BTreeMap<String, String> {
+        image
+            .uses
+            .iter()
+            .map(|u| (u.name.to_string(), self.ids[&u.name].clone()))
+            .collect()
+    }
+
     /// The local reference a build uses for catalog image `name`.
     pub fn reference(&self, catalog: &Catalog, name: &ImageName) -> String {
         format!("{}:{}", catalog.repository(name), pin_tag(&self.ids[name]))

@@ -65,11 +65,7 @@ pub fn prepare(
     let catalog = &repo.catalog;
     let image = catalog.image(name);
     let parent = exact.parent_id(image).to_string();
-    let uses: BTreeMap<String, String> = image
-        .uses
-        .iter()
-        .map(|u| (u.name.to_string(), exact.ids[&u.name].clone()))
-        .collect();
+    let uses = exact.uses_ids(image);
     let mut effective = setting.inputs[name].clone();
     if let Origin::Base { from, .. } = &image.origin {
         effective = inputs::with_upstream(&effective, from, &exact.upstreams[name].recorded);
@@ -101,10 +97,9 @@ pub fn prepare(
         version: image.version.clone(),
         extra_tags: image.tags.clone(),
         log: setting.log_dir.join(format!("{name}.log")),
-        push_to: if setting.push {
-            crate::push::destinations(catalog, name)
-        } else {
-            Vec::new()
+        push_to: match setting.push {
+            true => crate::push::destinations(catalog, name),
+            false => Vec::new(),
         },
         promote_now: true,
         must_promote,

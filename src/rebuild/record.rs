@@ -40,8 +40,15 @@ impl Recorder {
         self.hold
     }
 
-    /// Records an image: now, or at the end when the run holds.
-    pub fn record(&mut self, name: &ImageName, entry: LockEntry) -> Result<(), Error> {
+    /// Records an image: now, or at the end when the run holds. A new build remembers the one
+    /// it replaces.
+    pub fn record(&mut self, name: &ImageName, mut entry: LockEntry) -> Result<(), Error> {
+        if let Some(old) = self.lock.images.get(name.as_str()) {
+            entry.previous_image_id = match old.image_id == entry.image_id {
+                true => old.previous_image_id.clone(),
+                false => Some(old.image_id.clone()),
+            };
+        }
         if self.hold {
             self.held.push((name.clone(), entry));
             Ok(())
@@ -84,11 +91,7 @@ pub fn entry(
         built_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
         tags: built.tags.clone(),
         components: inputs.components.clone(),
-        uses_image_ids: image
-            .uses
-            .iter()
-            .map(|u| (u.name.to_string(), exact.ids[&u.name].clone()))
-            .collect(),
+        uses_image_ids: exact.uses_ids(image),
         pushed: built.pushed.clone(),
         tests: Some(image.tests_digest()),
         size: built.sizes.map(|s| s.size),

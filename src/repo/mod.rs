@@ -196,6 +196,15 @@ impl Repository {
         })
     }
 
+    /// The Dockerfile an image is built from, as a path in the repository (the rendering of a
+    /// templated image, or the hand-written file).
+    pub fn dockerfile_shown(&self, image: &Image) -> String {
+        match &image.recipe {
+            Recipe::Template { .. } => rendered_path(&self.catalog, &image.name),
+            Recipe::Dockerfile { path, .. } => path.clone(),
+        }
+    }
+
     /// The Dockerfile's path inside the image's context, if it lies there.
     pub fn dockerfile_in_context(&self, image: &Image) -> Option<String> {
         let path = match &image.recipe {

@@ -120,30 +120,7 @@ pub fn spdx(identity: &Identity, components: &[Component]) -> Value {
     })];
     for (i, c) in components.iter().enumerate() {
         let id = spdx_id("Package", i + 1, &c.name);
-        let mut package = json!({
-            "SPDXID": id,
-            "name": c.name,
-            "versionInfo": c.version,
-            "downloadLocation": "NOASSERTION",
-            "filesAnalyzed": false,
-            "licenseConcluded": "NOASSERTION",
-            "licenseDeclared": "NOASSERTION",
-            "copyrightText": "NOASSERTION",
-            "primaryPackagePurpose": "LIBRARY",
-            "externalRefs": [{
-                "referenceCategory": "PACKAGE-MANAGER",
-                "referenceType": "purl",
-                "referenceLocator": purl(c, identity),
-            }],
-        });
-        if let Some(source) = &c.source {
-            package["sourceInfo"] = json!(format!("built from the source package {source}"));
-        }
-        if !c.licenses.is_empty() {
-            package["licenseComments"] =
-                json!(format!("the package declares: {}", c.licenses.join(", ")));
-        }
-        packages.push(package);
+        packages.push(spdx_package(&id, c, identity));
         relationships.push(json!({
             "spdxElementId": image_ref,
             "relationshipType": "CONTAINS",
@@ -165,6 +142,34 @@ pub fn spdx(identity: &Identity, components: &[Component]) -> Value {
     })
 }
 
+/// One OS package in SPDX.
+fn spdx_package(id: &str, c: &Component, identity: &Identity) -> Value {
+    let mut package = json!({
+        "SPDXID": id,
+        "name": c.name,
+        "versionInfo": c.version,
+        "downloadLocation": "NOASSERTION",
+        "filesAnalyzed": false,
+        "licenseConcluded": "NOASSERTION",
+        "licenseDeclared": "NOASSERTION",
+        "copyrightText": "NOASSERTION",
+        "primaryPackagePurpose": "LIBRARY",
+        "externalRefs": [{
+            "referenceCategory": "PACKAGE-MANAGER",
+            "referenceType": "purl",
+            "referenceLocator": purl(c, identity),
+        }],
+    });
+    if let Some(source) = &c.source {
+        package["sourceInfo"] = json!(format!("built from the source package {source}"));
+    }
+    if !c.licenses.is_empty() {
+        package["licenseComments"] =
+            json!(format!("the package declares: {}", c.licenses.join(", ")));
+    }
+    package
+}
+
 /// The CycloneDX 1.5 JSON document.
 pub fn cyclonedx(identity: &Identity, components: &[Component]) -> Value {
     let hex = identity.hex();
@@ -182,33 +187,7 @@ pub fn cyclonedx(identity: &Identity, components: &[Component]) -> Value {
     let list: Vec<Value> = components
         .iter()
         .enumerate()
-        .map(|(i, c)| {
-            let mut component = json!({
-                "type": "library",
-                "bom-ref": format!("package-{}", i + 1),
-                "name": c.name,
-                "version": c.version,
-                "purl": purl(c, identity),
-            });
-            if !c.licenses.is_empty() {
-                component["licenses"] = c
-                    .licenses
-                    .iter()
-                    .map(|l| json!({ "license": { "name": l } }))
-                    .collect();
-            }
-            let mut properties = Vec::new();
-            if let Some(arch) = &c.arch {
-                properties.push(json!({ "name": "hier:package:architecture", "value": arch }));
-            }
-            if let Some(source) = &c.source {
-                properties.push(json!({ "name": "hier:package:source", "value": source }));
-            }
-            if !properties.is_empty() {
-                component["properties"] = Value::Array(properties);
-            }
-            component
-        })
+        .map(|(i, c)| cdx_component(i, c, identity))
         .collect();
     let refs: Vec<Value> = (1..=components.len())
         .map(|i| json!(format!("package-{i}")))
@@ -233,6 +212,35 @@ pub fn cyclonedx(identity: &Identity, components: &[Component]) -> Value {
         "components": list,
         "dependencies": [{ "ref": "image", "dependsOn": refs }],
     })
+}
+
+/// One OS package in CycloneDX.
+fn cdx_component(i: usize, c: &Component, identity: &Identity) -> Value {
+    let mut component = json!({
+        "type": "library",
+        "bom-ref": format!("package-{}", i + 1),
+        "name": c.name,
+        "version": c.version,
+        "purl": purl(c, identity),
+    });
+    if !c.licenses.is_empty() {
+        component["licenses"] = c
+            .licenses
+            .iter()
+            .map(|l| json!({ "license": { "name": l } }))
+            .collect();
+    }
+    let mut properties = Vec::new();
+    if let Some(arch) = &c.arch {
+        properties.push(json!({ "name": "hier:package:architecture", "value": arch }));
+    }
+    if let Some(source) = &c.source {
+        properties.push(json!({ "name": "hier:package:source", "value": source }));
+    }
+    if !properties.is_empty() {
+        component["properties"] = Value::Array(properties);
+    }
+    component
 }
 
 #[cfg(test)]

@@ -15,6 +15,8 @@ mod image_page;
 mod index;
 mod picture;
 
+use crate::plural::count;
+
 use std::collections::BTreeMap;
 
 use crate::catalog::Image;
@@ -108,14 +110,6 @@ pub fn is_site_path(path: &str) -> bool {
     {
         Some(name) => ImageName::parse(name).is_ok(),
         None => matches!(path, "index.html" | "style.css" | "index.js"),
-    }
-}
-
-/// `1 image`, `3 images`.
-fn count(n: usize, what: &str) -> String {
-    match n {
-        1 => format!("1 {what}"),
-        n => format!("{n} {what}s"),
     }
 }
 

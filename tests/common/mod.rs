@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod dive;
 pub mod engine;
 pub mod hierarchy;
 pub mod hostile;

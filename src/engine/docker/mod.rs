@@ -11,6 +11,7 @@ mod container;
 mod filesync;
 mod images;
 mod registry;
+mod save;
 mod session;
 mod trace;
 
@@ -168,6 +169,12 @@ impl Engine for Docker {
                 id: image.id.unwrap_or_default(),
                 repo_digests: image.repo_digests.unwrap_or_default(),
                 size: image.size.map_or(0, |s| u64::try_from(s).unwrap_or(0)),
+                labels: image
+                    .config
+                    .and_then(|c| c.labels)
+                    .map(|l| l.into_iter().collect())
+                    .unwrap_or_default(),
+                layers: image.root_fs.and_then(|r| r.layers).unwrap_or_default(),
             })),
             Err(BollardError::DockerResponseServerError {
                 status_code: 404, ..
@@ -191,6 +198,10 @@ impl Engine for Docker {
                 created_by: e.created_by,
             })
             .collect())
+    }
+
+    async fn saved(&self, image: &str) -> Result<crate::size::archive::Saved, EngineError> {
+        save::saved(self, image).await
     }
 
     async fn run(&self, run: &ContainerRun<'_>) -> Result<TestOutcome, EngineError> {

@@ -109,7 +109,15 @@ impl Engine for Fake {
             size: self.size_of(&id),
             id,
             repo_digests: Vec::new(),
+            labels: Default::default(),
+            layers: Vec::new(),
         }))
+    }
+
+    async fn saved(&self, image: &str) -> Result<crate::size::archive::Saved, EngineError> {
+        Err(EngineError::Failed(format!(
+            "the fake engine does not save {image}"
+        )))
     }
 
     async fn history(&self, image: &str) -> Result<Vec<crate::budget::Layer>, EngineError> {

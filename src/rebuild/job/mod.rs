@@ -173,17 +173,7 @@ async fn steps(
     log: &mut Log,
     trail: &mut Trail,
 ) -> Result<JobOutcome, Stop> {
-    for pin in &job.pins {
-        engine
-            .tag(&pin.image_id, &pin.repository, &pin.tag)
-            .await
-            .map_err(|e| {
-                stop(e, |error| Failure::Tag {
-                    reference: format!("{}:{}", pin.repository, pin.tag),
-                    error,
-                })
-            })?;
-    }
+    set_pins(engine, &job.pins).await?;
     let image_id = build(engine, job, events, log).await?;
     trail.image_id = Some(image_id.clone());
     test::run(
@@ -230,6 +220,22 @@ async fn steps(
         b.sizes = Some(sizes);
     }
     Ok(built)
+}
+
+/// Tags the images the build names by their pins.
+async fn set_pins(engine: &dyn Engine, pins: &[Pin]) -> Result<(), Stop> {
+    for pin in pins {
+        engine
+            .tag(&pin.image_id, &pin.repository, &pin.tag)
+            .await
+            .map_err(|e| {
+                stop(e, |error| Failure::Tag {
+                    reference: format!("{}:{}", pin.repository, pin.tag),
+                    error,
+                })
+            })?;
+    }
+    Ok(())
 }
 
 /// Each package change of a promoted image, in its log.

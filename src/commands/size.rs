@@ -1,0 +1,182 @@
+//! `hier size IMG`: what the layers of an image's recorded build hold, read from the engine as
+//! it streams (`size` does the reading and counting): each layer's bytes and what made it (for
+//! the image's own layers, the Dockerfile line), the bytes of the paths more than one layer
+//! holds, and the package-manager caches left in it. Text, or JSON with `--format json`.
+
+use serde_json::{Value, json};
+
+use super::{Context, Output};
+use crate::budget::{self, shown};
+use crate::error::Error;
+use crate::plural::count;
+use crate::size::analysis::{Analysis, analyse};
+
+/// How many repeated paths and cache files the text shows (JSON has them all).
+const SHOWN: usize = 10;
+
+/// One layer as `size` shows it.
+struct Row {
+    index: usize,
+    bytes: u64,
+    own: bool,
+    made_by: String,
+}
+
+pub fn run(cx: &Context, name: &str) -> Result<Output, Error> {
+    let repo = cx.open()?;
+    let (image, entry) = super::recorded(&repo, name)?;
+    let engine = cx.engine(&repo.catalog.platform)?;
+    let read = cx.block_on(async {
+        if engine.inspect(&entry.image_id).await?.is_none() {
+            return Ok(None);
+        }
+        let saved = engine.saved(&entry.image_id).await?;
+        let below = match &entry.parent_image_id {
+            Some(parent) => engine.history(parent).await.map_or(0, |h| h.len()),
+            None => 0,
+        };
+        Ok(Some((saved, below)))
+    })?;
+    let (saved, below) = super::held(read, name, &entry.image_id)?;
+    let analysis = analyse(&saved);
+    // The parent's history is the start of this image's: its layers are the parent's.
+    let parent_layers = saved
+        .history
+        .iter()
+        .take(below)
+        .filter(|s| !s.empty_layer)
+        .count();
+    let rendered = repo.stable_renderings()?;
+    let text = repo
+        .dockerfile_bytes(image, rendered)
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    let rows = rows(
+        &analysis,
+        parent_layers,
+        &text,
+        &repo.dockerfile_shown(image),
+    );
+    let header = (
+        name,
+        image.version.to_string(),
+        entry.image_id.as_str(),
+        entry.size,
+        entry.added,
+    );
+    Ok(match cx.json() {
+        true => Output::json(&json_of(header, &rows, &analysis)),
+        false => Output::text(text_of(header, &rows, &analysis)),
+    })
+}
+
+type Header<'a> = (&'a str, String, &'a str, Option<u64>, Option<u64>);
+
+fn rows(analysis: &Analysis, parent_layers: usize, dockerfile: &str, path: &str) -> Vec<Row> {
+    let own: Vec<budget::Layer> = analysis
+        .layers
+        .iter()
+        .skip(parent_layers)
+        .map(|l| budget::Layer {
+            size: l.bytes,
+            created_by: l.created_by.clone(),
+        })
+        .collect();
+    let mut named = budget::named(&own, &budget::steps(dockerfile), path).into_iter();
+    analysis
+        .layers
+        .iter()
+        .map(|l| {
+            let own = l.index > parent_layers;
+            let made_by = match own {
+                true => named.next().map(|(_, what)| what).unwrap_or_default(),
+                false if l.created_by.is_empty() => "(no command recorded)".to_string(),
+                false => budget::clipped(&l.created_by),
+            };
+            Row {
+                index: l.index,
+                bytes: l.bytes,
+                own,
+                made_by,
+            }
+        })
+        .collect()
+}
+
+fn text_of(header: Header, rows: &[Row], analysis: &Analysis) -> String {
+    let (name, version, id, size, added) = header;
+    let mut out = format!("{name} {version} ({})", crate::hash::short(id));
+    if let Some(size) = size {
+        out.push_str(&format!(": {}", shown(size)));
+        if let Some(added) = added {
+            out.push_str(&format!(", {} over its parent", shown(added)));
+        }
+    }
+    out.push_str("\n\nLAYER  BYTES      MADE BY\n");
+    for row in rows {
+        let whose = if row.own { "" } else { "(parent) " };
+        out.push_str(&format!(
+            "{:<6} {:<10} {whose}{}\n",
+            row.index,
+            shown(row.bytes),
+            row.made_by
+        ));
+    }
+    out.push_str(&format!(
+        "\nwasted: {} in {} that more than one layer holds (every layer's copy counted)\n",
+        shown(analysis.wasted),
+        count(analysis.repeated.len(), "path")
+    ));
+    for r in analysis.repeated.iter().take(SHOWN) {
+        out.push_str(&format!(
+            "  {:>9}  {} ({} layers)\n",
+            shown(r.bytes),
+            r.path,
+            r.layers
+        ));
+    }
+    if analysis.caches.is_empty() {
+        out.push_str("\nno package-manager cache left in the image\n");
+    }
+    for cache in &analysis.caches {
+        out.push_str(&format!(
+            "\n{} left in the image: {} in {}\n",
+            cache.kind,
+            shown(cache.bytes),
+            count(cache.files.len(), "file")
+        ));
+        for (path, bytes) in cache.files.iter().take(SHOWN) {
+            out.push_str(&format!("  {:>9}  {path}\n", shown(*bytes)));
+        }
+    }
+    out
+}
+
+fn json_of(header: Header, rows: &[Row], analysis: &Analysis) -> Value {
+    let (name, version, id, size, added) = header;
+    json!({
+        "name": name,
+        "version": version,
+        "image_id": id,
+        "size": size,
+        "added": added,
+        "layers": rows.iter().zip(&analysis.layers).map(|(row, layer)| json!({
+            "index": row.index,
+            "bytes": row.bytes,
+            "own": row.own,
+            "made_by": row.made_by,
+            "created_by": layer.created_by,
+        })).collect::<Vec<_>>(),
+        "wasted": {
+            "bytes": analysis.wasted,
+            "paths": analysis.repeated.iter().map(|r| json!({
+                "path": r.path, "bytes": r.bytes, "layers": r.layers,
+            })).collect::<Vec<_>>(),
+        },
+        "caches": analysis.caches.iter().map(|c| json!({
+            "kind": c.kind,
+            "bytes": c.bytes,
+            "files": c.files.iter().map(|(p, b)| json!({ "path": p, "bytes": b })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+    })
+}
