@@ -57,6 +57,9 @@ const UNITS: [(&str, u64); 9] = [
 /// A size such as `250MB`, `1.5 GiB` or `4096` (bytes): a positive number and a unit.
 pub fn parse_bytes(text: &str) -> Result<u64, String> {
     let text = text.trim();
+    if text.starts_with(['-', '+']) {
+        return Err("write a positive size without a sign".into());
+    }
     let split = text
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(text.len());
@@ -65,14 +68,34 @@ pub fn parse_bytes(text: &str) -> Result<u64, String> {
     let Some((_, scale)) = UNITS.iter().find(|(u, _)| *u == unit) else {
         return Err(format!("unknown unit `{unit}`"));
     };
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("`{number}` is not a number"))?;
-    let bytes = (value * *scale as f64).round();
-    if !(bytes >= 1.0 && bytes < u64::MAX as f64) {
+    let bytes = match number.contains('.') {
+        // Whole numbers exactly, as integers.
+        false if number.is_empty() => return Err("`` is not a number".into()),
+        false => number
+            .parse::<u64>()
+            .ok()
+            .and_then(|n| n.checked_mul(*scale))
+            .ok_or_else(too_large)?,
+        true if *scale == 1 => return Err("a number of bytes is a whole number".into()),
+        true => {
+            let value: f64 = number
+                .parse()
+                .map_err(|_| format!("`{number}` is not a number"))?;
+            let bytes = (value * *scale as f64).round();
+            if bytes >= u64::MAX as f64 {
+                return Err(too_large());
+            }
+            bytes as u64
+        }
+    };
+    if bytes == 0 {
         return Err("a budget must be at least one byte".into());
     }
-    Ok(bytes as u64)
+    Ok(bytes)
+}
+
+fn too_large() -> String {
+    "too large: at most 16 EB".into()
 }
 
 /// What goes over budget, one sentence each (empty when the image fits).
@@ -80,16 +103,18 @@ pub fn excess(budget: &Budget, sizes: &Sizes) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(max) = budget.max_size.filter(|max| sizes.size > *max) {
         out.push(format!(
-            "its size, {}, is over max_size {}",
+            "its size, {}, is over max_size {} by {}",
             shown(sizes.size),
-            shown(max)
+            shown(max),
+            shown(sizes.size - max)
         ));
     }
     match (budget.max_added, sizes.added) {
         (Some(max), Some(added)) if added > max => out.push(format!(
-            "it adds {} over its parent, over max_added {}",
+            "it adds {} over its parent, over max_added {} by {}",
             shown(added),
-            shown(max)
+            shown(max),
+            shown(added - max)
         )),
         (Some(_), None) => out.push("what it adds over its parent is not known (max_added)".into()),
         _ => {}
@@ -105,7 +130,8 @@ pub fn shown(n: u64) -> String {
     }
     let mut value = n as f64 / 1000.0;
     let mut unit = 0;
-    while value >= 1000.0 && unit + 1 < UNITS.len() {
+    // 999,950 bytes would round to "1000.0 kB": it is "1.0 MB".
+    while value >= 999.95 && unit + 1 < UNITS.len() {
         value /= 1000.0;
         unit += 1;
     }
@@ -120,26 +146,57 @@ pub struct Layer {
     pub created_by: String,
 }
 
-/// An instruction of the final stage: its keyword, line and text (as written, one line).
+/// An instruction of the final image: its keyword, line, text (as written, one line) and
+/// arguments.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Step {
     pub keyword: String,
     pub line: usize,
     pub text: String,
+    pub args: String,
 }
 
-/// The instructions of a Dockerfile's final stage after its `FROM`, in order.
+/// The instructions whose layers the final image holds beyond its parent's, in order: the
+/// final stage's after its `FROM`, preceded by those of the stage it is built on when that is
+/// another stage of the file (`FROM build`), and so on.
 pub fn steps(dockerfile_text: &str) -> Vec<Step> {
     let parsed = dockerfile::parse(dockerfile_text);
-    let last = parsed.stages.len().checked_sub(1);
-    parsed
-        .instructions
-        .iter()
-        .filter(|i| i.stage.is_some() && i.stage == last && i.keyword != "FROM")
-        .map(|i| Step {
-            keyword: i.keyword.clone(),
-            line: i.line,
-            text: format!("{} {}", i.keyword, i.args),
+    let mut chain = Vec::new();
+    let mut stage = parsed.stages.len().checked_sub(1);
+    while let Some(index) = stage.filter(|i| !chain.contains(i)) {
+        chain.push(index);
+        let image = parsed.stages[index].image.to_ascii_lowercase();
+        stage = parsed.stages[..index]
+            .iter()
+            .rposition(|s| s.name.as_deref().map(str::to_ascii_lowercase) == Some(image.clone()));
+    }
+    chain.reverse();
+    chain
+        .into_iter()
+        .flat_map(|stage| {
+            parsed
+                .instructions
+                .iter()
+                .filter(move |i| i.stage == Some(stage) && i.keyword != "FROM")
+        })
+        .map(|i| {
+            let flags: Vec<String> = i
+                .flags
+                .iter()
+                .map(|f| match &f.value {
+                    Some(v) => format!("--{}={v}", f.name),
+                    None => format!("--{}", f.name),
+                })
+                .collect();
+            let mut words = vec![i.keyword.clone()];
+            words.extend(flags);
+            words.push(i.args.clone());
+            Step {
+                keyword: i.keyword.clone(),
+                line: i.line,
+                text: words.join(" "),
+                args: i.args.clone(),
+            }
         })
         .collect()
 }
@@ -160,6 +217,30 @@ fn keyword_of(created_by: &str) -> &str {
     }
 }
 
+/// The step a history entry comes from, among the steps not yet matched: a `RUN` whose
+/// command the entry holds (an `ONBUILD` trigger of the parent holds none of them), else the
+/// next step of its keyword.
+fn step_of(created_by: &str, steps: &[Step]) -> Option<usize> {
+    let keyword = keyword_of(created_by);
+    if keyword == "RUN" {
+        let words = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+        let record = words(created_by);
+        let runs: Vec<usize> = (0..steps.len())
+            .filter(|i| steps[*i].keyword == "RUN")
+            .collect();
+        if let Some(i) = runs
+            .iter()
+            .find(|i| record.contains(&words(&steps[**i].args)))
+        {
+            return Some(*i);
+        }
+        if !runs.is_empty() && runs.iter().all(|i| !words(&steps[*i].args).is_empty()) {
+            return None;
+        }
+    }
+    steps.iter().position(|s| s.keyword == keyword)
+}
+
 /// Each of the layers an image added (`added`, oldest first) with its bytes and what made it:
 /// the instruction (`path:line text`) when it can be told, else the engine's record of it.
 pub fn named(added: &[Layer], steps: &[Step], path: &str) -> Vec<(u64, String)> {
@@ -167,8 +248,7 @@ pub fn named(added: &[Layer], steps: &[Step], path: &str) -> Vec<(u64, String)> 
     added
         .iter()
         .map(|layer| {
-            let keyword = keyword_of(&layer.created_by);
-            let step = steps[cursor..].iter().position(|s| s.keyword == keyword);
+            let step = step_of(&layer.created_by, &steps[cursor..]);
             let what = match step {
                 Some(offset) => {
                     let step = &steps[cursor + offset];
@@ -234,6 +314,7 @@ mod tests {
         assert_eq!(shown(999), "999 B");
         assert_eq!(shown(74_800_000), "74.8 MB");
         assert_eq!(shown(1_234_567_890), "1.2 GB");
+        assert_eq!(shown(999_950), "1.0 MB");
     }
 
     #[test]
@@ -254,8 +335,8 @@ mod tests {
         assert_eq!(
             excess(&budget, &over),
             [
-                "its size, 12.3 MB, is over max_size 10.0 MB",
-                "it adds 2.0 MB over its parent, over max_added 1.0 MB"
+                "its size, 12.3 MB, is over max_size 10.0 MB by 2.3 MB",
+                "it adds 2.0 MB over its parent, over max_added 1.0 MB by 1.0 MB"
             ]
         );
         assert!(excess(&Budget::default(), &over).is_empty());
@@ -335,6 +416,50 @@ mod tests {
         assert_eq!(
             largest(&odd, &steps, "D", 1),
             ["      5 B  ADD file:abc in /"]
+        );
+    }
+
+    #[test]
+    fn layers_of_a_stage_built_on_and_of_a_parents_trigger_are_told_apart() {
+        let text = "ARG HIER_PARENT\nFROM ${HIER_PARENT} AS build\nRUN head -c 3000000 /dev/zero > /big\nRUN echo mid > /mid\nFROM build\nCOPY --from=other /x /x\nRUN echo small > /s\n";
+        let steps = steps(text);
+        assert_eq!(steps.len(), 4, "{steps:?}");
+        let added = [
+            // An `ONBUILD RUN` of the parent runs first; no instruction of this file made it.
+            Layer {
+                size: 500,
+                created_by: "RUN /bin/sh -c head -c 500 /dev/zero > /ob # buildkit".into(),
+            },
+            Layer {
+                size: 3_000_000,
+                created_by: "RUN /bin/sh -c head -c 3000000 /dev/zero > /big # buildkit".into(),
+            },
+            Layer {
+                size: 4,
+                created_by: "RUN /bin/sh -c echo mid > /mid # buildkit".into(),
+            },
+            Layer {
+                size: 2,
+                created_by: "COPY /x /x # buildkit".into(),
+            },
+            Layer {
+                size: 6,
+                created_by: "RUN /bin/sh -c echo small > /s # buildkit".into(),
+            },
+        ];
+        let named: Vec<String> = named(&added, &steps, "D")
+            .into_iter()
+            .map(|(_, w)| w)
+            .collect();
+        assert_eq!(
+            named,
+            [
+                "RUN /bin/sh -c head -c 500 /dev/zero > /ob # buildkit",
+                "D:3 RUN head -c 3000000 /dev/zero > /big",
+                "D:4 RUN echo mid > /mid",
+                "D:6 COPY --from=other /x /x",
+                "D:7 RUN echo small > /s",
+            ]
         );
     }
 }

@@ -50,7 +50,8 @@ fn gc_removes_what_the_lock_no_longer_records_and_old_runs() {
     let foreign = format!("{}-mine:dev", h.prefix);
     docker(&["tag", &old_child, &foreign]);
 
-    // Superseded: a new build of both. Failed: a new image whose test fails.
+    // Superseded twice: two new builds of both (the one the recorded build replaced stays,
+    // for `hier diff`). Failed: a new image whose test fails.
     let catalog = h
         .repo
         .read("catalog.toml")
@@ -58,6 +59,15 @@ fn gc_removes_what_the_lock_no_longer_records_and_old_runs() {
     h.repo.write("catalog.toml", &catalog);
     let (run, _) = h.rebuild(&[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
+    let middle_base = h.entry("base")["image_id"].as_str().unwrap().to_string();
+    let catalog = catalog.replace("mark = \"two\"", "mark = \"three\"");
+    h.repo.write("catalog.toml", &catalog);
+    let (run, _) = h.rebuild(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        h.entry("base")["previous_image_id"].as_str(),
+        Some(middle_base.as_str())
+    );
     h.repo.write(
         "catalog.toml",
         &format!("{catalog}\n[images.broken]\nparent = \"base\"\nversion = \"1.0.0\"\ntemplate = \"layer.hbs\"\ntest = [\"false\"]\n"),
@@ -71,7 +81,7 @@ fn gc_removes_what_the_lock_no_longer_records_and_old_runs() {
     let new_base = h.entry("base")["image_id"].as_str().unwrap().to_string();
     let new_child = h.entry("child")["image_id"].as_str().unwrap().to_string();
     let reports = h.repo.path().join(".hier/reports");
-    assert_eq!(files(&reports).len(), 3);
+    assert_eq!(files(&reports).len(), 4);
     std::fs::write(reports.join("notes.txt"), "mine\n").unwrap();
     // A run folder that is a symlink out of the repository: the link goes, not what it names.
     let outside = tempfile::tempdir().unwrap();
@@ -95,7 +105,7 @@ fn gc_removes_what_the_lock_no_longer_records_and_old_runs() {
     let mut expected = vec![old_base.as_str(), old_child.as_str(), failed.as_str()];
     expected.sort();
     assert_eq!(ids, expected);
-    assert_eq!(planned["runs"].as_array().unwrap().len(), 3, "{planned}");
+    assert_eq!(planned["runs"].as_array().unwrap().len(), 4, "{planned}");
     assert!(
         exists(&old_base) && exists(&failed),
         "a dry run removes nothing"
@@ -104,7 +114,7 @@ fn gc_removes_what_the_lock_no_longer_records_and_old_runs() {
     let run = h.hier(&["gc", "--keep", "1"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(!exists(&old_base) && !exists(&failed), "{}", run.stdout);
-    assert!(exists(&new_base) && exists(&new_child));
+    assert!(exists(&new_base) && exists(&new_child) && exists(&middle_base));
     assert!(exists(&h.reference("base", "1.0.0")) && exists(&h.reference("child", "1.0.0")));
     assert!(
         exists(&foreign),

@@ -209,6 +209,7 @@ pub fn read_bytes(
     let value = t.get(key)?;
     let parsed = match value.get_ref() {
         DeValue::Integer(i) if i.radix() == 10 => crate::budget::parse_bytes(i.as_str()),
+        DeValue::Integer(_) => Err("write the number in decimal".into()),
         DeValue::String(s) => crate::budget::parse_bytes(s),
         other => Err(format!("found {}", super::value::type_name(other))),
     };
@@ -218,7 +219,7 @@ pub fn read_bytes(
             p.error_help(
                 value.span(),
                 format!("invalid `{key}` of {what}: {why}"),
-                "write a size such as \"250MB\", \"40 MiB\" or \"1.5GB\" (units B, kB, MB, GB, KiB, MiB, GiB), or a number of bytes",
+                "write a size such as \"250MB\", \"40 MiB\" or \"1.5GB\" (units B, kB or KB, MB, GB, TB, KiB, MiB, GiB), or a number of bytes",
             );
             None
         }

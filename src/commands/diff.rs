@@ -60,10 +60,13 @@ pub fn run(
 
 /// An immutable tag (`1.2.0-0123456789ab`) in the image's repository, or an image id.
 fn reference(repository: &str, arg: &str) -> Result<String, Error> {
-    let hex = arg.strip_prefix("sha256:").unwrap_or(arg);
-    let is_hex = hex.len() >= 12 && hex.len() <= 64 && hex.bytes().all(|b| b.is_ascii_hexdigit());
-    if is_hex && (arg.starts_with("sha256:") || !arg.contains(['.', '-'])) {
-        return Ok(format!("sha256:{hex}").replace("sha256:sha256:", "sha256:"));
+    let hex = arg
+        .strip_prefix("sha256:")
+        .unwrap_or(arg)
+        .to_ascii_lowercase();
+    let is_hex = (12..=64).contains(&hex.len()) && hex.bytes().all(|b| b.is_ascii_hexdigit());
+    if is_hex {
+        return Ok(format!("sha256:{hex}"));
     }
     if crate::reference::is_tag(arg) {
         return Ok(format!("{repository}:{arg}"));
@@ -117,10 +120,16 @@ fn missing(a: &[String], b: &[String]) -> Vec<String> {
     a.iter().filter(|l| !b.contains(l)).cloned().collect()
 }
 
+/// The package changes; a side without a package database counts as having no packages,
+/// unless neither has one.
 fn changes(old: &Side, new: &Side) -> Option<Changes> {
+    if old.packages.is_none() && new.packages.is_none() {
+        return None;
+    }
+    let none = packages::Inventory::new();
     Some(packages::diff(
-        old.packages.as_ref()?,
-        new.packages.as_ref()?,
+        old.packages.as_ref().unwrap_or(&none),
+        new.packages.as_ref().unwrap_or(&none),
     ))
 }
 
@@ -137,12 +146,12 @@ fn text_of(name: &str, old: &Side, new: &Side) -> String {
     ));
     out.push_str("packages:\n");
     match changes(old, new) {
-        None => out.push_str("  (no package database on both sides)\n"),
+        None => out.push_str("  (neither has a package database)\n"),
         Some(c) if c.is_empty() => out.push_str("  none changed\n"),
         Some(c) => c
             .lines()
             .iter()
-            .for_each(|l| out.push_str(&format!("  {l}\n"))),
+            .for_each(|l| out.push_str(&format!("  {}\n", crate::shown::escaped(l)))),
     }
     out.push_str("labels:\n");
     let changed = labels(&old.facts.labels, &new.facts.labels);

@@ -9,6 +9,7 @@ use super::{Context, Output};
 use crate::budget::{self, shown};
 use crate::error::Error;
 use crate::plural::count;
+use crate::shown::escaped;
 use crate::size::analysis::{Analysis, analyse};
 
 /// How many repeated paths and cache files the text shows (JSON has them all).
@@ -18,7 +19,8 @@ const SHOWN: usize = 10;
 struct Row {
     index: usize,
     bytes: u64,
-    own: bool,
+    /// Made by this image's Dockerfile (`None`: not known, its parent is not at hand).
+    own: Option<bool>,
     made_by: String,
 }
 
@@ -31,26 +33,21 @@ pub fn run(cx: &Context, name: &str) -> Result<Output, Error> {
             return Ok(None);
         }
         let saved = engine.saved(&entry.image_id).await?;
+        // A base's history starts empty; a parent the engine lost leaves it unknown.
         let below = match &entry.parent_image_id {
-            Some(parent) => engine.history(parent).await.map_or(0, |h| h.len()),
-            None => 0,
+            Some(parent) => engine.history(parent).await.ok().map(|h| h.len()),
+            None => Some(0),
         };
         Ok(Some((saved, below)))
     })?;
     let (saved, below) = super::held(read, name, &entry.image_id)?;
     let analysis = analyse(&saved);
     // The parent's history is the start of this image's: its layers are the parent's.
-    let parent_layers = saved
-        .history
-        .iter()
-        .take(below)
-        .filter(|s| !s.empty_layer)
-        .count();
-    let rendered = repo.stable_renderings()?;
-    let text = repo
-        .dockerfile_bytes(image, rendered)
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .unwrap_or_default();
+    let parent_layers = below.map(|below| {
+        let steps = saved.history.iter().take(below);
+        steps.filter(|s| !s.empty_layer).count()
+    });
+    let text = recorded_dockerfile(&repo, image, entry)?;
     let rows = rows(
         &analysis,
         parent_layers,
@@ -72,11 +69,37 @@ pub fn run(cx: &Context, name: &str) -> Result<Output, Error> {
 
 type Header<'a> = (&'a str, String, &'a str, Option<u64>, Option<u64>);
 
-fn rows(analysis: &Analysis, parent_layers: usize, dockerfile: &str, path: &str) -> Vec<Row> {
+/// The Dockerfile the recorded build was made from, when it is still the one in the
+/// repository (else its layers are named by the engine's record of them).
+fn recorded_dockerfile(
+    repo: &crate::repo::Repository,
+    image: &crate::catalog::Image,
+    entry: &crate::lock::LockEntry,
+) -> Result<String, Error> {
+    let inputs = repo.inputs()?;
+    let now = inputs
+        .get(&image.name)
+        .and_then(|i| i.components.get("dockerfile"));
+    if now.is_none() || now != entry.components.get("dockerfile") {
+        return Ok(String::new());
+    }
+    let rendered = repo.stable_renderings()?;
+    Ok(repo
+        .dockerfile_bytes(image, rendered)
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default())
+}
+
+fn rows(
+    analysis: &Analysis,
+    parent_layers: Option<usize>,
+    dockerfile: &str,
+    path: &str,
+) -> Vec<Row> {
     let own: Vec<budget::Layer> = analysis
         .layers
         .iter()
-        .skip(parent_layers)
+        .skip(parent_layers.unwrap_or(analysis.layers.len()))
         .map(|l| budget::Layer {
             size: l.bytes,
             created_by: l.created_by.clone(),
@@ -87,11 +110,11 @@ fn rows(analysis: &Analysis, parent_layers: usize, dockerfile: &str, path: &str)
         .layers
         .iter()
         .map(|l| {
-            let own = l.index > parent_layers;
+            let own = parent_layers.map(|p| l.index > p);
             let made_by = match own {
-                true => named.next().map(|(_, what)| what).unwrap_or_default(),
-                false if l.created_by.is_empty() => "(no command recorded)".to_string(),
-                false => budget::clipped(&l.created_by),
+                Some(true) => named.next().map(|(_, what)| what).unwrap_or_default(),
+                _ if l.created_by.is_empty() => "(no command recorded)".to_string(),
+                _ => budget::clipped(&l.created_by),
             };
             Row {
                 index: l.index,
@@ -112,14 +135,23 @@ fn text_of(header: Header, rows: &[Row], analysis: &Analysis) -> String {
             out.push_str(&format!(", {} over its parent", shown(added)));
         }
     }
+    if rows.iter().any(|r| r.own.is_none()) {
+        out.push_str(
+            "\n(the image it was built on is not in the engine: its layers are not told apart)",
+        );
+    }
     out.push_str("\n\nLAYER  BYTES      MADE BY\n");
     for row in rows {
-        let whose = if row.own { "" } else { "(parent) " };
+        let whose = if row.own == Some(false) {
+            "(parent) "
+        } else {
+            ""
+        };
         out.push_str(&format!(
             "{:<6} {:<10} {whose}{}\n",
             row.index,
             shown(row.bytes),
-            row.made_by
+            escaped(&row.made_by)
         ));
     }
     out.push_str(&format!(
@@ -131,7 +163,7 @@ fn text_of(header: Header, rows: &[Row], analysis: &Analysis) -> String {
         out.push_str(&format!(
             "  {:>9}  {} ({} layers)\n",
             shown(r.bytes),
-            r.path,
+            escaped(&r.path),
             r.layers
         ));
     }
@@ -146,7 +178,7 @@ fn text_of(header: Header, rows: &[Row], analysis: &Analysis) -> String {
             count(cache.files.len(), "file")
         ));
         for (path, bytes) in cache.files.iter().take(SHOWN) {
-            out.push_str(&format!("  {:>9}  {path}\n", shown(*bytes)));
+            out.push_str(&format!("  {:>9}  {}\n", shown(*bytes), escaped(path)));
         }
     }
     out

@@ -49,7 +49,8 @@ pub async fn read(
 ) -> Result<(Vec<Component>, Option<(String, Option<String>)>), EngineError> {
     let mut paths = vec![DPKG_STATUS, APK_INSTALLED];
     paths.extend(OS_RELEASE);
-    let files = engine.read_files(owner, image_id, &paths).await?;
+    let mut files = engine.read_files(owner, image_id, &paths).await?;
+    follow_links(engine, owner, image_id, &mut files).await?;
     let text = |path: &str| {
         files
             .get(path)
@@ -68,6 +69,33 @@ pub async fn read(
     Ok((components, distro))
 }
 
+/// A package database that is a symlink (`-> target`, as `read_files` gives it) read where
+/// it leads; one that leads nowhere is left out.
+async fn follow_links(
+    engine: &dyn Engine,
+    owner: &str,
+    image_id: &str,
+    files: &mut BTreeMap<String, Vec<u8>>,
+) -> Result<(), EngineError> {
+    for path in [DPKG_STATUS, APK_INSTALLED] {
+        let Some(target) = files.get(path).and_then(|b| b.strip_prefix(b"-> ")) else {
+            continue;
+        };
+        let target = String::from_utf8_lossy(target).into_owned();
+        let folder = path.rsplit_once('/').map_or("", |(d, _)| d);
+        let absolute = match target.starts_with('/') {
+            true => target,
+            false => format!("{folder}/{target}"),
+        };
+        let read = engine.read_files(owner, image_id, &[&absolute]).await?;
+        match read.into_values().next().filter(|b| !b.starts_with(b"-> ")) {
+            Some(content) => files.insert(path.to_string(), content),
+            None => files.remove(path),
+        };
+    }
+    Ok(())
+}
+
 /// Each Debian package's licences, from `/usr/share/doc/<name>/copyright`.
 async fn add_debian_licenses(
     engine: &dyn Engine,
@@ -75,12 +103,14 @@ async fn add_debian_licenses(
     image_id: &str,
     components: &mut [Component],
 ) -> Result<(), EngineError> {
-    let paths: BTreeMap<String, usize> = components
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| c.kind == "deb" && is_package_name(&c.name))
-        .map(|(i, c)| (format!("/usr/share/doc/{}/copyright", c.name), i))
-        .collect();
+    // A package installed for two architectures shares its copyright file.
+    let mut paths: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, c) in components.iter().enumerate() {
+        if c.kind == "deb" && is_package_name(&c.name) {
+            let path = format!("/usr/share/doc/{}/copyright", c.name);
+            paths.entry(path).or_default().push(i);
+        }
+    }
     if paths.is_empty() {
         return Ok(());
     }
@@ -97,8 +127,9 @@ async fn add_debian_licenses(
         }
     };
     for (path, content) in files {
-        if let Some(&i) = paths.get(&path) {
-            components[i].licenses = contents::debian_licenses(&String::from_utf8_lossy(&content));
+        let licenses = contents::debian_licenses(&String::from_utf8_lossy(&content));
+        for &i in paths.get(&path).into_iter().flatten() {
+            components[i].licenses = licenses.clone();
         }
     }
     Ok(())

@@ -52,13 +52,21 @@ const SMALL: u64 = 4 << 20;
 pub fn read(stream: impl Read) -> io::Result<Saved> {
     let mut layers: BTreeMap<String, Vec<Entry>> = BTreeMap::new();
     let mut small: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    // The engine saves a layer that repeats an earlier one as a symlink to it.
+    let mut links: BTreeMap<String, String> = BTreeMap::new();
     let mut outer = tar::Archive::new(stream);
     for entry in outer.entries()? {
         let mut entry = entry?;
+        let name = shown(&entry.path_bytes());
+        if entry.header().entry_type().is_symlink() {
+            if let Some(target) = entry.link_name_bytes() {
+                links.insert(name.clone(), beside(&name, &shown(&target)));
+            }
+            continue;
+        }
         if !entry.header().entry_type().is_file() {
             continue;
         }
-        let name = entry.path()?.to_string_lossy().into_owned();
         let size = entry.header().size()?;
         let mut head = [0u8; 512];
         let got = read_up_to(&mut entry, &mut head)?;
@@ -73,7 +81,42 @@ pub fn read(stream: impl Read) -> io::Result<Saved> {
             small.insert(name, bytes);
         }
     }
+    for (link, target) in links {
+        if let Some(entries) = layers.get(&target).cloned() {
+            layers.insert(link, entries);
+        }
+    }
     order(layers, &small)
+}
+
+/// `target` of a symlink at `link`, as a path of the archive (`../a/layer.tar` from `b/layer.tar`
+/// is `a/layer.tar`).
+fn beside(link: &str, target: &str) -> String {
+    let mut parts: Vec<&str> = link.split('/').collect();
+    parts.pop();
+    for part in target.split('/') {
+        match part {
+            ".." => {
+                parts.pop();
+            }
+            "." | "" => {}
+            part => parts.push(part),
+        }
+    }
+    parts.join("/")
+}
+
+/// A name from the archive as text: UTF-8 as it is, any other byte as `\xNN` (so two names
+/// that differ only there stay two names).
+fn shown(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out
 }
 
 fn read_up_to(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
@@ -92,8 +135,7 @@ fn entries(layer: impl Read) -> io::Result<Vec<Entry>> {
     let mut out = Vec::new();
     for entry in tar::Archive::new(layer).entries()? {
         let entry = entry?;
-        let raw = entry.path()?.to_string_lossy().into_owned();
-        let path = absolute(&raw);
+        let path = absolute(&shown(&entry.path_bytes()));
         let (folder, name) = path.rsplit_once('/').unwrap_or(("", &path));
         let kind = entry.header().entry_type();
         let item = if name == ".wh..wh..opq" {
@@ -148,7 +190,7 @@ fn nonempty(folder: &str) -> String {
 
 /// The layers in the manifest's order, and the config's history.
 fn order(
-    mut layers: BTreeMap<String, Vec<Entry>>,
+    layers: BTreeMap<String, Vec<Entry>>,
     small: &BTreeMap<String, Vec<u8>>,
 ) -> io::Result<Saved> {
     let bad = |what: &str| io::Error::new(io::ErrorKind::InvalidData, what.to_string());
@@ -166,7 +208,9 @@ fn order(
     for path in first["Layers"].as_array().into_iter().flatten() {
         let path = path.as_str().unwrap_or_default();
         // An empty layer (`WORKDIR` of a folder that exists) is a tar of zeros.
-        saved.layers.push(layers.remove(path).unwrap_or_default());
+        saved
+            .layers
+            .push(layers.get(path).cloned().unwrap_or_default());
     }
     for step in config["history"].as_array().into_iter().flatten() {
         saved.history.push(Step {
@@ -184,6 +228,14 @@ mod tests {
     fn tar_of(files: &[(&str, &[u8])]) -> Vec<u8> {
         let mut builder = tar::Builder::new(Vec::new());
         for (path, content) in files {
+            if let Some(target) = path.strip_prefix("link:") {
+                let (link, target) = target.split_once("->").unwrap();
+                let mut header = tar::Header::new_gnu();
+                header.set_entry_type(tar::EntryType::Symlink);
+                header.set_size(0);
+                builder.append_link(&mut header, link, target).unwrap();
+                continue;
+            }
             let mut header = tar::Header::new_gnu();
             if path.ends_with('/') {
                 header.set_entry_type(tar::EntryType::Directory);
@@ -211,15 +263,21 @@ mod tests {
             ("etc/b", b"xy"),
         ]);
         let config = br#"{"history":[{"created_by":"ADD rootfs"},{"created_by":"ENV A=b","empty_layer":true},{"created_by":"RUN rm /tmp/big"}]}"#;
-        let manifest = br#"[{"Config":"cfg.json","Layers":["l2/layer.tar","l1/layer.tar"]}]"#;
+        let manifest =
+            br#"[{"Config":"cfg.json","Layers":["l2/layer.tar","l1/layer.tar","l3/layer.tar"]}]"#;
         let saved = tar_of(&[
             ("l1/layer.tar", &top),
             ("l2/layer.tar", &bottom),
+            ("link:l3/layer.tar->../l1/layer.tar", b""),
             ("cfg.json", config),
             ("manifest.json", manifest),
         ]);
         let image = read(&saved[..]).unwrap();
-        assert_eq!(image.layers.len(), 2);
+        assert_eq!(image.layers.len(), 3);
+        assert_eq!(
+            image.layers[2], image.layers[1],
+            "a repeated layer is saved as a link"
+        );
         assert_eq!(
             image.layers[0],
             [

@@ -22,6 +22,7 @@ FROM ${HIER_PARENT}
 RUN head -c 100000 /dev/zero > /data && mkdir -p /tmp/junk && head -c 30000 /dev/zero > /tmp/junk/a && head -c 20000 /dev/zero > /tmp/junk/b
 RUN head -c 150000 /dev/zero > /data
 RUN rm -rf /tmp/junk && mkdir -p /var/cache/apk && head -c 7000 /dev/zero > /var/cache/apk/APKINDEX.tar.gz
+RUN head -c 10 /dev/zero > \"/var/cache/apk/$(printf '\\033')[2J\"
 ";
 
 #[test]
@@ -41,7 +42,7 @@ fn size_names_each_layer_and_counts_wasted_bytes_as_dive_does() {
         .filter(|l| l["own"] == true)
         .map(|l| (l["made_by"].as_str().unwrap(), l["bytes"].as_u64().unwrap()))
         .collect();
-    assert_eq!(own.len(), 3, "{own:?}");
+    assert_eq!(own.len(), 4, "{own:?}");
     assert!(
         own[0]
             .0
@@ -83,7 +84,7 @@ fn size_names_each_layer_and_counts_wasted_bytes_as_dive_does() {
         caches[0]["files"][0]["path"],
         "/var/cache/apk/APKINDEX.tar.gz"
     );
-    assert_eq!(caches[0]["bytes"], 7000);
+    assert_eq!(caches[0]["bytes"], 7010);
     // The text names the same things.
     let text = h.hier(&["size", "heavy"]).stdout;
     assert!(
@@ -91,7 +92,10 @@ fn size_names_each_layer_and_counts_wasted_bytes_as_dive_does() {
         "{text}"
     );
     assert!(
-        text.contains("apk cache left in the image: 7.0 kB in 1 file"),
+        text.contains("apk cache left in the image: 7.0 kB in 2 files"),
         "{text}"
     );
+    // A name the image chose is shown escaped, never as a terminal's escape sequence.
+    assert!(text.contains("/var/cache/apk/\\u{1b}[2J"), "{text}");
+    assert!(!text.contains('\u{1b}'), "{text}");
 }

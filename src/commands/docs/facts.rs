@@ -133,21 +133,19 @@ async fn contents(
     entry: &LockEntry,
     from: Option<&str>,
 ) -> Result<Option<Contents>, EngineError> {
-    let Some(image) = engine.inspect(&entry.image_id).await? else {
-        return Ok(None);
-    };
     // The parent's build (or, for a base, the image it is made `from`) as the engine has it.
     let parent = match (&entry.parent_image_id, &entry.from) {
-        (Some(id), _) => engine.inspect(id).await?,
-        (None, Some(recorded)) if Some(recorded.as_str()) == from => {
-            engine.inspect(recorded).await?
-        }
+        (Some(id), _) => Some(id.as_str()),
+        (None, Some(recorded)) if Some(recorded.as_str()) == from => Some(recorded.as_str()),
         (None, _) => None,
     };
-    let packages = packages::inventory(engine, repository, &image.id).await?;
+    let Some(sizes) = crate::size::measure(engine, &entry.image_id, parent).await? else {
+        return Ok(None);
+    };
+    let packages = packages::inventory(engine, repository, &entry.image_id).await?;
     Ok(Some(Contents {
-        size: image.size,
-        added: parent.map(|p| image.size.saturating_sub(p.size)),
+        size: sizes.size,
+        added: sizes.added,
         packages,
     }))
 }

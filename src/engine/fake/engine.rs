@@ -91,6 +91,13 @@ impl Engine for Fake {
         if let Some(parent) = label(&dockerfile, "io.hier.parent.id") {
             s.parents.insert(id.clone(), parent);
         }
+        if let Some(run) = dockerfile
+            .lines()
+            .rev()
+            .find_map(|l| l.strip_prefix("RUN "))
+        {
+            s.runs.insert(id.clone(), run.to_string());
+        }
         let files: Vec<(String, Vec<u8>)> = s
             .files
             .iter()

@@ -82,8 +82,9 @@ struct State {
     peak: usize,
     /// The size the engine reports for the images built for a catalog image (1000 otherwise).
     sizes: HashMap<String, u64>,
-    /// Image id → the image it was built on.
+    /// Image id → the image it was built on, and the command of its Dockerfile's last `RUN`.
     parents: HashMap<String, String>,
+    runs: HashMap<String, String>,
 }
 
 impl State {
@@ -105,7 +106,10 @@ impl State {
         let mut history = self.history(parent);
         history.push(crate::budget::Layer {
             size: self.size_of(id).saturating_sub(self.size_of(parent)),
-            created_by: format!("RUN /bin/sh -c build {built_for} # buildkit"),
+            created_by: format!(
+                "RUN /bin/sh -c {} # buildkit",
+                self.runs.get(id).map_or("true", String::as_str)
+            ),
         });
         history
     }

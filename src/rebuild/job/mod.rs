@@ -1,6 +1,8 @@
 //! One image's job: pin what it builds on, build it from its streamed context with the
-//! Dockerfile rendered for those exact images, run its tests in throwaway containers, let the run's policy judge it, and
-//! only then tag (and push) it — unless the run holds promotion until the end. Everything the
+//! Dockerfile rendered for those exact images, run its tests in throwaway containers, check its
+//! size against its budgets (`size`), let the run's policy judge it, write its bills of
+//! materials (`sbom`), and only then tag (and push) it — unless the run holds promotion until
+//! the end. Everything the
 //! job needs is prepared beforehand, so it owns its data and runs on a task of its own; its
 //! log goes to `.hier/logs/<run>/<image>.log` with every secret value blanked out.
 
@@ -22,7 +24,7 @@ use super::upload::{self, ContextSpec, UploadError};
 use crate::engine::{BuildFailure, BuildRequest, Engine, EngineError, Progress, SecretValues};
 use crate::name::ImageName;
 use log::Log;
-pub use size::{SizeCheck, measure};
+pub use size::SizeCheck;
 pub use test::{TestJob, Tests, retest};
 
 /// Everything one build needs.
@@ -215,11 +217,13 @@ async fn steps(
             ..Built::default()
         }));
     }
-    let mut built = promote(engine, job, image_id, packages, log).await?;
-    if let JobOutcome::Built(b) = &mut built {
-        b.sizes = Some(sizes);
-    }
-    Ok(built)
+    let built = Built {
+        image_id,
+        packages,
+        sizes: Some(sizes),
+        ..Built::default()
+    };
+    promote(engine, job, built, log).await
 }
 
 /// Tags the images the build names by their pins.
@@ -308,10 +312,10 @@ async fn build(
 async fn promote(
     engine: &dyn Engine,
     job: &Job,
-    image_id: String,
-    packages: Option<PackageFacts>,
+    built: Built,
     log: &mut Log,
 ) -> Result<JobOutcome, Stop> {
+    let image_id = built.image_id.clone();
     let tags = crate::tags::all_tags(&job.version, &job.extra_tags, &image_id);
     crate::push::tag_all(engine, &image_id, &job.repository, &tags)
         .await
@@ -331,11 +335,9 @@ async fn promote(
         })
         .await;
     Ok(JobOutcome::Built(Built {
-        image_id,
         tags,
         pushed,
         push_error,
-        packages,
-        sizes: None,
+        ..built
     }))
 }

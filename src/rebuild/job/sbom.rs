@@ -1,6 +1,7 @@
-//! Every image a job builds and keeps gets its bills of materials, SPDX and CycloneDX, in
-//! `.hier/sbom/<name>/<version>-<id12>.spdx.json` and `.cdx.json`. They are a record, not a
-//! check: an image whose packages cannot be read is still built, and its log says why.
+//! Every image a job builds that passes its tests and budgets gets its bills of materials, SPDX
+//! and CycloneDX, in `.hier/sbom/<name>/<version>-<id12>.spdx.json` and `.cdx.json`, before it
+//! is tagged. They are a record, not a check: an image whose packages cannot be read is still
+//! built, and its log says why.
 
 use std::time::SystemTime;
 

@@ -32,8 +32,11 @@ pub(super) async fn check(
     log: &mut Log,
     output: &mut Vec<String>,
 ) -> Result<Sizes, Stop> {
-    let sizes = measure(engine, image_id, check.parent_id.as_deref())
+    let sizes = crate::size::measure(engine, image_id, check.parent_id.as_deref())
         .await
+        .and_then(|s| {
+            s.ok_or_else(|| EngineError::Failed(format!("the engine has no image {image_id}")))
+        })
         .map_err(|e| stop(e, Failure::Engine))?;
     let added = sizes.added.map_or(String::new(), |a| {
         format!(", {} over its parent", budget::shown(a))
@@ -50,27 +53,6 @@ pub(super) async fn check(
         log.line(&format!("hier: {line}"));
     }
     Err(Failure::Budget(excess.join("; ")).into())
-}
-
-/// The image's size, and what it adds over `parent` when the engine has that.
-pub async fn measure(
-    engine: &dyn Engine,
-    image_id: &str,
-    parent: Option<&str>,
-) -> Result<Sizes, EngineError> {
-    let Some(image) = engine.inspect(image_id).await? else {
-        return Err(EngineError::Failed(format!(
-            "the engine has no image {image_id}"
-        )));
-    };
-    let parent = match parent {
-        Some(parent) => engine.inspect(parent).await?,
-        None => None,
-    };
-    Ok(Sizes {
-        size: image.size,
-        added: parent.map(|p| image.size.saturating_sub(p.size)),
-    })
 }
 
 /// The layers the image has beyond its parent's, largest first, with their instructions.

@@ -34,7 +34,7 @@ async fn an_image_over_budget_fails_and_its_dependents_are_skipped() {
     let a = &outcome.report.images[1];
     assert_eq!(
         a.error.as_deref(),
-        Some("over budget: it adds 10.0 kB over its parent, over max_added 5.0 kB")
+        Some("over budget: it adds 10.0 kB over its parent, over max_added 5.0 kB by 5.0 kB")
     );
     assert_eq!(
         a.output.as_deref().unwrap(),
@@ -82,7 +82,7 @@ async fn a_lowered_budget_is_checked_on_the_recorded_image() {
     assert_eq!(statuses(&outcome), pairs(&[("b", Status::Failed)]));
     assert_eq!(
         outcome.report.images[0].error.as_deref(),
-        Some("over budget: its size, 900.0 kB, is over max_size 800.0 kB")
+        Some("over budget: its size, 900.0 kB, is over max_size 800.0 kB by 100.0 kB")
     );
     assert_eq!(h.fake().built().len(), built, "nothing was built");
 }
