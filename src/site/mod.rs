@@ -8,7 +8,8 @@
 //!   `kind:`, `provides:`, `owner:` and `name:` narrow a word to one of them; a wide picture
 //!   first shows its base);
 //! - `images/<name>.html`: one page per image ([`image_page`]);
-//! - `style.css`, `index.js`: the only assets, written beside the pages.
+//! - `style.css`, `index.js`: the only assets, written beside the pages;
+//! - `.hier-docs`: the list of the files written, which a later run may replace or remove.
 
 mod html;
 mod image_page;
