@@ -5,8 +5,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::os::unix::net::UnixListener;
+use std::io::{Read, Write};
 use std::process::Command;
 
 use common::engine::{docker, statuses};
@@ -380,47 +379,10 @@ fn secrets_under_the_legacy_builder_are_refused() {
 
 /// An engine too old for BuildKit (it speaks API 1.38): it answers `/version` and nothing else.
 fn old_engine() -> (tempfile::TempDir, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("old.sock");
-    let listener = UnixListener::bind(&path).unwrap();
-    std::thread::spawn(move || {
-        for client in listener.incoming() {
-            let Ok(client) = client else { return };
-            std::thread::spawn(move || serve_old(client));
-        }
-    });
-    (dir, format!("unix://{}", path.display()))
-}
-
-fn serve_old(client: std::os::unix::net::UnixStream) {
-    let mut writer = client.try_clone().unwrap();
-    let mut reader = BufReader::new(client);
-    loop {
-        let mut request = String::new();
-        if reader.read_line(&mut request).unwrap_or(0) == 0 {
-            return;
-        }
-        let mut line = String::new();
-        while reader.read_line(&mut line).unwrap_or(0) > 0 && line != "\r\n" {
-            line.clear();
-        }
-        let path = request.split_whitespace().nth(1).unwrap_or("");
-        let (status, body) = if path.split('?').next().unwrap_or("").ends_with("/version") {
-            (
-                "200 OK",
-                r#"{"Version":"18.06.0","ApiVersion":"1.38","Os":"linux","Arch":"amd64"}"#,
-            )
-        } else {
-            ("404 Not Found", r#"{"message":"not here"}"#)
-        };
-        let response = format!(
-            "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        );
-        if writer.write_all(response.as_bytes()).is_err() {
-            return;
-        }
-    }
+    common::stub::engine(
+        r#"{"Version":"18.06.0","ApiVersion":"1.38","Os":"linux","Arch":"amd64"}"#,
+        common::stub::Otherwise::NotFound,
+    )
 }
 
 #[test]

@@ -293,42 +293,10 @@ fn a_catalog_of_sixty_images_gets_a_layered_picture_and_valid_pages() {
 
 /// An engine that answers `/version` and then never answers anything else.
 fn silent_engine() -> (tempfile::TempDir, String) {
-    use std::io::{BufRead, BufReader, Write};
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("silent.sock");
-    let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
-    std::thread::spawn(move || {
-        for client in listener.incoming() {
-            let Ok(client) = client else { return };
-            std::thread::spawn(move || {
-                let mut writer = client.try_clone().unwrap();
-                let mut reader = BufReader::new(client);
-                loop {
-                    let mut request = String::new();
-                    if reader.read_line(&mut request).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let mut line = String::new();
-                    while reader.read_line(&mut line).unwrap_or(0) > 0 && line != "\r\n" {
-                        line.clear();
-                    }
-                    if !request.contains("/version") {
-                        std::thread::sleep(std::time::Duration::from_secs(3600));
-                    }
-                    let body =
-                        r#"{"Version":"26.1.5","ApiVersion":"1.45","Os":"linux","Arch":"amd64"}"#;
-                    let response = format!(
-                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-                        body.len()
-                    );
-                    if writer.write_all(response.as_bytes()).is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    (dir, format!("unix://{}", path.display()))
+    super::common::stub::engine(
+        r#"{"Version":"26.1.5","ApiVersion":"1.45","Os":"linux","Arch":"amd64"}"#,
+        super::common::stub::Otherwise::Silence,
+    )
 }
 
 #[test]

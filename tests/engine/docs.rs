@@ -24,7 +24,7 @@ version = "1.0.0"
 template = "layer.hbs"
 "#;
 
-/// A dpkg database with one package of the native architecture and one held.
+/// A dpkg database: two installed packages and one removed (its configuration kept).
 const STATUS: &str = "Package: dpkg\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1.21.22\n\nPackage: hello\nStatus: install ok installed\nArchitecture: amd64\nVersion: 2.10-3\n\nPackage: removed\nStatus: deinstall ok config-files\nArchitecture: amd64\nVersion: 1.0\n";
 
 #[test]
