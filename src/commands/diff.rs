@@ -52,10 +52,20 @@ pub fn run(
         (old, new)
     })?;
     let (old, new) = (old?, new?);
-    Ok(match cx.json() {
+    let mut out = match cx.json() {
         true => Output::json(&json_of(name, &old, &new)),
         false => Output::text(text_of(name, &old, &new)),
-    })
+    };
+    // An id may name any image: say when one is not a build of this image.
+    for side in [&old, &new] {
+        if side.facts.labels.get("io.hier.repository") != Some(&repository) {
+            out.stderr.push_str(&format!(
+                "note: {} is not a build of `{name}` (its io.hier.repository label is not {repository})\n",
+                crate::hash::short(&side.id)
+            ));
+        }
+    }
+    Ok(out)
 }
 
 /// An immutable tag (`1.2.0-0123456789ab`) in the image's repository, or an image id.

@@ -88,7 +88,7 @@ fn diff_compares_a_build_with_the_one_it_replaced() {
     // Named by immutable tags, the other way round; and in text.
     let tag = |id: &str| format!("1.0.0-{}", &id["sha256:".len().."sha256:".len() + 12]);
     let run = h.hier(&["diff", "pkgs", &tag(&second), &tag(&first)]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
     assert!(
         run.stdout.contains("  hello 2.10-4 -> 2.10-3\n"),
         "{}",
@@ -103,6 +103,15 @@ fn diff_compares_a_build_with_the_one_it_replaced() {
     // hier gc keeps the build the recorded one replaced.
     let run = h.hier(&["gc", "--dry-run", "--format", "json"]);
     assert!(!run.stdout.contains(&first), "{}", run.stdout);
+    // An id of another image is compared, with a note.
+    let base = h.entry("base")["image_id"].as_str().unwrap().to_string();
+    let run = h.hier(&["diff", "pkgs", &base]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("is not a build of `pkgs`"),
+        "{}",
+        run.stderr
+    );
     let run = h.hier(&["diff", "pkgs", "not a tag"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
 }
