@@ -84,8 +84,9 @@ pub enum JobOutcome {
     /// A refresh rebuilt it and found the same upstream and packages: the old image stays.
     Kept,
     Failed(Failed),
-    /// A recorded image's tests were run again and passed (the plan's `test` action).
-    Tested,
+    /// A recorded image's tests were run again and passed (the plan's `test` action), with its
+    /// sizes measured on the way.
+    Tested(crate::budget::Sizes),
     /// The engine went away: the run stops.
     EngineLost(EngineError),
 }

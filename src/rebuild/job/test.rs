@@ -142,9 +142,9 @@ pub async fn retest(
         Err(stopped) => Err(stopped),
     };
     let outcome = match checked {
-        Ok(_) => {
+        Ok(sizes) => {
             log.line(&format!("hier: {} tests passed", job.tests.len()));
-            JobOutcome::Tested
+            JobOutcome::Tested(sizes)
         }
         Err(stopped) => ended(stopped, trail, &mut log),
     };

@@ -31,7 +31,9 @@ impl RunLoop<'_> {
             JobOutcome::Built(built) => {
                 self.built(index, &name, built, duration, log, reporter)?;
             }
-            JobOutcome::Tested => self.tested(index, &name, duration, log, reporter)?,
+            JobOutcome::Tested(sizes) => {
+                self.tested(index, &name, sizes, duration, log, reporter)?
+            }
             JobOutcome::Failed(failed) => {
                 self.exit = self.exit.worst(Exit::Failed);
                 let mut report =
@@ -140,11 +142,13 @@ impl RunLoop<'_> {
         Ok(())
     }
 
-    /// A recorded image passed its tests again: the lock records the tests it passed.
+    /// A recorded image passed its tests again: the lock records the tests it passed, and its
+    /// sizes when it did not have them (a build recorded before hier measured sizes).
     fn tested(
         &mut self,
         index: usize,
         name: &ImageName,
+        sizes: crate::budget::Sizes,
         duration: f64,
         log: String,
         reporter: &mut dyn Reporter,
@@ -152,6 +156,10 @@ impl RunLoop<'_> {
         let image = self.setting.repo.catalog.image(name);
         let mut entry = self.recorder.lock().images[name.as_str()].clone();
         entry.tests = Some(image.tests_digest());
+        if entry.size.is_none() {
+            entry.size = Some(sizes.size);
+            entry.added = sizes.added;
+        }
         let image_id = entry.image_id.clone();
         self.recorder.write(name, entry)?;
         self.exact.ids.insert(name.clone(), image_id.clone());

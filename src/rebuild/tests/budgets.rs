@@ -86,3 +86,35 @@ async fn a_lowered_budget_is_checked_on_the_recorded_image() {
     );
     assert_eq!(h.fake().built().len(), built, "nothing was built");
 }
+
+#[tokio::test]
+async fn a_recorded_image_tested_again_gets_the_sizes_its_lock_entry_lacks() {
+    let h = Hierarchy::new(TREE);
+    h.fake().set_size("base", 20_000);
+    assert_eq!(h.rebuild(options()).await.exit, Exit::Success);
+    // A lock written before sizes were recorded, and new tests for `base`.
+    let mut lock = h.lock();
+    for entry in lock.images.values_mut() {
+        (entry.size, entry.added) = (None, None);
+    }
+    lock.write_atomic(&h.dir.path().join("hier.lock")).unwrap();
+    let path = h.dir.path().join("catalog.toml");
+    let catalog = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        catalog.replace("[\"test base\"]", "[\"test base again\"]"),
+    )
+    .unwrap();
+
+    let outcome = h.rebuild(options()).await;
+    assert_eq!(statuses(&outcome), pairs(&[("base", Status::Tested)]));
+    let lock = h.lock();
+    assert_eq!(
+        (lock.images["base"].size, lock.images["base"].added),
+        (Some(20_000), Some(19_000))
+    );
+    assert_eq!(
+        lock.images["a"].size, None,
+        "an image not tested again is left as it was"
+    );
+}
