@@ -6,11 +6,12 @@
 use serde_json::{Value, json};
 
 use super::{Context, Output};
-use crate::budget::{self, shown};
+use crate::budget::shown;
 use crate::error::Error;
 use crate::plural::count;
 use crate::shown::escaped;
 use crate::size::analysis::{Analysis, analyse};
+use crate::size::layers;
 
 /// How many repeated paths and cache files the text shows (JSON has them all).
 const SHOWN: usize = 10;
@@ -76,18 +77,16 @@ fn recorded_dockerfile(
     image: &crate::catalog::Image,
     entry: &crate::lock::LockEntry,
 ) -> Result<String, Error> {
-    let inputs = repo.inputs()?;
-    let now = inputs
-        .get(&image.name)
-        .and_then(|i| i.components.get("dockerfile"));
-    if now.is_none() || now != entry.components.get("dockerfile") {
+    // The same digest the lock's `dockerfile` component holds (`inputs::compute`): only this
+    // image's Dockerfile is read, none of the contexts.
+    let rendered = repo.stable_renderings()?;
+    let Ok(bytes) = repo.dockerfile_bytes(image, rendered) else {
+        return Ok(String::new());
+    };
+    if entry.components.get("dockerfile") != Some(&crate::hash::digest(&bytes)) {
         return Ok(String::new());
     }
-    let rendered = repo.stable_renderings()?;
-    Ok(repo
-        .dockerfile_bytes(image, rendered)
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .unwrap_or_default())
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 fn rows(
@@ -96,16 +95,16 @@ fn rows(
     dockerfile: &str,
     path: &str,
 ) -> Vec<Row> {
-    let own: Vec<budget::Layer> = analysis
+    let own: Vec<layers::Layer> = analysis
         .layers
         .iter()
         .skip(parent_layers.unwrap_or(analysis.layers.len()))
-        .map(|l| budget::Layer {
+        .map(|l| layers::Layer {
             size: l.bytes,
             created_by: l.created_by.clone(),
         })
         .collect();
-    let mut named = budget::named(&own, &budget::steps(dockerfile), path).into_iter();
+    let mut named = layers::named(&own, &layers::steps(dockerfile), path).into_iter();
     analysis
         .layers
         .iter()
@@ -114,7 +113,7 @@ fn rows(
             let made_by = match own {
                 Some(true) => named.next().map(|(_, what)| what).unwrap_or_default(),
                 _ if l.created_by.is_empty() => "(no command recorded)".to_string(),
-                _ => budget::clipped(&l.created_by),
+                _ => layers::clipped(&l.created_by),
             };
             Row {
                 index: l.index,

@@ -226,7 +226,7 @@ pub trait Engine: Send + Sync {
 
     /// An image's history, oldest first: each entry's layer size and the command recorded for
     /// it (entries that made no layer have size 0).
-    async fn history(&self, image: &str) -> Result<Vec<crate::budget::Layer>, EngineError>;
+    async fn history(&self, image: &str) -> Result<Vec<crate::size::layers::Layer>, EngineError>;
 
     /// Runs a command in a throwaway container, within its time limit; the container is
     /// removed in every case.

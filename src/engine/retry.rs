@@ -98,7 +98,7 @@ impl<E: Engine> Engine for Retrying<E> {
         self.backoff.run(|| self.inner.saved(image)).await
     }
 
-    async fn history(&self, image: &str) -> Result<Vec<crate::budget::Layer>, EngineError> {
+    async fn history(&self, image: &str) -> Result<Vec<crate::size::layers::Layer>, EngineError> {
         self.backoff.run(|| self.inner.history(image)).await
     }
 

@@ -264,7 +264,7 @@ pub fn size_check(
     SizeCheck {
         budget: image.budget,
         parent_id: parent_id.map(str::to_string),
-        steps: crate::budget::steps(text),
+        steps: crate::size::layers::steps(text),
         dockerfile,
     }
 }

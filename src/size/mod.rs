@@ -1,9 +1,11 @@
 //! How big an image is: its size and what it adds over its parent, as the engine reports them
 //! (recorded by every build, shown by `hier docs`), and, for `hier size`, what its layers hold:
-//! the saved image read as a stream ([`archive`]) and what its layers say ([`analysis`]).
+//! the saved image read as a stream ([`archive`]), what its layers say ([`analysis`]), and
+//! each layer named by the instruction that made it ([`layers`]).
 
 pub mod analysis;
 pub mod archive;
+pub mod layers;
 
 use crate::budget::Sizes;
 use crate::engine::{Engine, EngineError};

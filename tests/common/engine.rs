@@ -100,3 +100,19 @@ pub fn registry_digest(registry: &str, repository: &str, tag: &str) -> Option<St
             .then(|| v.trim().to_string())
     })
 }
+
+/// A dpkg status database with these packages (name, version) installed for amd64, and one
+/// more, `removed`, removed with its configuration kept (dpkg still lists it; it is not
+/// installed).
+pub fn dpkg_status(installed: &[(&str, &str)]) -> String {
+    let mut out = String::new();
+    for (name, version) in installed {
+        out.push_str(&format!(
+            "Package: {name}\nStatus: install ok installed\nArchitecture: amd64\nVersion: {version}\n\n"
+        ));
+    }
+    out.push_str(
+        "Package: removed\nStatus: deinstall ok config-files\nArchitecture: amd64\nVersion: 1.0\n",
+    );
+    out
+}

@@ -2,6 +2,7 @@
 //! (and kept by `hier gc`), and the two are compared: packages changed and added, size, labels,
 //! layers; either side may be named by its immutable tag.
 
+use super::common::engine::dpkg_status;
 use super::common::hierarchy::Hierarchy;
 
 const IMAGES: &str = r#"
@@ -16,22 +17,12 @@ version = "1.0.0"
 dockerfile = "images/pkgs/Dockerfile"
 "#;
 
-fn status(packages: &[(&str, &str)]) -> String {
-    packages
-        .iter()
-        .map(|(name, version)| {
-            format!("Package: {name}\nStatus: install ok installed\nArchitecture: amd64\nVersion: {version}\n")
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 #[test]
 fn diff_compares_a_build_with_the_one_it_replaced() {
     let h = Hierarchy::new("diff", IMAGES);
     h.repo.write(
         "images/pkgs/status",
-        &status(&[("dpkg", "1.21.22"), ("hello", "2.10-3")]),
+        &dpkg_status(&[("dpkg", "1.21.22"), ("hello", "2.10-3")]),
     );
     h.repo.write(
         "images/pkgs/Dockerfile",
@@ -49,7 +40,7 @@ fn diff_compares_a_build_with_the_one_it_replaced() {
 
     h.repo.write(
         "images/pkgs/status",
-        &status(&[("dpkg", "1.21.22"), ("hello", "2.10-4"), ("world", "1.0-1")]),
+        &dpkg_status(&[("dpkg", "1.21.22"), ("hello", "2.10-4"), ("world", "1.0-1")]),
     );
     h.commit();
     assert_eq!(h.rebuild(&[]).0.code, 0);

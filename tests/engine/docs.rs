@@ -3,7 +3,7 @@
 //! image whose recorded build the engine no longer holds shows the size its build recorded
 //! and says its packages are not known; one never built says so.
 
-use super::common::engine::docker;
+use super::common::engine::{docker, dpkg_status};
 use super::common::hierarchy::Hierarchy;
 use super::common::site::assert_valid_html;
 
@@ -24,13 +24,13 @@ version = "1.0.0"
 template = "layer.hbs"
 "#;
 
-/// A dpkg database: two installed packages and one removed (its configuration kept).
-const STATUS: &str = "Package: dpkg\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1.21.22\n\nPackage: hello\nStatus: install ok installed\nArchitecture: amd64\nVersion: 2.10-3\n\nPackage: removed\nStatus: deinstall ok config-files\nArchitecture: amd64\nVersion: 1.0\n";
-
 #[test]
 fn pages_show_sizes_and_packages_the_engine_reports() {
     let h = Hierarchy::new("docs", IMAGES);
-    h.repo.write("images/pkgs/status", STATUS);
+    h.repo.write(
+        "images/pkgs/status",
+        &dpkg_status(&[("dpkg", "1.21.22"), ("hello", "2.10-3")]),
+    );
     h.repo.write(
         "images/pkgs/Dockerfile",
         "ARG HIER_PARENT\nFROM ${HIER_PARENT}\nCOPY status /var/lib/dpkg/status\nRUN head -c 300000 /dev/zero > /blob\n",

@@ -3,6 +3,7 @@
 //! dpkg database with their architecture, source package and licences; `hier sbom` prints them
 //! for the recorded build; an image never built is refused.
 
+use super::common::engine::dpkg_status;
 use super::common::hierarchy::Hierarchy;
 use super::common::sbom::{assert_valid, spdx_packages};
 
@@ -18,14 +19,18 @@ version = "2.1.0"
 dockerfile = "images/pkgs/Dockerfile"
 "#;
 
-const STATUS: &str = "Package: dpkg\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1.21.22\n\nPackage: hello\nStatus: install ok installed\nArchitecture: amd64\nSource: hello-src (2.10-2)\nVersion: 2.10-3\n\nPackage: removed\nStatus: deinstall ok config-files\nArchitecture: amd64\nVersion: 1.0\n";
-
 const COPYRIGHT: &str = "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\nFiles: *\nLicense: GPL-3+\n";
 
 #[test]
 fn every_build_writes_valid_bills_of_materials_and_sbom_prints_them() {
     let h = Hierarchy::new("sbom", IMAGES);
-    h.repo.write("images/pkgs/status", STATUS);
+    // `hello` names the source package it was built from.
+    let status = dpkg_status(&[("dpkg", "1.21.22"), ("hello", "2.10-3")]);
+    let status = status.replace(
+        "Package: hello\n",
+        "Package: hello\nSource: hello-src (2.10-2)\n",
+    );
+    h.repo.write("images/pkgs/status", &status);
     h.repo.write("images/pkgs/copyright", COPYRIGHT);
     h.repo.write(
         "images/pkgs/Dockerfile",

@@ -98,4 +98,27 @@ fn size_names_each_layer_and_counts_wasted_bytes_as_dive_does() {
     // A name the image chose is shown escaped, never as a terminal's escape sequence.
     assert!(text.contains("/var/cache/apk/\\u{1b}[2J"), "{text}");
     assert!(!text.contains('\u{1b}'), "{text}");
+
+    // A Dockerfile changed since the build no longer names the layers it did not make.
+    h.repo.write(
+        "images/heavy/Dockerfile",
+        &format!("# moved down a line\n{DOCKERFILE}"),
+    );
+    let run = h.hier(&["size", "heavy", "--format", "json"]);
+    let size: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let made_by: Vec<&str> = size["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["own"] == true)
+        .map(|l| l["made_by"].as_str().unwrap())
+        .collect();
+    assert!(
+        made_by[1].contains("/bin/sh -c head -c 150000"),
+        "{made_by:?}"
+    );
+    assert!(
+        made_by.iter().all(|m| !m.contains("Dockerfile:")),
+        "{made_by:?}"
+    );
 }

@@ -183,7 +183,7 @@ impl Engine for Docker {
         }
     }
 
-    async fn history(&self, image: &str) -> Result<Vec<crate::budget::Layer>, EngineError> {
+    async fn history(&self, image: &str) -> Result<Vec<crate::size::layers::Layer>, EngineError> {
         let entries = self
             .docker
             .image_history(image)
@@ -193,7 +193,7 @@ impl Engine for Docker {
         Ok(entries
             .into_iter()
             .rev()
-            .map(|e| crate::budget::Layer {
+            .map(|e| crate::size::layers::Layer {
                 size: u64::try_from(e.size).unwrap_or(0),
                 created_by: e.created_by,
             })

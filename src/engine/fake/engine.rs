@@ -127,7 +127,7 @@ impl Engine for Fake {
         )))
     }
 
-    async fn history(&self, image: &str) -> Result<Vec<crate::budget::Layer>, EngineError> {
+    async fn history(&self, image: &str) -> Result<Vec<crate::size::layers::Layer>, EngineError> {
         let Some(id) = self.resolve(image) else {
             return Err(EngineError::Failed(format!("no such image: {image}")));
         };

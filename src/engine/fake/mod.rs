@@ -95,16 +95,16 @@ impl State {
 
     /// An image's history: its parent's (from the `io.hier.parent.id` label its build
     /// had), then one layer holding what it adds; an image a test added is one layer.
-    fn history(&self, id: &str) -> Vec<crate::budget::Layer> {
+    fn history(&self, id: &str) -> Vec<crate::size::layers::Layer> {
         let built_for = self.images.get(id).cloned().unwrap_or_default();
         let Some(parent) = self.parents.get(id).filter(|_| !built_for.is_empty()) else {
-            return vec![crate::budget::Layer {
+            return vec![crate::size::layers::Layer {
                 size: self.size_of(id),
                 created_by: "/bin/sh -c #(nop) ADD file:rootfs in / ".into(),
             }];
         };
         let mut history = self.history(parent);
-        history.push(crate::budget::Layer {
+        history.push(crate::size::layers::Layer {
             size: self.size_of(id).saturating_sub(self.size_of(parent)),
             created_by: format!(
                 "RUN /bin/sh -c {} # buildkit",

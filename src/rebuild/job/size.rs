@@ -5,9 +5,10 @@
 
 use super::log::Log;
 use super::{Stop, stop};
-use crate::budget::{self, Budget, Sizes, Step};
+use crate::budget::{self, Budget, Sizes};
 use crate::engine::{Engine, EngineError};
 use crate::rebuild::outcome::Failure;
+use crate::size::layers::Step;
 
 /// The largest layers an over-budget image names.
 const LARGEST: usize = 3;
@@ -68,7 +69,7 @@ async fn largest_layers(
     };
     let added = history.get(below..).unwrap_or_default();
     let mut lines = vec!["its largest new layers:".to_string()];
-    lines.extend(budget::largest(
+    lines.extend(crate::size::layers::largest(
         added,
         &check.steps,
         &check.dockerfile,
