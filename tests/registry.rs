@@ -45,6 +45,9 @@ mirrors = ["{MIRROR}/{prefix}"]
 [catalog.labels]
 "org.example.test" = "{prefix}"
 
+[catalog.vars]
+test = "{prefix}"
+
 [images.base]
 from = "hier-test/busybox:1"
 version = "1.0.0"
@@ -67,7 +70,9 @@ template = "t.hbs"
         ("catalog.toml", &catalog),
         (
             "templates/t.hbs",
-            "FROM {{parent.ref}}\nRUN echo {{image.name}} > /etc/{{image.name}}\n",
+            // Each test's steps are its own: the classic builder's cache would otherwise hand
+            // one test an intermediate image another test's cleanup is removing.
+            "FROM {{parent.ref}}\nRUN echo {{image.name}} {{vars.test}} > /etc/{{image.name}}\n",
         ),
     ]);
     Setup { repo, prefix }
