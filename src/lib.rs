@@ -46,6 +46,7 @@ pub mod site;
 pub mod size;
 pub mod source;
 pub mod state;
+pub mod structure;
 pub mod style;
 pub mod table;
 pub mod tags;

@@ -300,7 +300,7 @@ fn test_items(catalog: &Catalog, hierarchy: &Hierarchy, lock: &Lock, plan: &Plan
             let now = image.tests_digest();
             let passed = entry.tests.as_deref();
             let unchanged =
-                passed == Some(now.as_str()) || (passed.is_none() && image.test.is_empty());
+                passed == Some(now.as_str()) || (passed.is_none() && !image.has_tests());
             (!unchanged).then(|| PlanItem {
                 name: name.clone(),
                 wave: 0,

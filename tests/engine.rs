@@ -22,6 +22,8 @@ mod plan_reasons;
 mod sbom;
 #[path = "engine/size.rs"]
 mod size;
+#[path = "engine/structure.rs"]
+mod structure;
 
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};

@@ -37,6 +37,7 @@ const IMAGE_KEYS: &[&str] = &[
     "tags",
     "test",
     "test_timeout",
+    "test_spec",
     "build_timeout",
     "max_size",
     "max_added",
@@ -73,6 +74,7 @@ pub fn read_image(
     let test_timeout = r
         .duration(p, "test_timeout")
         .unwrap_or(DEFAULT_TEST_TIMEOUT);
+    let test_spec = r.test_spec(p);
     let build_timeout = r
         .duration(p, "build_timeout")
         .unwrap_or(DEFAULT_BUILD_TIMEOUT);
@@ -98,6 +100,7 @@ pub fn read_image(
         tags,
         test,
         test_timeout,
+        test_spec,
         build_timeout,
         budget,
         vars,

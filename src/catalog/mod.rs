@@ -93,6 +93,8 @@ pub struct Image {
     pub tags: Vec<String>,
     pub test: Vec<String>,
     pub test_timeout: Duration,
+    /// `test_spec`: structure tests run after `test`.
+    pub test_spec: Option<TestSpec>,
     pub build_timeout: Duration,
     /// `max_size` and `max_added`.
     pub budget: crate::budget::Budget,
@@ -109,8 +111,9 @@ pub struct Image {
 }
 
 impl Image {
-    /// The digest of its test commands, in order: what the lock records once they passed.
-    /// Changing the tests changes no input (nothing rebuilds), only this.
+    /// The digest of its test commands, in order, its budgets and its structure-test file's
+    /// text: what the lock records once they passed. Changing the tests changes no input
+    /// (nothing rebuilds), only this.
     pub fn tests_digest(&self) -> String {
         let mut hasher = crate::hash::Hasher::new();
         hasher.field("hier tests 1");
@@ -118,7 +121,17 @@ impl Image {
             hasher.field(command);
         }
         self.budget.hash_into(&mut hasher);
+        if let Some(spec) = &self.test_spec {
+            hasher.field("test_spec");
+            hasher.field(&spec.path);
+            hasher.field(spec.spec.as_ref().map_or("", |s| s.digest.as_str()));
+        }
         hasher.finish()
+    }
+
+    /// Whether it has tests of any kind to pass (commands, structure tests).
+    pub fn has_tests(&self) -> bool {
+        !self.test.is_empty() || self.test_spec.is_some()
     }
 
     pub fn is_base(&self) -> bool {
@@ -136,6 +149,16 @@ impl Image {
     pub fn dependencies(&self) -> impl Iterator<Item = &Dependency> {
         self.parent().into_iter().chain(self.uses.iter())
     }
+}
+
+/// An image's structure-test file.
+#[derive(Debug, Clone)]
+pub struct TestSpec {
+    /// Relative to the repository root.
+    pub path: String,
+    pub span: Span,
+    /// The file read and checked (by the repository, which reads files).
+    pub spec: Option<std::sync::Arc<crate::structure::Spec>>,
 }
 
 /// Where an image's final stage comes from.

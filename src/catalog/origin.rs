@@ -1,10 +1,11 @@
 //! Where an image comes from and how it is built: exactly one of `parent` / `from` (with
-//! `refresh` for a base only), and exactly one of `template` / `dockerfile`.
+//! `refresh` for a base only), exactly one of `template` / `dockerfile`, and the `test_spec`
+//! file beside them.
 
 use super::fields::{check_from, parse_dependency, relative_path};
 use super::image::EntryReader;
 use super::value::Problems;
-use super::{Origin, Recipe, Refresh, Span};
+use super::{Origin, Recipe, Refresh, Span, TestSpec};
 
 impl EntryReader<'_, '_> {
     /// Exactly one of `parent` / `from`; `refresh` only with `from`.
@@ -136,6 +137,18 @@ impl EntryReader<'_, '_> {
                 Some(Recipe::Dockerfile { path, span })
             }
         }
+    }
+
+    /// `test_spec`: a structure-test file, relative, inside the repository (read by the
+    /// repository, which fills in [`TestSpec::spec`]).
+    pub(super) fn test_spec(&mut self, p: &mut Problems) -> Option<TestSpec> {
+        let (path, span) = self.t.string(p, "test_spec")?;
+        let path = self.recipe_path(p, "test_spec", &path, &span)?;
+        Some(TestSpec {
+            path,
+            span,
+            spec: None,
+        })
     }
 
     /// A template name or Dockerfile path: relative, inside the repository, not empty.

@@ -1,7 +1,7 @@
 //! The engine boundary: what a run needs from a container engine — build from a streamed
 //! context, inspect, run a throwaway container, read a file of an image, tag, list tags, push,
-//! pull, ask a registry for a digest, remove containers — as the [`Engine`] trait and its
-//! types. [`docker`] implements it on the Docker Engine through bollard (the only module that
+//! pull, ask a registry for a digest, remove containers, and examine an image (a command as
+//! an argument vector, a path's entry: `examine`) — as the [`Engine`] trait and its types. [`docker`] implements it on the Docker Engine through bollard (the only module that
 //! imports bollard); [`capture`] bounds what a container wrote; [`retry`] retries the transient failures of any engine; `fake` scripts an
 //! engine for the run loop's unit tests. Nothing above this module knows which engine it
 //! drives.
@@ -9,6 +9,7 @@
 pub mod capture;
 pub mod docker;
 mod error;
+pub mod examine;
 #[cfg(test)]
 pub mod fake;
 pub mod retry;
@@ -26,6 +27,7 @@ pub use crate::catalog::Builder;
 use crate::context::Entry;
 pub use docker::{Docker, endpoint};
 pub use error::{BuildFailure, EngineError};
+pub use examine::{Exec, ExecOutcome, ImageConfig, PathEntry, PathKind, PathRequest};
 
 /// A build context as it streams to the engine: tar bytes, or the error that stopped it.
 pub type ContextStream = BoxStream<'static, std::io::Result<Bytes>>;
@@ -161,6 +163,8 @@ pub struct ImageFacts {
     pub labels: BTreeMap<String, String>,
     /// Its layers' digests (the root filesystem's diff ids), bottom first.
     pub layers: Vec<String>,
+    /// How its containers run.
+    pub config: ImageConfig,
 }
 
 /// A command in a throwaway container: `/bin/sh -c <command>` with the entrypoint cleared.
@@ -231,6 +235,19 @@ pub trait Engine: Send + Sync {
     /// Runs a command in a throwaway container, within its time limit; the container is
     /// removed in every case.
     async fn run(&self, run: &ContainerRun<'_>) -> Result<TestOutcome, EngineError>;
+
+    /// Runs an argument vector in a throwaway container (structure tests), within its time
+    /// limit; the container is removed in every case, after it was committed when asked.
+    async fn exec(&self, exec: &Exec<'_>) -> Result<ExecOutcome, EngineError>;
+
+    /// The entry of each path in an image, read without running it (one container for all):
+    /// `None` for a path the image does not have.
+    async fn paths(
+        &self,
+        owner: &str,
+        image: &str,
+        paths: &[PathRequest],
+    ) -> Result<Vec<Option<PathEntry>>, EngineError>;
 
     /// One file of an image, read without running it; `None` when it does not exist.
     async fn read_file(

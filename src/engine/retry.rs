@@ -106,6 +106,21 @@ impl<E: Engine> Engine for Retrying<E> {
         self.backoff.run(|| self.inner.run(run)).await
     }
 
+    async fn exec(&self, exec: &super::Exec<'_>) -> Result<super::ExecOutcome, EngineError> {
+        self.backoff.run(|| self.inner.exec(exec)).await
+    }
+
+    async fn paths(
+        &self,
+        owner: &str,
+        image: &str,
+        paths: &[super::PathRequest],
+    ) -> Result<Vec<Option<super::PathEntry>>, EngineError> {
+        self.backoff
+            .run(|| self.inner.paths(owner, image, paths))
+            .await
+    }
+
     async fn read_file(
         &self,
         owner: &str,

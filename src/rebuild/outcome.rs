@@ -30,6 +30,13 @@ pub enum Failure {
     TestTimeout { command: String, limit: Duration },
     #[error("test `{command}`: {error}")]
     TestError { command: String, error: EngineError },
+    /// Structure tests failed: how many, and the first.
+    #[error("{failed} of {total} structure tests failed, first `{first}`")]
+    Structure {
+        failed: usize,
+        total: usize,
+        first: String,
+    },
     #[error("cannot tag {reference}: {error}")]
     Tag {
         reference: String,

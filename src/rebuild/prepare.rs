@@ -91,6 +91,7 @@ pub fn prepare(
             secrets: setting.secrets.only(&image.secrets),
         },
         tests: image.test.clone(),
+        spec: image.test_spec.as_ref().and_then(|t| t.spec.clone()),
         test_timeout: image.test_timeout,
         build_timeout: image.build_timeout,
         repository: catalog.repository(name),

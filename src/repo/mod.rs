@@ -1,14 +1,15 @@
 //! The hierarchy repository on disk: finding `catalog.toml`, reading it, its templates, the
-//! hand-written Dockerfiles, the build contexts and `hier.lock`. This is the one module that
-//! reads the repository's files; everything it hands on is a value. Here: opening the
-//! repository and reading the lock; `locate` finds the catalog, and `templates`, `files`,
-//! `render` and `inputs` do the rest.
+//! hand-written Dockerfiles, the structure-test files, the build contexts and `hier.lock`. This
+//! is the one module that reads the repository's files; everything it hands on is a value.
+//! Here: opening the repository and reading the lock; `locate` finds the catalog, and
+//! `templates`, `files`, `specs`, `render` and `inputs` do the rest.
 
 mod dockerfiles;
 mod files;
 mod inputs;
 mod locate;
 mod render;
+mod specs;
 mod templates;
 
 use std::collections::BTreeMap;
@@ -118,7 +119,8 @@ impl Repository {
         let text = fs::read_to_string(&absolute)
             .map_err(|e| Error::usage(format!("cannot read {}: {e}", catalog_path.display())))?;
         let source = SourceFile::new(display_path(catalog_path), text);
-        let (catalog, mut problems) = catalog::parse(source);
+        let (mut catalog, mut problems) = catalog::parse(source);
+        problems.extend(specs::load_specs(&root, &mut catalog));
         let (hierarchy, cycles) = Hierarchy::build(&catalog);
         problems.extend(cycles);
         let (templates, template_problems) = load_templates(&root, &catalog);

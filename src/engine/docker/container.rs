@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
+use bollard::container::LogOutput;
 use bollard::errors::Error as BollardError;
 use bollard::models::{ContainerCreateBody, HostConfig};
 use bollard::query_parameters::{
@@ -39,7 +40,7 @@ pub(super) async fn run(
             "hier-test".into(),
             run.command.into(),
         ]),
-        labels: Some(HashMap::from([(OWNER_LABEL.into(), run.owner.into())])),
+        labels: Some(owner_label(run.owner)),
         host_config: Some(HostConfig {
             auto_remove: Some(false),
             ..Default::default()
@@ -47,12 +48,26 @@ pub(super) async fn run(
         ..Default::default()
     };
     let id = create(docker, config).await?;
-    let outcome = attach_start_and_wait(docker, &id, run.limit).await;
+    let ended = attach_start_and_wait(docker, &id, run.limit, false).await;
     let _ = remove(docker, &id).await;
-    outcome
+    match ended {
+        Ok(ended) => Ok(TestOutcome {
+            exit_code: ended.exit_code,
+            output: ended.stdout.finish(),
+            timed_out: ended.timed_out,
+        }),
+        Err(Unstarted::Refused(e) | Unstarted::Engine(e)) => Err(e),
+    }
 }
 
-async fn create(docker: &Docker, config: ContainerCreateBody) -> Result<String, EngineError> {
+pub(super) fn owner_label(owner: &str) -> HashMap<String, String> {
+    HashMap::from([(OWNER_LABEL.into(), owner.into())])
+}
+
+pub(super) async fn create(
+    docker: &Docker,
+    config: ContainerCreateBody,
+) -> Result<String, EngineError> {
     docker
         .docker
         .create_container(None::<CreateContainerOptions>, config)
@@ -61,13 +76,30 @@ async fn create(docker: &Docker, config: ContainerCreateBody) -> Result<String, 
         .map_err(|e| docker.error(e))
 }
 
+/// How a container's command ended: its exit code (-1 when it was stopped at its limit) and
+/// what it wrote.
+pub(super) struct Ended {
+    pub exit_code: i64,
+    pub timed_out: bool,
+    pub stdout: Capture,
+    pub stderr: Capture,
+}
+
+/// Why a container's command did not run.
+pub(super) enum Unstarted {
+    /// The engine refused to start it (its executable does not exist, say).
+    Refused(EngineError),
+    Engine(EngineError),
+}
+
 /// Attaches to the container before starting it, so all it writes is read, to the end; waits
-/// for it to exit within `limit`.
-async fn attach_start_and_wait(
+/// for it to exit within `limit`. Standard error goes with standard output unless `split`.
+pub(super) async fn attach_start_and_wait(
     docker: &Docker,
     id: &str,
     limit: Duration,
-) -> Result<TestOutcome, EngineError> {
+    split: bool,
+) -> Result<Ended, Unstarted> {
     let options = AttachContainerOptionsBuilder::new()
         .stdout(true)
         .stderr(true)
@@ -78,16 +110,22 @@ async fn attach_start_and_wait(
         .docker
         .attach_container(id, Some(options))
         .await
-        .map_err(|e| docker.error(e))?;
-    docker
-        .docker
-        .start_container(id, None)
-        .await
-        .map_err(|e| docker.error(e))?;
-    let mut capture = Capture::default();
+        .map_err(|e| Unstarted::Engine(docker.error(e)))?;
+    match docker.docker.start_container(id, None).await {
+        Ok(()) => {}
+        Err(e @ BollardError::DockerResponseServerError { .. }) => {
+            return Err(Unstarted::Refused(docker.error(e)));
+        }
+        Err(e) => return Err(Unstarted::Engine(docker.error(e))),
+    }
+    let mut stdout = Capture::default();
+    let mut stderr = Capture::default();
     let read = async {
         while let Some(Ok(chunk)) = attached.output.next().await {
-            capture.push(&chunk.into_bytes());
+            match chunk {
+                LogOutput::StdErr { message } if split => stderr.push(&message),
+                other => stdout.push(&other.into_bytes()),
+            }
         }
     };
     let wait = async {
@@ -103,13 +141,14 @@ async fn attach_start_and_wait(
     };
     let ended = tokio::time::timeout(limit, async { tokio::join!(wait, read).0 }).await;
     let (exit_code, timed_out) = match ended {
-        Ok(code) => (code?, false),
+        Ok(code) => (code.map_err(Unstarted::Engine)?, false),
         Err(_) => (-1, true),
     };
-    Ok(TestOutcome {
+    Ok(Ended {
         exit_code,
-        output: capture.finish(),
         timed_out,
+        stdout,
+        stderr,
     })
 }
 
@@ -188,21 +227,25 @@ fn every_file(
 }
 
 /// A container of `image` that is never started, only read from.
-fn reader(owner: &str, image: &str) -> ContainerCreateBody {
+pub(super) fn reader(owner: &str, image: &str) -> ContainerCreateBody {
     ContainerCreateBody {
         image: Some(image.to_string()),
         entrypoint: Some(vec!["/nonexistent-hier-reader".into()]),
         cmd: Some(Vec::new()),
-        labels: Some(HashMap::from([(OWNER_LABEL.into(), owner.into())])),
+        labels: Some(owner_label(owner)),
         ..Default::default()
     }
 }
 
 /// The most hier reads of one path of an image (held in memory).
-const MAX_ARCHIVE: usize = 64 << 20;
+pub(super) const MAX_ARCHIVE: usize = 64 << 20;
 
 /// The tar archive of `path` in a container, or `None` when it does not exist.
-async fn download(docker: &Docker, id: &str, path: &str) -> Result<Option<Vec<u8>>, EngineError> {
+pub(super) async fn download(
+    docker: &Docker,
+    id: &str,
+    path: &str,
+) -> Result<Option<Vec<u8>>, EngineError> {
     let mut stream = docker.docker.download_from_container(
         id,
         Some(DownloadFromContainerOptions {
@@ -243,7 +286,7 @@ fn first_file(archive: &[u8]) -> std::io::Result<Option<Vec<u8>>> {
 }
 
 /// Removes a container, running or not, with its anonymous volumes.
-async fn remove(docker: &Docker, id: &str) -> Result<(), BollardError> {
+pub(super) async fn remove(docker: &Docker, id: &str) -> Result<(), BollardError> {
     docker
         .docker
         .remove_container(

@@ -3,11 +3,12 @@
 //! local socket), negotiates the API version and checks the engine's platform; bollard's errors
 //! become [`EngineError`]s here, told apart as unreachable, transient or refused. Builds are in
 //! `build` (both builders; BuildKit's progress read by `trace`), containers in `container`,
-//! registries in `registry`, and hier's own BuildKit session in `session` (serving the file
+//! an image examined (structure tests) in `examine`, registries in `registry`, and hier's own BuildKit session in `session` (serving the file
 //! sync of `filesync` and the secrets).
 
 mod build;
 mod container;
+mod examine;
 mod filesync;
 mod images;
 mod registry;
@@ -25,8 +26,8 @@ use bollard::query_parameters::{ListImagesOptions, TagImageOptions};
 pub use registry::redact_userinfo;
 
 use super::{
-    BuildContext, BuildFailure, BuildRequest, ContainerRun, Engine, EngineError, ImageFacts,
-    ProgressFn, TestOutcome,
+    BuildContext, BuildFailure, BuildRequest, ContainerRun, Engine, EngineError, Exec, ExecOutcome,
+    ImageFacts, PathEntry, PathRequest, ProgressFn, TestOutcome,
 };
 
 /// Where hier looks for the engine, as the docker CLI does.
@@ -166,6 +167,7 @@ impl Engine for Docker {
     async fn inspect(&self, reference: &str) -> Result<Option<ImageFacts>, EngineError> {
         match self.docker.inspect_image(reference).await {
             Ok(image) => Ok(Some(ImageFacts {
+                config: examine::image_config(&image),
                 id: image.id.unwrap_or_default(),
                 repo_digests: image.repo_digests.unwrap_or_default(),
                 size: image.size.map_or(0, |s| u64::try_from(s).unwrap_or(0)),
@@ -206,6 +208,19 @@ impl Engine for Docker {
 
     async fn run(&self, run: &ContainerRun<'_>) -> Result<TestOutcome, EngineError> {
         container::run(self, run).await
+    }
+
+    async fn exec(&self, exec: &Exec<'_>) -> Result<ExecOutcome, EngineError> {
+        examine::exec(self, exec).await
+    }
+
+    async fn paths(
+        &self,
+        owner: &str,
+        image: &str,
+        paths: &[PathRequest],
+    ) -> Result<Vec<Option<PathEntry>>, EngineError> {
+        examine::paths(self, owner, image, paths).await
     }
 
     async fn read_file(

@@ -118,6 +118,7 @@ impl Engine for Fake {
             repo_digests: Vec::new(),
             labels: Default::default(),
             layers: Vec::new(),
+            config: Default::default(),
         }))
     }
 
@@ -153,6 +154,50 @@ impl Engine for Fake {
             output,
             timed_out: false,
         })
+    }
+
+    async fn exec(
+        &self,
+        exec: &crate::engine::Exec<'_>,
+    ) -> Result<crate::engine::ExecOutcome, EngineError> {
+        let command = exec.argv.join(" ");
+        self.record(Call::Run {
+            image: exec.image.into(),
+            command: command.clone(),
+        });
+        self.fail_if_scripted(&format!("run {command}")).await?;
+        let s = self.state.lock().unwrap();
+        Ok(crate::engine::ExecOutcome {
+            exit_code: s.exits.get(&command).copied().unwrap_or(0),
+            stdout: format!("ran {command}\n"),
+            ..Default::default()
+        })
+    }
+
+    /// The files the fake's images hold, each a regular file readable by all.
+    async fn paths(
+        &self,
+        _owner: &str,
+        image: &str,
+        paths: &[crate::engine::PathRequest],
+    ) -> Result<Vec<Option<crate::engine::PathEntry>>, EngineError> {
+        let s = self.state.lock().unwrap();
+        Ok(paths
+            .iter()
+            .map(|request| {
+                let content = s
+                    .image_files
+                    .get(&(image.to_string(), request.path.clone()))?;
+                Some(crate::engine::PathEntry {
+                    kind: crate::engine::PathKind::File,
+                    mode: 0o644,
+                    uid: 0,
+                    gid: 0,
+                    link: None,
+                    content: request.content.then(|| content.clone()),
+                })
+            })
+            .collect())
     }
 
     async fn read_files(

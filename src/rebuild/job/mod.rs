@@ -1,14 +1,15 @@
 //! One image's job: pin what it builds on, build it from its streamed context with the
-//! Dockerfile rendered for those exact images, run its tests in throwaway containers, check its
-//! size against its budgets (`size`), let the run's policy judge it, write its bills of
-//! materials (`sbom`), and only then tag (and push) it — unless the run holds promotion until
-//! the end. Everything the
-//! job needs is prepared beforehand, so it owns its data and runs on a task of its own; its
+//! Dockerfile rendered for those exact images, run its tests in throwaway containers (`test`,
+//! then its structure tests: `structure`), check its size against its budgets (`size`), let
+//! the run's policy judge it, write its bills of materials (`sbom`), and only then tag (and
+//! push) it — unless the run holds promotion until the end. Everything the job needs is
+//! prepared beforehand, so it owns its data and runs on a task of its own; its
 //! log goes to `.hier/logs/<run>/<image>.log` with every secret value blanked out.
 
 mod log;
 mod sbom;
 mod size;
+mod structure;
 mod test;
 
 use std::path::PathBuf;
@@ -33,6 +34,8 @@ pub struct Job {
     pub context: ContextSpec,
     pub request: BuildRequest,
     pub tests: Vec<String>,
+    /// Its structure tests (`test_spec`).
+    pub spec: Option<std::sync::Arc<crate::structure::Spec>>,
     pub test_timeout: Duration,
     pub build_timeout: Duration,
     pub repository: String,
@@ -61,6 +64,7 @@ impl Job {
             repository: &self.repository,
             name: &self.name,
             commands: &self.tests,
+            spec: self.spec.as_deref(),
             timeout: self.test_timeout,
         }
     }

@@ -21,11 +21,13 @@ pub struct Tests<'a> {
     /// The image's repository: its test containers belong to it.
     pub repository: &'a str,
     pub commands: &'a [String],
+    /// Its structure tests, run after the commands.
+    pub spec: Option<&'a crate::structure::Spec>,
     pub timeout: Duration,
 }
 
-/// Runs every test on `image_id`, in order, stopping at the first that fails; the last lines of
-/// a failing test's output go to `output`.
+/// Runs every test on `image_id`, in order, stopping at the first that fails, then the
+/// structure tests; the last lines of a failing test's output go to `output`.
 pub(super) async fn run(
     engine: &dyn Engine,
     tests: &Tests<'_>,
@@ -77,7 +79,12 @@ pub(super) async fn run(
             .into());
         }
     }
-    Ok(())
+    match tests.spec {
+        Some(spec) => {
+            super::structure::run(engine, tests, spec, image_id, events, log, output).await
+        }
+        None => Ok(()),
+    }
 }
 
 /// Everything running a recorded image's tests again needs.
@@ -87,6 +94,7 @@ pub struct TestJob {
     /// The recorded image.
     pub image_id: String,
     pub tests: Vec<String>,
+    pub spec: Option<Arc<crate::structure::Spec>>,
     pub test_timeout: Duration,
     pub log: PathBuf,
     pub secrets: SecretValues,
@@ -113,6 +121,7 @@ pub async fn retest(
         name: &job.name,
         repository: &job.repository,
         commands: &job.tests,
+        spec: job.spec.as_deref(),
         timeout: job.test_timeout,
     };
     let mut trail = Trail {

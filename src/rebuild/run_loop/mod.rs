@@ -292,6 +292,7 @@ impl<'a> RunLoop<'a> {
             repository: self.setting.repo.catalog.repository(name),
             image_id,
             tests: image.test.clone(),
+            spec: image.test_spec.as_ref().and_then(|t| t.spec.clone()),
             test_timeout: image.test_timeout,
             log: self.setting.log_dir.join(format!("{name}.log")),
             secrets: self.setting.secrets.clone(),

@@ -1,0 +1,301 @@
+//! A YAML document as a tree of nodes that know where they are in the file, read with
+//! `yaml-rust2`'s event parser. Anchors and aliases are resolved here, within a bound on the
+//! nodes an alias may copy (so a file of nested aliases cannot grow without end), and nesting
+//! is bounded too. Scalars stay text: what a scalar means (a string, a number, a boolean)
+//! is decided by the field that reads it, as the reference tool's YAML reader does.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::scanner::{Marker, TScalarStyle};
+
+/// The deepest nesting read.
+const MAX_DEPTH: usize = 64;
+/// The most nodes a document may hold, aliases expanded.
+const MAX_NODES: usize = 200_000;
+
+/// A node and the byte range it starts at.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub value: Value,
+    pub span: Range<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// A scalar's text; `plain` when it was written without quotes (so `null`, `~` and an
+    /// empty value mean nothing, and `yes` may mean true).
+    Scalar {
+        text: String,
+        plain: bool,
+    },
+    Seq(Vec<Node>),
+    /// Entries in the order written.
+    Map(Vec<(Node, Node)>),
+}
+
+impl Node {
+    /// Whether this is an explicit nothing: an empty value, `~` or `null`.
+    pub fn is_null(&self) -> bool {
+        matches!(&self.value, Value::Scalar { text, plain: true }
+            if matches!(text.as_str(), "" | "~" | "null" | "Null" | "NULL"))
+    }
+}
+
+/// A problem reading the document, at a byte offset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct YamlError {
+    pub message: String,
+    pub at: usize,
+}
+
+/// The first document of `text` (`None` for an empty file).
+pub fn parse(text: &str) -> Result<Option<Node>, YamlError> {
+    let offsets = Offsets::new(text);
+    let mut builder = Builder {
+        offsets: &offsets,
+        stack: Vec::new(),
+        anchors: HashMap::new(),
+        document: None,
+        nodes: 0,
+        error: None,
+    };
+    let mut parser = Parser::new_from_str(text);
+    if let Err(e) = parser.load(&mut builder, false) {
+        return Err(YamlError {
+            message: e.info().to_string(),
+            at: offsets.byte(e.marker()),
+        });
+    }
+    match builder.error {
+        Some(error) => Err(error),
+        None => Ok(builder.document),
+    }
+}
+
+/// Character indexes (what the parser counts) to byte offsets.
+struct Offsets {
+    /// The byte offset of each character, when the text is not all ASCII.
+    bytes: Option<Vec<usize>>,
+    len: usize,
+}
+
+impl Offsets {
+    fn new(text: &str) -> Self {
+        let bytes = (!text.is_ascii()).then(|| text.char_indices().map(|(i, _)| i).collect());
+        Offsets {
+            bytes,
+            len: text.len(),
+        }
+    }
+
+    fn byte(&self, mark: &Marker) -> usize {
+        let index = mark.index();
+        match &self.bytes {
+            None => index.min(self.len),
+            Some(bytes) => bytes.get(index).copied().unwrap_or(self.len),
+        }
+    }
+}
+
+/// A collection being read: its start, anchor and what it holds so far.
+struct Open {
+    start: usize,
+    anchor: usize,
+    items: Vec<Node>,
+    map: bool,
+}
+
+struct Builder<'a> {
+    offsets: &'a Offsets,
+    stack: Vec<Open>,
+    anchors: HashMap<usize, Node>,
+    document: Option<Node>,
+    nodes: usize,
+    error: Option<YamlError>,
+}
+
+impl Builder<'_> {
+    fn fail(&mut self, message: &str, at: usize) {
+        if self.error.is_none() {
+            self.error = Some(YamlError {
+                message: message.to_string(),
+                at,
+            });
+        }
+    }
+
+    fn count(&mut self, n: usize, at: usize) -> bool {
+        self.nodes += n;
+        if self.nodes > MAX_NODES {
+            self.fail(
+                &format!("the document holds more than {MAX_NODES} values (aliases expanded)"),
+                at,
+            );
+            return false;
+        }
+        true
+    }
+
+    fn open(&mut self, anchor: usize, at: usize, map: bool) {
+        if self.stack.len() >= MAX_DEPTH {
+            self.fail(&format!("nesting deeper than {MAX_DEPTH} levels"), at);
+            return;
+        }
+        self.stack.push(Open {
+            start: at,
+            anchor,
+            items: Vec::new(),
+            map,
+        });
+    }
+
+    fn close(&mut self) {
+        let Some(open) = self.stack.pop() else {
+            return;
+        };
+        let value = if open.map {
+            let mut entries = Vec::with_capacity(open.items.len() / 2);
+            let mut items = open.items.into_iter();
+            while let (Some(k), Some(v)) = (items.next(), items.next()) {
+                entries.push((k, v));
+            }
+            Value::Map(entries)
+        } else {
+            Value::Seq(open.items)
+        };
+        let node = Node {
+            value,
+            span: open.start..open.start + 1,
+        };
+        self.finish(node, open.anchor);
+    }
+
+    /// A complete node: kept under its anchor, and added to what holds it.
+    fn finish(&mut self, node: Node, anchor: usize) {
+        if anchor != 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+        match self.stack.last_mut() {
+            Some(open) => open.items.push(node),
+            None if self.document.is_none() => self.document = Some(node),
+            None => {}
+        }
+    }
+}
+
+impl MarkedEventReceiver for Builder<'_> {
+    fn on_event(&mut self, event: Event, mark: Marker) {
+        if self.error.is_some() {
+            return;
+        }
+        let at = self.offsets.byte(&mark);
+        match event {
+            Event::Scalar(text, style, anchor, _tag) => {
+                if !self.count(1, at) {
+                    return;
+                }
+                let plain = style == TScalarStyle::Plain;
+                let end = at + if plain { text.len().max(1) } else { 1 };
+                let value = Value::Scalar { text, plain };
+                self.finish(
+                    Node {
+                        value,
+                        span: at..end,
+                    },
+                    anchor,
+                );
+            }
+            Event::SequenceStart(anchor, _) if self.count(1, at) => self.open(anchor, at, false),
+            Event::MappingStart(anchor, _) if self.count(1, at) => self.open(anchor, at, true),
+            Event::SequenceEnd | Event::MappingEnd => self.close(),
+            Event::Alias(id) => match self.anchors.get(&id).cloned() {
+                Some(mut node) => {
+                    if self.count(size(&node), at) {
+                        node.span = at..at + 1;
+                        self.finish(node, 0);
+                    }
+                }
+                None => self.fail("an alias to an unknown anchor", at),
+            },
+            _ => {}
+        }
+    }
+}
+
+/// How many nodes a tree holds.
+fn size(node: &Node) -> usize {
+    let mut count = 0;
+    let mut todo = vec![node];
+    while let Some(n) = todo.pop() {
+        count += 1;
+        match &n.value {
+            Value::Scalar { .. } => {}
+            Value::Seq(items) => todo.extend(items),
+            Value::Map(entries) => todo.extend(entries.iter().flat_map(|(k, v)| [k, v])),
+        }
+    }
+    count
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scalar(node: &Node) -> &str {
+        match &node.value {
+            Value::Scalar { text, .. } => text,
+            other => panic!("not a scalar: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn nodes_know_where_they_are() {
+        let text = "a: 1\nlist:\n  - \"x y\"\n  - é: z\n";
+        let doc = parse(text).unwrap().unwrap();
+        let Value::Map(entries) = &doc.value else {
+            panic!()
+        };
+        assert_eq!(scalar(&entries[0].0), "a");
+        assert_eq!(&text[entries[0].1.span.clone()], "1");
+        let Value::Seq(items) = &entries[1].1.value else {
+            panic!()
+        };
+        assert_eq!(scalar(&items[0]), "x y");
+        assert_eq!(items[0].span.start, text.find('"').unwrap());
+        let Value::Map(inner) = &items[1].value else {
+            panic!()
+        };
+        // Byte offsets, past a character of two bytes.
+        assert_eq!(&text[inner[0].1.span.clone()], "z");
+    }
+
+    #[test]
+    fn aliases_are_copies_within_a_bound() {
+        let doc = parse("a: &x [1, 2]\nb: *x\n").unwrap().unwrap();
+        let Value::Map(entries) = &doc.value else {
+            panic!()
+        };
+        assert_eq!(entries[0].1.value, entries[1].1.value);
+        let mut bomb = String::from("a: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..10 {
+            let prev = i - 1;
+            bomb.push_str(&format!(
+                "a{i}: &a{i} [*a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}]\n"
+            ));
+        }
+        let e = parse(&bomb).unwrap_err();
+        assert!(e.message.contains("more than"), "{e:?}");
+    }
+
+    #[test]
+    fn deep_nesting_and_bad_syntax_are_errors() {
+        let deep = "[".repeat(100) + &"]".repeat(100);
+        assert!(parse(&deep).unwrap_err().message.contains("nesting"));
+        let e = parse("a: [1, 2\nb: c").unwrap_err();
+        assert!(e.at > 0, "{e:?}");
+        assert_eq!(parse("").unwrap(), None);
+        assert!(parse("a: ~").unwrap().is_some());
+    }
+}
