@@ -21,6 +21,8 @@ mod nothing_written;
 mod plan_reasons;
 #[path = "cli/subfolder.rs"]
 mod subfolder;
+#[path = "cli/test_spec.rs"]
+mod test_spec;
 
 use std::collections::BTreeMap;
 

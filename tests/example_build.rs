@@ -137,6 +137,20 @@ fn the_debian_example_builds_and_its_apps_run_as_the_app_user() {
         let apart = ours.abs_diff(dive) as f64 / dive.max(1) as f64;
         assert!(apart <= 0.01, "{image}: hier {ours}, dive {dive}");
     }
+    // The billing team's structure tests pass, with the reference tool's results.
+    let billing = report["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "billing-api")
+        .unwrap();
+    let log = std::fs::read_to_string(work.path().join(billing["log"].as_str().unwrap())).unwrap();
+    let ours = common::structure::hier_results(&log);
+    assert_eq!(ours.len(), 9, "{ours:?}");
+    assert!(ours.values().all(|(passed, _)| *passed), "{ours:?}");
+    let spec = work.path().join("images/billing-api/structure.yaml");
+    let tagged = format!("{prefix}/billing-api:2.3.1");
+    assert_eq!(ours, common::structure::reference_results(&tagged, &spec));
     // Nothing left to do.
     let again = hier_in(work.path(), &["plan", "--format", "json"]);
     let plan: Value = serde_json::from_str(&again.stdout).unwrap();

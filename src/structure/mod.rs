@@ -17,3 +17,6 @@ mod yaml;
 pub use read::read;
 pub use run::{Outcome, Target, run};
 pub use spec::Spec;
+
+#[cfg(test)]
+mod tests;

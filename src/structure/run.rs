@@ -83,8 +83,52 @@ fn expanded(vars: &[EnvVar], env: &Env) -> Vec<(String, String)> {
         .collect()
 }
 
+/// `KEY=VALUE` lines, a later value of a name replacing an earlier one.
 fn lines(vars: &[(String, String)]) -> Vec<String> {
-    vars.iter().map(|(k, v)| format!("{k}={v}")).collect()
+    let mut seen = std::collections::BTreeSet::new();
+    let mut kept: Vec<String> = vars
+        .iter()
+        .rev()
+        .filter(|(k, _)| seen.insert(k.as_str()))
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    kept.reverse();
+    kept
+}
+
+/// A command test's command and environments, as the reference tool makes them.
+#[derive(Debug, PartialEq, Eq)]
+struct Prepared {
+    /// The command and its arguments, expanded.
+    argv: Vec<String>,
+    /// What the setup commands get: the global variables, then (with setup commands) the
+    /// test's, expanded against the image's environment.
+    setup_env: Vec<String>,
+    /// What the command gets: the setup's, then the test's own as written (which win).
+    run_env: Vec<String>,
+}
+
+fn prepare(test: &CommandTest, env: &Env, global: &[(String, String)]) -> Prepared {
+    let mut set = global.to_vec();
+    let mut env = env.clone();
+    if !test.setup.is_empty() {
+        let test_env = expanded(&test.env, &env);
+        env.extend(test_env.iter().cloned());
+        set.extend(test_env);
+    }
+    let argv = std::iter::once(&test.command)
+        .chain(&test.args)
+        .map(|a| expand(a, &env))
+        .collect();
+    let setup_env = lines(&set);
+    let mut run = set;
+    run.extend(test.env.iter().map(|v| (v.key.clone(), v.value.clone())));
+    let run_env = lines(&run);
+    Prepared {
+        argv,
+        setup_env,
+        run_env,
+    }
 }
 
 /// One command test: its setup commands, then the command, its output checked.
@@ -94,28 +138,15 @@ async fn command(
     env: &Env,
     global: &[(String, String)],
 ) -> Result<Outcome, EngineError> {
-    let mut set = global.to_vec();
-    let mut env = env.clone();
-    if !test.setup.is_empty() {
-        let test_env = expanded(&test.env, &env);
-        env.extend(test_env.iter().cloned());
-        set.extend(test_env);
-    }
-    let argv: Vec<String> = std::iter::once(&test.command)
-        .chain(&test.args)
-        .map(|a| expand(a, &env))
-        .collect();
-    let setup_env = lines(&set);
-    let mut run_env = setup_env.clone();
-    run_env.extend(test.env.iter().map(|v| format!("{}={}", v.key, v.value)));
+    let prepared = prepare(test, env, global);
     let exec = Exec {
         owner: target.owner,
         image: target.image,
-        argv: &argv,
-        env: &run_env,
+        argv: &prepared.argv,
+        env: &prepared.run_env,
         limit: target.limit,
         setup: &test.setup,
-        setup_env: &setup_env,
+        setup_env: &prepared.setup_env,
     };
     let out = target.engine.exec(&exec).await?;
     let errors = if let Some(reason) = &out.not_started {
@@ -260,6 +291,48 @@ async fn lookup(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn test_of(yaml: &str) -> CommandTest {
+        let text = format!("schemaVersion: \"2.0.0\"\ncommandTests:\n  - name: t\n{yaml}");
+        let source = crate::source::SourceFile::new("s.yaml".into(), text);
+        super::super::read(&source, "s.yaml")
+            .unwrap()
+            .commands
+            .remove(0)
+    }
+
+    #[test]
+    fn commands_get_the_environments_the_reference_tool_gives_them() {
+        let image = env_of(&["HOME=/root".to_string(), "N=1".to_string()]);
+        let global = vec![("G".to_string(), "g-/root".to_string())];
+        let mut env = image.clone();
+        env.extend(global.iter().cloned());
+        // Without setup commands, the test's variables are set as written and not known to
+        // the command's expansion.
+        let plain = test_of(
+            "    command: echo\n    args: [\"$HOME $G $V\"]\n    envVars: [{key: V, value: \"v-$N\"}]\n",
+        );
+        assert_eq!(
+            prepare(&plain, &env, &global),
+            Prepared {
+                argv: vec!["echo".into(), "/root g-/root ".into()],
+                setup_env: vec!["G=g-/root".into()],
+                run_env: vec!["G=g-/root".into(), "V=v-$N".into()],
+            }
+        );
+        // With setup commands, they are expanded and become the image's, then set as written.
+        let setup = test_of(
+            "    setup: [[\"true\"]]\n    command: echo\n    args: [\"$V\"]\n    envVars: [{key: V, value: \"v-$N\"}]\n",
+        );
+        assert_eq!(
+            prepare(&setup, &env, &global),
+            Prepared {
+                argv: vec!["echo".into(), "v-1".into()],
+                setup_env: vec!["G=g-/root".into(), "V=v-1".into()],
+                run_env: vec!["G=g-/root".into(), "V=v-$N".into()],
+            }
+        );
+    }
 
     #[test]
     fn links_lead_from_their_folder() {

@@ -155,6 +155,12 @@ impl Builder<'_> {
         let Some(open) = self.stack.pop() else {
             return;
         };
+        // A block collection's mark is where the parser knew it began (past its first key):
+        // it is shown from its first item.
+        let start = open
+            .items
+            .first()
+            .map_or(open.start, |first| first.span.start.min(open.start));
         let value = if open.map {
             let mut entries = Vec::with_capacity(open.items.len() / 2);
             let mut items = open.items.into_iter();
@@ -167,7 +173,7 @@ impl Builder<'_> {
         };
         let node = Node {
             value,
-            span: open.start..open.start + 1,
+            span: start..start + 1,
         };
         self.finish(node, open.anchor);
     }

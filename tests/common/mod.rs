@@ -9,6 +9,7 @@ pub mod hierarchy;
 pub mod hostile;
 pub mod sbom;
 pub mod site;
+pub mod structure;
 pub mod stub;
 
 use std::collections::BTreeMap;

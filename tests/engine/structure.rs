@@ -4,12 +4,11 @@
 //! same image; a failing structure test fails the image like a failed test (no tag, dependents
 //! skipped, exit 1); a changed spec file tests the recorded image again and builds nothing.
 
-use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 
 use super::common::engine::{docker, docker_succeeds, pairs, statuses};
 use super::common::hierarchy::Hierarchy;
+use super::common::structure::{hier_results, reference_results};
 use serde_json::Value;
 
 const IMAGES: &str = r#"
@@ -36,65 +35,11 @@ version = "1.0.0"
 dockerfile = "images/failing/Dockerfile"
 "#;
 
-/// A test's result: its name, whether it passed, how many reasons it failed for.
-type Results = BTreeMap<String, (bool, usize)>;
-
 fn fixture(name: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/structure")
         .join(name);
     std::fs::read_to_string(path).unwrap()
-}
-
-/// The results hier logged: `hier: passed: <name>` or `hier: FAILED: <name>` followed by a
-/// line `  <name>: <reason>` for each reason.
-fn hier_results(log: &str) -> Results {
-    let mut results = Results::new();
-    let mut current: Option<String> = None;
-    for line in log.lines() {
-        if let Some(name) = line.strip_prefix("hier: passed: ") {
-            results.insert(name.to_string(), (true, 0));
-            current = None;
-        } else if let Some(name) = line.strip_prefix("hier: FAILED: ") {
-            results.insert(name.to_string(), (false, 0));
-            current = Some(name.to_string());
-        } else if let Some(name) = &current
-            && line.starts_with(&format!("  {name}: "))
-        {
-            results.get_mut(name).unwrap().1 += 1;
-        }
-    }
-    results
-}
-
-/// The results of container-structure-test on the same image and file.
-fn reference_results(image: &str, spec: &Path) -> Results {
-    let out = Command::new("container-structure-test")
-        .args(["test", "--image", image, "--output", "json", "--config"])
-        .arg(spec)
-        .output()
-        .expect("container-structure-test is installed by scripts/tools-up");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let line = stdout
-        .lines()
-        .find(|l| l.starts_with('{'))
-        .unwrap_or_else(|| {
-            panic!(
-                "no result from container-structure-test: {}",
-                String::from_utf8_lossy(&out.stderr)
-            )
-        });
-    let summary: Value = serde_json::from_str(line).unwrap();
-    summary["Results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            let errors = r["Errors"].as_array().map_or(0, Vec::len);
-            let name = r["Name"].as_str().unwrap().to_string();
-            (name, (r["Pass"].as_bool().unwrap(), errors))
-        })
-        .collect()
 }
 
 fn log_of(h: &Hierarchy, report: &Value, image: &str) -> String {
