@@ -88,6 +88,10 @@ impl<'r> About<'r> {
             "recipe": self.recipe,
             "context": image.context,
             "test": image.test,
+            "test_spec": image.test_spec.as_ref().map(|t| json!({
+                "path": t.path,
+                "tests": t.spec.as_ref().map(|s| s.len()),
+            })),
             "vars": Value::Object(self.vars.clone()),
             "last_build": self.last.map(|l| json!({
                 "image_id": l.image_id,
@@ -161,6 +165,11 @@ impl<'r> About<'r> {
         };
         fields.push(("context", context));
         fields.push(("test", list(&image.test)));
+        if let Some(spec) = &image.test_spec {
+            let count = spec.spec.as_ref().map_or(0, |s| s.len());
+            let tests = crate::plural::count(count, "structure test");
+            fields.push(("test_spec", format!("{} ({tests})", spec.path)));
+        }
         fields.push(("last build", self.last_build_text()));
         fields
     }

@@ -58,7 +58,7 @@ pub struct PathEntry {
     pub gid: u64,
     /// A symlink's target, as written.
     pub link: Option<String>,
-    /// A regular file's content, when asked for.
+    /// A regular file's content, when asked for (and not too large to hold: 64 MiB).
     pub content: Option<Vec<u8>>,
 }
 

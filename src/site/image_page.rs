@@ -278,8 +278,17 @@ fn packages(inside: &Inside) -> String {
 }
 
 fn tests(image: &Image) -> String {
+    let spec = image.test_spec.as_ref().map_or(String::new(), |spec| {
+        let count = spec.spec.as_ref().map_or(0, |s| s.len());
+        format!(
+            "<p>Then {} from <code>{}</code> (container-structure-test's format).</p>\n",
+            crate::plural::count(count, "structure test"),
+            text(&spec.path)
+        )
+    });
     let content = match image.test.is_empty() {
-        true => unknown("No tests."),
+        true if spec.is_empty() => unknown("No tests."),
+        true => spec,
         false => {
             let items: Vec<String> = image
                 .test
@@ -287,7 +296,7 @@ fn tests(image: &Image) -> String {
                 .map(|t| format!("<li><code>{}</code></li>", text(t)))
                 .collect();
             format!(
-                "<p>Run in the built image before it is tagged:</p>\n<ul>{}</ul>\n",
+                "<p>Run in the built image before it is tagged:</p>\n<ul>{}</ul>\n{spec}",
                 items.concat()
             )
         }

@@ -213,6 +213,9 @@ async fn content(
                     "{} leads through more than {MAX_LINKS} symlinks",
                     test.path
                 )],
+                Some((PathKind::File, None)) => {
+                    vec![format!("{} is too large to read (over 64 MiB)", test.path)]
+                }
                 _ => vec![format!("{} does not exist", test.path)],
             };
             Outcome::new(format!("File Content Test: {}", test.name), errors)

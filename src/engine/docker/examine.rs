@@ -150,7 +150,8 @@ pub(super) async fn paths(
     result.map(|()| found)
 }
 
-/// The first entry of the archive of a path, reading only as far as it takes.
+/// The first entry of the archive of a path, reading only as far as it takes (a file's content
+/// up to [`MAX_ARCHIVE`]; past it, the entry comes without it).
 async fn first_entry(
     docker: &Docker,
     id: &str,
@@ -168,12 +169,10 @@ async fn first_entry(
         let chunk = stream.next().await;
         let ended = chunk.is_none();
         match chunk {
+            // A file too large to hold: its entry, without its content.
             Some(Ok(bytes)) if archive.len() + bytes.len() > MAX_ARCHIVE + 1024 => {
-                return Err(EngineError::Failed(format!(
-                    "{} is over {} MiB",
-                    request.path,
-                    MAX_ARCHIVE >> 20
-                )));
+                archive.extend_from_slice(&bytes);
+                return parse_first(&archive, false).map_err(failed);
             }
             Some(Ok(bytes)) => archive.extend_from_slice(&bytes),
             Some(Err(BollardError::DockerResponseServerError {
