@@ -931,7 +931,7 @@ fn validate_json_lists_every_problem_with_its_place_and_exits_2() {
             "problems": [
                 {"file": "catalog.toml", "line": 35, "column": 1, "severity": "error",
                  "message": "unknown key `colour` in image `web`",
-                 "help": "the keys of image `web` are: from, parent, uses, version, kind, template, dockerfile, refresh, description, provides, tags, test, test_timeout, build_timeout, max_size, max_added, vars, owner, build_args, labels, context, lint_ignore, secrets"},
+                 "help": "the keys of image `web` are: from, parent, uses, version, kind, template, dockerfile, refresh, description, provides, tags, test, test_timeout, test_spec, build_timeout, max_size, max_added, vars, owner, build_args, labels, context, lint_ignore, secrets"},
                 {"file": "catalog.toml", "line": 42, "column": 10, "severity": "error",
                  "message": "`parent` of image `combo` names `pyy`, which is not in the catalog",
                  "help": "did you mean `py`?"},

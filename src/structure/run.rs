@@ -1,11 +1,10 @@
 //! Running a structure-test file on an image through the engine, as the reference tool runs
-//! it: command tests first (each in its own container, after its setup commands), then file
-//! content, file existence and the metadata test. The
-//! environment follows the reference tool: `globalEnvVars` and (with setup commands) the
-//! test's `envVars` become part of the image's environment, expanded against it; the command
-//! and a file existence test's path are expanded against that environment; the test's own
-//! `envVars` are also set as written. Each test gives an [`Outcome`]; only an engine that
-//! fails (not a test) is an error.
+//! it: command tests first (each in its own containers, after its setup commands), then file
+//! content, file existence and the metadata test. The environment follows the reference tool:
+//! `globalEnvVars` and (with setup commands) the test's `envVars` become part of the image's
+//! environment, expanded against it; the command and a file existence test's path are
+//! expanded against that environment; the test's own `envVars` are also set as written. Each
+//! test gives an [`Outcome`]; only an engine that fails (not a test) is an error.
 
 use std::time::Duration;
 
