@@ -2,6 +2,8 @@
 //! (multi-stage builds, long RUN chains) with no findings, `lint_ignore`, the output formats.
 
 mod common;
+#[path = "lint/real_world.rs"]
+mod real_world;
 
 use common::Repo;
 use serde_json::Value;

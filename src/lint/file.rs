@@ -1,6 +1,7 @@
 //! The rules that need only the Dockerfile: pinned `FROM`s in every stage (H101), the `RUN`
-//! rules of `packages`, `ENTRYPOINT`/`CMD` in exec form (H110), `COPY` rather than `ADD` for
-//! local files (H111) and secret-looking `ENV`/`ARG` names (H112).
+//! rules of `packages` (its size rules only in the stages that ship), `ENTRYPOINT`/`CMD` in
+//! exec form (H110), `COPY` rather than `ADD` for local files (H111) and secret-looking
+//! `ENV`/`ARG` names (H112); `ONBUILD` triggers are checked as the instructions they are.
 
 use std::collections::HashMap;
 
@@ -17,40 +18,114 @@ pub fn check_file(df: &Dockerfile) -> Vec<Hit> {
     for (index, stage) in df.stages.iter().enumerate() {
         check_from(df, index, stage, &global_args, &mut hits);
     }
+    let ships = shipped_stages(df);
     let mut pip_no_cache: HashMap<Option<usize>, bool> = HashMap::new();
     for ins in &df.instructions {
-        match ins.keyword.as_str() {
-            "ENV" => {
-                for (name, value, _) in env_pairs(ins) {
-                    if name == "PIP_NO_CACHE_DIR" {
-                        let off = matches!(
-                            value.to_ascii_lowercase().as_str(),
-                            "0" | "false" | "off" | "no"
-                        );
-                        pip_no_cache.insert(ins.stage, !off);
-                    }
+        if ins.keyword == "ENV" {
+            for (name, value, _) in env_pairs(ins) {
+                if name == "PIP_NO_CACHE_DIR" {
+                    let off = matches!(
+                        value.to_ascii_lowercase().as_str(),
+                        "0" | "false" | "off" | "no"
+                    );
+                    pip_no_cache.insert(ins.stage, !off);
                 }
-                check_secrets(ins, &mut hits);
             }
-            "ARG" => check_secrets(ins, &mut hits),
-            "RUN" if ins.exec.is_none() => check_run(
-                ins,
-                pip_no_cache.get(&ins.stage).copied().unwrap_or(false),
-                &mut hits,
-            ),
-            "ENTRYPOINT" | "CMD" if ins.exec.is_none() && !ins.args.is_empty() => hits.push(hit(
-                "H110",
-                ins.line,
-                format!(
-                    "{} in shell form does not receive signals: use the exec form [\"…\"]",
-                    ins.keyword
-                ),
-            )),
-            "ADD" => check_add(ins, &mut hits),
-            _ => {}
+        }
+        let context = Context {
+            pip_env: pip_no_cache.get(&ins.stage).copied().unwrap_or(false),
+            ships: ins.stage.is_none_or(|i| ships[i]),
+        };
+        check_instruction(ins, &context, &mut hits);
+        // An ONBUILD trigger runs in every image built on this one, which ships it.
+        if let Some(trigger) = trigger(ins) {
+            let context = Context {
+                pip_env: false,
+                ships: true,
+            };
+            check_instruction(&trigger, &context, &mut hits);
         }
     }
     hits
+}
+
+/// What the rules of an instruction need to know of its stage.
+struct Context {
+    /// `PIP_NO_CACHE_DIR` is on.
+    pip_env: bool,
+    /// The stage's layers are the image's (the final stage, or one it is built `FROM`): the
+    /// size rules apply.
+    ships: bool,
+}
+
+fn check_instruction(ins: &Instruction, context: &Context, hits: &mut Vec<Hit>) {
+    match ins.keyword.as_str() {
+        "ENV" | "ARG" => check_secrets(ins, hits),
+        "RUN" if ins.exec.is_none() => check_run(ins, context.pip_env, context.ships, hits),
+        "ENTRYPOINT" | "CMD" if ins.exec.is_none() && !ins.args.is_empty() => hits.push(hit(
+            "H110",
+            ins.line,
+            format!(
+                "{} in shell form does not receive signals: use the exec form [\"…\"]",
+                ins.keyword
+            ),
+        )),
+        "ADD" => check_add(ins, hits),
+        _ => {}
+    }
+}
+
+/// The instruction an `ONBUILD` holds, on the same lines.
+fn trigger(ins: &Instruction) -> Option<Instruction> {
+    if ins.keyword != "ONBUILD" {
+        return None;
+    }
+    let args = ins.args.trim_start();
+    let skipped = ins.args.len() - args.len();
+    let (keyword, rest) = args.split_once(char::is_whitespace)?;
+    let rest_start = skipped + keyword.len() + (args.len() - keyword.len() - rest.len());
+    let rest = &ins.args[rest_start..];
+    let lines = ins
+        .lines
+        .iter()
+        .map(|&(offset, line)| (offset.saturating_sub(rest_start), line))
+        .collect();
+    let exec = rest
+        .trim_start()
+        .starts_with('[')
+        .then(|| serde_json::from_str::<Vec<String>>(rest.trim()).ok())
+        .flatten();
+    Some(Instruction {
+        keyword: keyword.to_ascii_uppercase(),
+        args: rest.to_string(),
+        lines,
+        exec,
+        flags: Vec::new(),
+        heredocs: Vec::new(),
+        ..ins.clone()
+    })
+}
+
+/// Which stages ship: the final one and those it is built `FROM`, through their names or
+/// indexes (a stage only copied from does not).
+fn shipped_stages(df: &Dockerfile) -> Vec<bool> {
+    let mut ships = vec![false; df.stages.len()];
+    let mut at = df.stages.len().checked_sub(1);
+    while let Some(i) = at {
+        if std::mem::replace(&mut ships[i], true) {
+            break;
+        }
+        let image = df.stages[i].image.as_str();
+        at = df.stages[..i].iter().rposition(|s| {
+            s.name
+                .as_deref()
+                .is_some_and(|n| n.eq_ignore_ascii_case(image))
+        });
+        if at.is_none() {
+            at = image.parse::<usize>().ok().filter(|&n| n < i);
+        }
+    }
+    ships
 }
 
 /// ARG defaults before the first FROM: they resolve `FROM ${X}`.

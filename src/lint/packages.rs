@@ -1,5 +1,6 @@
 //! The package-manager rules of a shell-form `RUN` (H102–H107), read in its command line and in
-//! the heredocs that are its scripts: apt lists updated, installed and removed in the same `RUN`
+//! the heredocs that are its scripts: apt lists updated, installed and removed (`rm`, `apt-get
+//! dist-clean`) in the same `RUN`
 //! with `--no-install-recommends`, `apk add --no-cache`, `pip install --no-cache-dir` (a cache
 //! mount over a cache keeps it out of the layer too), and multi-line package lists sorted and
 //! without duplicates.
@@ -106,9 +107,17 @@ fn covers(target: &str, path: &str) -> bool {
 }
 
 /// Checks a shell-form `RUN` (its command line and the heredocs that are scripts);
-/// `pip_env` says `PIP_NO_CACHE_DIR` is on in its stage.
-pub fn check_run(ins: &Instruction, pip_env: bool, hits: &mut Vec<Hit>) {
-    let kept = Kept::of(ins, pip_env);
+/// `pip_env` says `PIP_NO_CACHE_DIR` is on in its stage. The caches left behind (H104, H105,
+/// H106) matter only in a stage that `ships`: one whose layers are the image's.
+pub fn check_run(ins: &Instruction, pip_env: bool, ships: bool, hits: &mut Vec<Hit>) {
+    let mut kept = Kept::of(ins, pip_env);
+    if !ships {
+        kept = Kept {
+            apt_lists: true,
+            apk: true,
+            pip: true,
+        };
+    }
     let mut lists = AptLists {
         removes: kept.apt_lists,
         ..AptLists::default()
@@ -164,6 +173,8 @@ fn apt(
     };
     match sub {
         "update" => lists.updates = true,
+        // Removes the lists too (apt 2.7, Debian trixie).
+        "dist-clean" => lists.removes = true,
         "install" | "upgrade" | "dist-upgrade" | "full-upgrade" => {
             lists.installs = true;
             if sub == "install" {
@@ -197,7 +208,11 @@ fn without_recommends(args: &[Word]) -> bool {
 
 fn apk(script: &Script, args: &[Word], line: usize, cache_kept: bool, hits: &mut Vec<Hit>) {
     if let Some((at, "add")) = subcommand(args, APK_VALUE_OPTIONS) {
-        if !cache_kept && !args.iter().any(|w| w.text == "--no-cache") {
+        // `--no-network` installs local files: there is nothing to cache.
+        let cacheless = args
+            .iter()
+            .any(|w| w.text == "--no-cache" || w.text == "--no-network");
+        if !cache_kept && !cacheless {
             hits.push(hit("H105", line, "`apk add` without `--no-cache`"));
         }
         let names = packages(&args[at + 1..], APK_VALUE_OPTIONS);

@@ -205,8 +205,8 @@ impl Splitter {
     }
 }
 
-/// The program of a simple command (after `VAR=value` assignments, `sudo`, `env`, `exec`),
-/// and the words after it.
+/// The program of a simple command (after the shell's words that start one: `if`, `then`,
+/// `do`, `!`…, `VAR=value` assignments, `sudo`, `env`, `exec`), and the words after it.
 pub fn program(words: &[Word]) -> Option<(&str, &[Word])> {
     let mut i = 0;
     while i < words.len() {
@@ -214,7 +214,11 @@ pub fn program(words: &[Word]) -> Option<(&str, &[Word])> {
         let assignment = w.split_once('=').is_some_and(|(k, _)| {
             !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         });
-        if assignment || matches!(w, "sudo" | "env" | "exec" | "command" | "nice") {
+        let keyword = matches!(
+            w,
+            "if" | "then" | "else" | "elif" | "do" | "while" | "until" | "!" | "time"
+        );
+        if assignment || keyword || matches!(w, "sudo" | "env" | "exec" | "command" | "nice") {
             i += 1;
             continue;
         }

@@ -231,9 +231,12 @@ fn logical_line(lines: &[&str], mut i: usize, escape: char) -> (Logical, usize) 
         if !continued {
             break;
         }
-        // Next physical line; comment lines inside a continuation are dropped.
+        // Next physical line; comment lines and empty lines inside a continuation are dropped
+        // (BuildKit warns of the empty ones and goes on).
         i += 1;
-        while i < lines.len() && lines[i].trim_start().starts_with('#') {
+        while i < lines.len()
+            && (lines[i].trim_start().starts_with('#') || lines[i].trim().is_empty())
+        {
             i += 1;
         }
         if i >= lines.len() {

@@ -1,0 +1,87 @@
+//! What public Dockerfiles do that once gave false findings, and what the rules missed there:
+//! each case with its exact findings (rule, line, severity).
+
+use super::{PARENT, check};
+
+#[test]
+fn cleanups_and_local_installs_of_the_real_world_are_not_findings() {
+    // `apt-get dist-clean` removes the lists (Debian trixie); `apk add --no-network` installs
+    // local files and fetches nothing.
+    check(
+        "runtime",
+        &format!(
+            "{PARENT}RUN apt-get update && apt-get install -y --no-install-recommends curl && apt-get dist-clean\nRUN apk add --no-network /tmp/pkgs/x.apk\n"
+        ),
+        &[],
+    );
+    // An empty line inside a continuation is dropped, as BuildKit drops it.
+    check(
+        "runtime",
+        &format!(
+            "{PARENT}RUN apt-get update \\\n\n && apt-get install -y --no-install-recommends git \\\n    \n && rm -rf /var/lib/apt/lists/*\nCMD [\"git\"]\n"
+        ),
+        &[],
+    );
+    // A heredoc that is data holds no instructions, whatever its lines say.
+    check(
+        "runtime",
+        &format!(
+            "{PARENT}COPY <<EOF /etc/motd\nFROM ubuntu\nCMD foo\nEOF\nCOPY --chmod=755 <<-EOT /usr/local/bin/run\n\t#!/bin/sh\n\tCMD bar\n\tEOT\nRUN --mount=type=cache,target=/var/cache/apt <<'EOT'\nFROM x\nEOT\n"
+        ),
+        &[],
+    );
+}
+
+#[test]
+fn shell_keywords_start_commands_the_apt_rules_see() {
+    // `then`, `do`, `if` and `;` chains: the update, install and cleanup are all seen.
+    check(
+        "runtime",
+        &format!(
+            "{PARENT}RUN if [ -n \"$X\" ]; then apt-get update && apt-get install -y --no-install-recommends jq && rm -rf /var/lib/apt/lists/*; fi\nRUN set -eux; apt-get update; if true; then apt-get install -y wget; fi; rm -rf /var/lib/apt/lists/*\nRUN for p in a b; do apt-get install -y \"$p\"; done\n"
+        ),
+        &[("H103", 4, "warning"), ("H103", 5, "warning")],
+    );
+    // A mount before the command, and a heredoc script with apt in it.
+    check(
+        "runtime",
+        &format!(
+            "{PARENT}RUN --mount=type=cache,target=/root/.cache apt-get update && apt-get install -y vim\nRUN <<EOT\nset -eux\napt-get update\napt-get install -y --no-install-recommends less\nEOT\n"
+        ),
+        &[
+            ("H103", 3, "warning"),
+            ("H104", 3, "warning"),
+            ("H104", 4, "warning"),
+        ],
+    );
+}
+
+#[test]
+fn size_rules_apply_to_the_stages_that_ship_and_onbuild_is_checked() {
+    // The builder stage's caches are never shipped; correctness rules still apply there. The
+    // final stage builds on `runtime`, whose layers ship.
+    check(
+        "runtime",
+        "ARG HIER_PARENT\nFROM golang:1.22 AS build\nRUN apt-get update && apt-get install -y make\nRUN apk add gcc\nRUN pip install x\nRUN apt-get update\nFROM ${HIER_PARENT} AS runtime\nRUN pip install flask\nFROM runtime\nCOPY --from=build /out /out\nRUN apk add curl\n",
+        &[
+            ("H103", 3, "warning"),
+            ("H102", 6, "error"),
+            ("H106", 8, "warning"),
+            ("H105", 11, "warning"),
+        ],
+    );
+    // ONBUILD triggers run in every child: checked as the instructions they hold.
+    check(
+        "runtime",
+        &format!(
+            "{PARENT}ONBUILD RUN apt-get update && apt-get install -y nano\nONBUILD CMD serve\nONBUILD ADD app.py /app/\nONBUILD ENV API_TOKEN=x\n"
+        ),
+        &[
+            ("H103", 3, "warning"),
+            ("H104", 3, "warning"),
+            ("H110", 4, "warning"),
+            ("H111", 5, "warning"),
+            ("H112", 6, "warning"),
+        ],
+    );
+}
