@@ -87,7 +87,7 @@ fn h102_update_without_install() {
         &format!(
             "{PARENT}RUN apt-get update\nRUN apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*\n"
         ),
-        &[("H102", 3, "error")],
+        &[("H102", 3, "error"), ("H115", 4, "warning")],
     );
 }
 
@@ -114,7 +114,7 @@ fn h106_pip_cache_unless_the_environment_says_so() {
     check(
         "runtime",
         &format!(
-            "{PARENT}RUN python3 -m pip install flask\nRUN pip3 install --no-cache-dir requests\n"
+            "{PARENT}RUN python3 -m pip install flask\nENV A=1\nRUN pip3 install --no-cache-dir requests\n"
         ),
         &[("H106", 3, "warning")],
     );

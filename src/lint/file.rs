@@ -1,19 +1,23 @@
 //! The rules that need only the Dockerfile: pinned `FROM`s in every stage (H101), the `RUN`
-//! rules of `packages` (its size rules only in the stages that ship), `ENTRYPOINT`/`CMD` in
-//! exec form (H110), `COPY` rather than `ADD` for local files (H111) and secret-looking
-//! `ENV`/`ARG` names (H112); `ONBUILD` triggers are checked as the instructions they are.
+//! rules of `packages` (its size rules only in the stages that ship) and of `runs` (pipes
+//! under `pipefail`, consecutive `RUN`s), `ENTRYPOINT`/`CMD` in exec form (H110), `COPY` rather
+//! than `ADD` for local files (H111) and secret-looking `ENV`/`ARG` names (H112); `ONBUILD`
+//! triggers are checked as the instructions they are.
 
 use std::collections::HashMap;
 
 use super::dockerfile::{Dockerfile, Instruction, Stage, marker};
 use super::packages::check_run;
+use super::runs::{Shell, Shells, check_consecutive, check_pipefail};
 use super::shell::{Word, commands};
 use super::{Hit, hit};
 use crate::reference::Reference;
 
 /// Rules that need only the file.
-pub fn check_file(df: &Dockerfile) -> Vec<Hit> {
+/// `inherited` is the shell the image's parent leaves it.
+pub fn check_file(df: &Dockerfile, inherited: Shell) -> Vec<Hit> {
     let mut hits = Vec::new();
+    let mut shells = Shells::new(inherited);
     let global_args = global_args(df);
     for (index, stage) in df.stages.iter().enumerate() {
         check_from(df, index, stage, &global_args, &mut hits);
@@ -21,6 +25,7 @@ pub fn check_file(df: &Dockerfile) -> Vec<Hit> {
     let ships = shipped_stages(df);
     let mut pip_no_cache: HashMap<Option<usize>, bool> = HashMap::new();
     for ins in &df.instructions {
+        shells.follow(df, ins);
         if ins.keyword == "ENV" {
             for (name, value, _) in env_pairs(ins) {
                 if name == "PIP_NO_CACHE_DIR" {
@@ -35,17 +40,21 @@ pub fn check_file(df: &Dockerfile) -> Vec<Hit> {
         let context = Context {
             pip_env: pip_no_cache.get(&ins.stage).copied().unwrap_or(false),
             ships: ins.stage.is_none_or(|i| ships[i]),
+            shell: shells.of_stage(ins.stage),
         };
         check_instruction(ins, &context, &mut hits);
         // An ONBUILD trigger runs in every image built on this one, which ships it.
         if let Some(trigger) = trigger(ins) {
+            // (It runs under the child's shell, unknown here: taken as plain.)
             let context = Context {
                 pip_env: false,
                 ships: true,
+                shell: Shell::Plain,
             };
             check_instruction(&trigger, &context, &mut hits);
         }
     }
+    check_consecutive(df, &mut hits);
     hits
 }
 
@@ -56,12 +65,17 @@ struct Context {
     /// The stage's layers are the image's (the final stage, or one it is built `FROM`): the
     /// size rules apply.
     ships: bool,
+    /// The shell its `RUN`s run under.
+    shell: Shell,
 }
 
 fn check_instruction(ins: &Instruction, context: &Context, hits: &mut Vec<Hit>) {
     match ins.keyword.as_str() {
         "ENV" | "ARG" => check_secrets(ins, hits),
-        "RUN" if ins.exec.is_none() => check_run(ins, context.pip_env, context.ships, hits),
+        "RUN" if ins.exec.is_none() => {
+            check_run(ins, context.pip_env, context.ships, hits);
+            check_pipefail(ins, context.shell, hits);
+        }
         "ENTRYPOINT" | "CMD" if ins.exec.is_none() && !ins.args.is_empty() => hits.push(hit(
             "H110",
             ins.line,

@@ -1,9 +1,11 @@
 //! The rules only the hierarchy can check: an app's effective user through its parents (H108),
-//! a base's init as `ENTRYPOINT` (H109), a `.dockerignore` in each context (H113).
+//! a base's init as `ENTRYPOINT` (H109), a `.dockerignore` in each context (H113); and the
+//! shell an image's parents leave it (`SHELL`, for H114).
 
 use std::collections::{BTreeMap, HashMap};
 
 use super::dockerfile::Dockerfile;
+use super::runs::{Shell, Shells as StageShells};
 use super::{Hit, Parsed, hit};
 use crate::catalog::{Image, Origin};
 use crate::name::ImageName;
@@ -11,6 +13,42 @@ use crate::repo::Repository;
 
 /// The effective users found so far: (user, line of its `USER`; 0 when inherited).
 pub type Users = HashMap<ImageName, Option<(String, usize)>>;
+
+/// The shell each image's final stage leaves to the images built on it, found so far.
+pub type Shells = HashMap<ImageName, Shell>;
+
+/// The shell an image's parent leaves it (a base's `from` is taken as a plain `/bin/sh`).
+pub fn parent_shell(
+    repo: &Repository,
+    image: &Image,
+    parsed: &BTreeMap<ImageName, Parsed>,
+    cache: &mut Shells,
+) -> Shell {
+    match &image.origin {
+        Origin::Parent(dep) => final_shell(repo, repo.catalog.image(&dep.name), parsed, cache),
+        Origin::Base { .. } => Shell::Plain,
+    }
+}
+
+fn final_shell(
+    repo: &Repository,
+    image: &Image,
+    parsed: &BTreeMap<ImageName, Parsed>,
+    cache: &mut Shells,
+) -> Shell {
+    if let Some(shell) = cache.get(&image.name) {
+        return *shell;
+    }
+    let inherited = parent_shell(repo, image, parsed, cache);
+    let df = &parsed[&image.name].df;
+    let mut shells = StageShells::new(inherited);
+    for ins in &df.instructions {
+        shells.follow(df, ins);
+    }
+    let shell = shells.last();
+    cache.insert(image.name.clone(), shell);
+    shell
+}
 
 /// H108 and H109 for one image.
 pub fn check_image(

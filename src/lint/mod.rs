@@ -8,6 +8,7 @@ mod file;
 mod image;
 mod packages;
 pub mod rules;
+mod runs;
 mod scripts;
 mod shell;
 
@@ -81,12 +82,13 @@ pub fn lint_rendered(
 ) -> Result<Vec<Finding>, Error> {
     let parsed = parse_all(repo, rendered)?;
     let mut users = Users::new();
+    let mut shells = image::Shells::new();
     let mut findings = Vec::new();
     for name in repo.hierarchy.order() {
         if !only.is_empty() && !only.contains(name) {
             continue;
         }
-        findings.extend(image_findings(repo, name, &parsed, &mut users));
+        findings.extend(image_findings(repo, name, &parsed, &mut users, &mut shells));
     }
     Ok(findings)
 }
@@ -157,12 +159,14 @@ fn image_findings(
     name: &ImageName,
     parsed: &BTreeMap<ImageName, Parsed>,
     users: &mut Users,
+    shells: &mut image::Shells,
 ) -> Vec<Finding> {
     let image = repo.catalog.image(name);
     let p = &parsed[name];
     let mut hits = p.refused.clone();
     if p.text {
-        hits.extend(file::check_file(&p.df));
+        let inherited = image::parent_shell(repo, image, parsed, shells);
+        hits.extend(file::check_file(&p.df, inherited));
         hits.extend(image::check_image(repo, image, parsed, users));
     }
     let mut findings: Vec<Finding> = hits

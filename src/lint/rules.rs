@@ -125,6 +125,20 @@ pub const RULES: &[Rule] = &[
         explanation: "Without a .dockerignore every file of the context is sent to the engine and can end up in the image (`COPY .`): editor files, logs, secrets. Add one listing what the image does not need.",
         hadolint: "",
     },
+    Rule {
+        id: "H114",
+        severity: Severity::Warning,
+        summary: "a RUN with a pipe, under a shell without pipefail",
+        explanation: "A pipeline's status is its last command's: in `curl -fsSL $URL | tar -x`, a failed download with a `tar` that ends cleanly lets the build go on without the files. `set -o pipefail` makes any failed command fail the pipeline. Turn it on for the stage (`SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]`, inherited by the images built on it) or in the RUN before the pipe (`set -o pipefail && …`; Debian's /bin/sh, dash, has it from trixie on, busybox's ash has it). A non-POSIX SHELL (PowerShell, cmd) is not checked; an ONBUILD trigger is taken to run under /bin/sh.",
+        hadolint: "DL4006",
+    },
+    Rule {
+        id: "H115",
+        severity: Severity::Warning,
+        summary: "consecutive RUNs that could be one layer",
+        explanation: "Each RUN makes a layer, and a file a later layer deletes still weighs in the earlier one. Join consecutive RUNs of a stage with `&&` (or a heredoc script). RUNs with different flags (`--mount`, `--network`) and heredoc scripts are left apart.",
+        hadolint: "DL3059",
+    },
 ];
 
 pub fn rule(id: &str) -> Option<&'static Rule> {

@@ -1,7 +1,7 @@
 //! Reading the shell commands inside a `RUN`: splitting shell text (a command line, or a script
 //! over several lines) into simple commands and words (quotes removed, each word with its
-//! offset), then the program of a command, its subcommand, its operands and the package names
-//! it installs.
+//! offset) and finding its pipes, then the program of a command, its subcommand, its operands
+//! and the package names it installs.
 
 /// A word of a shell command, with its byte offset in the text it was read from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,6 +15,16 @@ pub struct Word {
 /// the bodies of heredocs inside the text (`cat <<EOF` … `EOF`) are not commands; a backslash
 /// before a line end continues the line.
 pub fn commands(text: &str) -> Vec<Vec<Word>> {
+    split(text).out
+}
+
+/// Where the text pipes one command into another (`|`, `|&`; not `||`), outside quotes,
+/// comments and heredoc bodies: byte offsets.
+pub fn pipes(text: &str) -> Vec<usize> {
+    split(text).pipes
+}
+
+fn split(text: &str) -> Splitter {
     let mut s = Splitter::new(text);
     while let Some((pos, c)) = s.next() {
         match c {
@@ -27,12 +37,20 @@ pub fn commands(text: &str) -> Vec<Vec<Word>> {
             '#' if s.start.is_none() => s.comment(),
             c if c.is_whitespace() => s.end_word(),
             '{' | '}' if s.brace_is_word() => s.push(pos, c),
-            ';' | '|' | '&' | '(' | ')' | '{' | '}' => s.end_command(),
+            '|' => {
+                if s.peek() == Some('|') {
+                    s.next += 1;
+                } else {
+                    s.pipes.push(pos);
+                }
+                s.end_command();
+            }
+            ';' | '&' | '(' | ')' | '{' | '}' => s.end_command(),
             c => s.push(pos, c),
         }
     }
     s.end_command();
-    s.out
+    s
 }
 
 /// The state of [`commands`]: the commands so far, the current one and its current word.
@@ -51,6 +69,8 @@ struct Splitter {
     /// delimiter (after a lone `<<`).
     heredocs: Vec<(String, bool)>,
     delimiter_next: Option<bool>,
+    /// Offsets of the pipes seen.
+    pipes: Vec<usize>,
 }
 
 impl Splitter {
@@ -65,6 +85,7 @@ impl Splitter {
             bare: false,
             heredocs: Vec::new(),
             delimiter_next: None,
+            pipes: Vec::new(),
         }
     }
 
@@ -317,6 +338,13 @@ mod tests {
         );
         let curl = commands(script)[1][3].offset;
         assert_eq!(&script[curl..curl + 4], "curl");
+    }
+
+    #[test]
+    fn pipes_are_found_outside_quotes_comments_and_heredocs() {
+        let text = "a | b || c && d |& e; echo 'x | y' \"|\" # f | g\ncat <<EOF\nh | i\nEOF\nj|k\n";
+        let found: Vec<&str> = pipes(text).iter().map(|&p| &text[p..p + 2]).collect();
+        assert_eq!(found, ["| ", "|&", "|k"]);
     }
 
     #[test]

@@ -10,7 +10,7 @@ fn cleanups_and_local_installs_of_the_real_world_are_not_findings() {
     check(
         "runtime",
         &format!(
-            "{PARENT}RUN apt-get update && apt-get install -y --no-install-recommends curl && apt-get dist-clean\nRUN apk add --no-network /tmp/pkgs/x.apk\n"
+            "{PARENT}RUN apt-get update && apt-get install -y --no-install-recommends curl && apt-get dist-clean\nWORKDIR /\nRUN apk add --no-network /tmp/pkgs/x.apk\n"
         ),
         &[],
     );
@@ -40,7 +40,12 @@ fn shell_keywords_start_commands_the_apt_rules_see() {
         &format!(
             "{PARENT}RUN if [ -n \"$X\" ]; then apt-get update && apt-get install -y --no-install-recommends jq && rm -rf /var/lib/apt/lists/*; fi\nRUN set -eux; apt-get update; if true; then apt-get install -y wget; fi; rm -rf /var/lib/apt/lists/*\nRUN for p in a b; do apt-get install -y \"$p\"; done\n"
         ),
-        &[("H103", 4, "warning"), ("H103", 5, "warning")],
+        &[
+            ("H103", 4, "warning"),
+            ("H115", 4, "warning"),
+            ("H103", 5, "warning"),
+            ("H115", 5, "warning"),
+        ],
     );
     // A mount before the command, and a heredoc script with apt in it.
     check(
@@ -57,6 +62,36 @@ fn shell_keywords_start_commands_the_apt_rules_see() {
 }
 
 #[test]
+fn pipes_need_pipefail_and_consecutive_runs_one_layer() {
+    // A pipe under /bin/sh, unless the RUN turns pipefail on before it; a pipe in quotes or
+    // `||` is none.
+    check(
+        "runtime",
+        &format!(
+            "{PARENT}RUN curl -fsSL https://x | tar -xz\nWORKDIR /\nRUN set -euxo pipefail; curl -fsSL https://x | tar -xz\nWORKDIR /a\nRUN echo 'a | b' || true\nWORKDIR /b\nRUN set -eux; \\\n    curl -fsSL https://x \\\n    | tar -xz; \\\n    set -o pipefail\n"
+        ),
+        &[("H114", 3, "warning"), ("H114", 11, "warning")],
+    );
+    // A SHELL with pipefail covers its stage and the stages and images built on it; a
+    // PowerShell is not checked.
+    check(
+        "runtime",
+        &format!(
+            "ARG HIER_PARENT\nFROM ${{HIER_PARENT}} AS one\nSHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]\nRUN a | b\nFROM one\nRUN c | d\nFROM ${{HIER_PARENT}}\nSHELL [\"pwsh\", \"-Command\"]\nRUN e | f\n"
+        ),
+        &[],
+    );
+    // Consecutive RUNs: flagged at the second, unless their flags differ or one is a heredoc.
+    check(
+        "runtime",
+        &format!(
+            "{PARENT}RUN a\n# between\nRUN b\nRUN --mount=type=cache,target=/c c\nRUN <<EOT\nd\nEOT\nRUN e\n"
+        ),
+        &[("H115", 5, "warning")],
+    );
+}
+
+#[test]
 fn size_rules_apply_to_the_stages_that_ship_and_onbuild_is_checked() {
     // The builder stage's caches are never shipped; correctness rules still apply there. The
     // final stage builds on `runtime`, whose layers ship.
@@ -65,7 +100,10 @@ fn size_rules_apply_to_the_stages_that_ship_and_onbuild_is_checked() {
         "ARG HIER_PARENT\nFROM golang:1.22 AS build\nRUN apt-get update && apt-get install -y make\nRUN apk add gcc\nRUN pip install x\nRUN apt-get update\nFROM ${HIER_PARENT} AS runtime\nRUN pip install flask\nFROM runtime\nCOPY --from=build /out /out\nRUN apk add curl\n",
         &[
             ("H103", 3, "warning"),
+            ("H115", 4, "warning"),
+            ("H115", 5, "warning"),
             ("H102", 6, "error"),
+            ("H115", 6, "warning"),
             ("H106", 8, "warning"),
             ("H105", 11, "warning"),
         ],

@@ -1,0 +1,154 @@
+//! How a Dockerfile's `RUN`s are written, beyond their packages: a pipe under a shell without
+//! `pipefail`, which hides the failure of every command but the last (H114), and consecutive
+//! `RUN`s that could be one layer (H115). The shell a stage runs its `RUN`s with is followed
+//! through `SHELL`, earlier stages and (the caller's part) the image's parents.
+
+use super::dockerfile::{Dockerfile, Instruction};
+use super::scripts::scripts;
+use super::shell::{commands, pipes};
+use super::{Hit, hit};
+
+/// The shell a stage's shell-form `RUN`s run under, as far as pipes go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Shell {
+    /// `/bin/sh -c` or another POSIX shell without `pipefail`.
+    #[default]
+    Plain,
+    /// A shell with `-o pipefail` (`SHELL ["/bin/bash", "-o", "pipefail", "-c"]`).
+    Pipefail,
+    /// Not a POSIX shell (PowerShell, cmd): not checked.
+    Other,
+}
+
+impl Shell {
+    /// The shell a `SHELL` instruction sets.
+    pub fn of(ins: &Instruction) -> Shell {
+        let Some(argv) = &ins.exec else {
+            return Shell::Plain;
+        };
+        let program = argv
+            .first()
+            .map_or("", |p| p.rsplit(['/', '\\']).next().unwrap_or(p));
+        let posix = matches!(
+            program.trim_end_matches(".exe"),
+            "sh" | "bash" | "ash" | "dash" | "zsh" | "ksh" | "mksh" | "busybox"
+        );
+        if !posix {
+            return Shell::Other;
+        }
+        if sets_pipefail(argv) {
+            Shell::Pipefail
+        } else {
+            Shell::Plain
+        }
+    }
+}
+
+/// `-o pipefail` among options (`-o`, `-eo`, `-euxo` before `pipefail`).
+fn sets_pipefail<S: AsRef<str>>(args: &[S]) -> bool {
+    args.windows(2).any(|pair| {
+        let option = pair[0].as_ref();
+        option.starts_with('-') && option.ends_with('o') && pair[1].as_ref() == "pipefail"
+    })
+}
+
+/// The shell of each stage, and of the `RUN`s of each stage as they come.
+pub struct Shells {
+    stages: Vec<Shell>,
+    /// What a stage built on the image's parent starts with.
+    inherited: Shell,
+}
+
+impl Shells {
+    pub fn new(inherited: Shell) -> Self {
+        Shells {
+            stages: Vec::new(),
+            inherited,
+        }
+    }
+
+    /// Follows one instruction: a `FROM` starts a stage with its base's shell, a `SHELL`
+    /// changes its stage's.
+    pub fn follow(&mut self, df: &Dockerfile, ins: &Instruction) {
+        let Some(stage) = ins.stage else {
+            return;
+        };
+        if ins.keyword == "FROM" && self.stages.len() == stage {
+            let image = &df.stages[stage].image;
+            let earlier = df.stages[..stage].iter().rposition(|s| {
+                s.name
+                    .as_deref()
+                    .is_some_and(|n| n.eq_ignore_ascii_case(image))
+            });
+            let shell = match earlier {
+                Some(i) => self.stages[i],
+                None if image.contains("HIER_PARENT") => self.inherited,
+                None => Shell::Plain,
+            };
+            self.stages.push(shell);
+        } else if ins.keyword == "SHELL"
+            && let Some(current) = self.stages.get_mut(stage)
+        {
+            *current = Shell::of(ins);
+        }
+    }
+
+    pub fn of_stage(&self, stage: Option<usize>) -> Shell {
+        stage
+            .and_then(|s| self.stages.get(s).copied())
+            .unwrap_or_default()
+    }
+
+    /// The shell of the file's final stage (what an image built on it inherits).
+    pub fn last(&self) -> Shell {
+        self.stages.last().copied().unwrap_or_default()
+    }
+}
+
+/// H114: a shell-form `RUN` with a pipe, under a shell without `pipefail`, that does not turn
+/// it on itself (`set -o pipefail` before the pipe).
+pub fn check_pipefail(ins: &Instruction, shell: Shell, hits: &mut Vec<Hit>) {
+    if shell != Shell::Plain {
+        return;
+    }
+    for script in scripts(ins) {
+        let Some(&pipe) = pipes(script.text).first() else {
+            continue;
+        };
+        let turned_on = commands(script.text).iter().any(|words| {
+            words
+                .first()
+                .is_some_and(|w| w.text == "set" && w.offset < pipe)
+                && sets_pipefail(&words.iter().map(|w| w.text.as_str()).collect::<Vec<_>>())
+        });
+        if !turned_on {
+            hits.push(hit(
+                "H114",
+                script.line_at(pipe),
+                "a pipe without `pipefail`: a failure before the last command is lost; add `set -o pipefail &&` or `SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]`",
+            ));
+            return;
+        }
+    }
+}
+
+/// H115: a `RUN` right after another of the same stage, with the same flags (neither a
+/// heredoc script): one layer would do.
+pub fn check_consecutive(df: &Dockerfile, hits: &mut Vec<Hit>) {
+    for pair in df.instructions.windows(2) {
+        let [a, b] = pair else { continue };
+        let runs = a.keyword == "RUN" && b.keyword == "RUN" && a.stage == b.stage;
+        let alike = a.flags.len() == b.flags.len()
+            && a.flags
+                .iter()
+                .zip(&b.flags)
+                .all(|(x, y)| x.name == y.name && x.value == y.value);
+        if runs && alike && a.heredocs.is_empty() && b.heredocs.is_empty() {
+            hits.push(hit(
+                "H115",
+                b.line,
+                "a RUN right after another: join them with `&&` into one layer",
+            ));
+        }
+    }
+}
