@@ -1,7 +1,7 @@
 //! What public Dockerfiles do that once gave false findings, and what the rules missed there:
 //! each case with its exact findings (rule, line, severity).
 
-use super::{PARENT, check};
+use super::{CLEAN_BASE, PARENT, check, findings, repo_with};
 
 #[test]
 fn cleanups_and_local_installs_of_the_real_world_are_not_findings() {
@@ -76,11 +76,21 @@ fn pipes_need_pipefail_and_consecutive_runs_one_layer() {
     // PowerShell is not checked.
     check(
         "runtime",
-        &format!(
-            "ARG HIER_PARENT\nFROM ${{HIER_PARENT}} AS one\nSHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]\nRUN a | b\nFROM one\nRUN c | d\nFROM ${{HIER_PARENT}}\nSHELL [\"pwsh\", \"-Command\"]\nRUN e | f\n"
-        ),
+        "ARG HIER_PARENT\nFROM ${HIER_PARENT} AS one\nSHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]\nRUN a | b\nFROM one\nRUN c | d\nFROM ${HIER_PARENT}\nSHELL [\"pwsh\", \"-Command\"]\nRUN e | f\n",
         &[],
     );
+    // A parent's SHELL is its children's.
+    let repo = repo_with("runtime", &format!("{PARENT}RUN a | b\n"), "");
+    assert_eq!(
+        findings(&repo),
+        [("H114".to_string(), 3, "warning".to_string())]
+    );
+    let base = CLEAN_BASE.replace(
+        "ENTRYPOINT",
+        "SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]\nENTRYPOINT",
+    );
+    repo.write("images/base/Dockerfile", &base);
+    assert_eq!(findings(&repo), []);
     // Consecutive RUNs: flagged at the second, unless their flags differ or one is a heredoc.
     check(
         "runtime",
