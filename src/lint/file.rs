@@ -1,23 +1,28 @@
 //! The rules that need only the Dockerfile: pinned `FROM`s in every stage (H101), the `RUN`
 //! rules of `packages` (its size rules only in the stages that ship) and of `runs` (pipes
 //! under `pipefail`, consecutive `RUN`s), `ENTRYPOINT`/`CMD` in exec form (H110), `COPY` rather
-//! than `ADD` for local files (H111) and secret-looking `ENV`/`ARG` names (H112); `ONBUILD`
-//! triggers are checked as the instructions they are.
+//! than `ADD` for local files (H111), secret-looking `ENV`/`ARG` names (H112) and `COPY`/`ADD`
+//! to a relative destination with no `WORKDIR` (H116); `ONBUILD` triggers are checked as the
+//! instructions they are.
 
 use std::collections::HashMap;
 
 use super::dockerfile::{Dockerfile, Instruction, Stage, marker};
+use super::image::workdir_set;
 use super::packages::check_run;
-use super::runs::{Shell, Shells, check_consecutive, check_pipefail};
+use super::runs::{Shell, check_consecutive, check_pipefail, shell_set};
 use super::shell::{Word, commands};
+use super::stages::Stages;
 use super::{Hit, hit};
 use crate::reference::Reference;
 
 /// Rules that need only the file.
-/// `inherited` is the shell the image's parent leaves it.
-pub fn check_file(df: &Dockerfile, inherited: Shell) -> Vec<Hit> {
+/// `inherited` is what the image's parent leaves it: its shell, and whether it set a
+/// `WORKDIR`.
+pub fn check_file(df: &Dockerfile, inherited: (Shell, bool)) -> Vec<Hit> {
     let mut hits = Vec::new();
-    let mut shells = Shells::new(inherited);
+    let mut shells = Stages::new(inherited.0, Shell::Plain, shell_set);
+    let mut workdirs = Stages::new(inherited.1, false, workdir_set);
     let global_args = global_args(df);
     for (index, stage) in df.stages.iter().enumerate() {
         check_from(df, index, stage, &global_args, &mut hits);
@@ -26,6 +31,7 @@ pub fn check_file(df: &Dockerfile, inherited: Shell) -> Vec<Hit> {
     let mut pip_no_cache: HashMap<Option<usize>, bool> = HashMap::new();
     for ins in &df.instructions {
         shells.follow(df, ins);
+        workdirs.follow(df, ins);
         if ins.keyword == "ENV" {
             for (name, value, _) in env_pairs(ins) {
                 if name == "PIP_NO_CACHE_DIR" {
@@ -41,6 +47,7 @@ pub fn check_file(df: &Dockerfile, inherited: Shell) -> Vec<Hit> {
             pip_env: pip_no_cache.get(&ins.stage).copied().unwrap_or(false),
             ships: ins.stage.is_none_or(|i| ships[i]),
             shell: shells.of_stage(ins.stage),
+            workdir: workdirs.of_stage(ins.stage),
         };
         check_instruction(ins, &context, &mut hits);
         // An ONBUILD trigger runs in every image built on this one, which ships it.
@@ -50,6 +57,7 @@ pub fn check_file(df: &Dockerfile, inherited: Shell) -> Vec<Hit> {
                 pip_env: false,
                 ships: true,
                 shell: Shell::Plain,
+                workdir: true,
             };
             check_instruction(&trigger, &context, &mut hits);
         }
@@ -67,6 +75,8 @@ struct Context {
     ships: bool,
     /// The shell its `RUN`s run under.
     shell: Shell,
+    /// A `WORKDIR` was set (in its stage, one it is built on, or the image's parents).
+    workdir: bool,
 }
 
 fn check_instruction(ins: &Instruction, context: &Context, hits: &mut Vec<Hit>) {
@@ -84,8 +94,45 @@ fn check_instruction(ins: &Instruction, context: &Context, hits: &mut Vec<Hit>) 
                 ins.keyword
             ),
         )),
-        "ADD" => check_add(ins, hits),
+        "ADD" => {
+            check_add(ins, hits);
+            check_destination(ins, context.workdir, hits);
+        }
+        "COPY" => check_destination(ins, context.workdir, hits),
         _ => {}
+    }
+}
+
+/// H116: a `COPY` or `ADD` to a relative destination where no `WORKDIR` says what it is
+/// relative to.
+fn check_destination(ins: &Instruction, workdir: bool, hits: &mut Vec<Hit>) {
+    if workdir {
+        return;
+    }
+    let destination = match &ins.exec {
+        Some(items) => items.last().cloned(),
+        None => commands(&ins.args)
+            .into_iter()
+            .flatten()
+            .last()
+            .map(|w| w.text),
+    };
+    let Some(destination) = destination else {
+        return;
+    };
+    let absolute = destination.starts_with('/')
+        || destination.starts_with('$')
+        || destination.get(1..3) == Some(":\\")
+        || destination.get(1..3) == Some(":/");
+    if !absolute {
+        hits.push(hit(
+            "H116",
+            ins.line,
+            format!(
+                "{} to `{destination}`, relative to no WORKDIR: set one first, or copy to an absolute path",
+                ins.keyword
+            ),
+        ));
     }
 }
 

@@ -1,11 +1,13 @@
 //! The rules only the hierarchy can check: an app's effective user through its parents (H108),
-//! a base's init as `ENTRYPOINT` (H109), a `.dockerignore` in each context (H113); and the
-//! shell an image's parents leave it (`SHELL`, for H114).
+//! a base's init as `ENTRYPOINT` (H109), a `.dockerignore` in each context (H113); and what an
+//! image's parents leave it (its `SHELL` for H114, a `WORKDIR` for H116).
 
 use std::collections::{BTreeMap, HashMap};
 
 use super::dockerfile::Dockerfile;
-use super::runs::{Shell, Shells as StageShells};
+use super::dockerfile::Instruction;
+use super::runs::{Shell, shell_set};
+use super::stages::Stages;
 use super::{Hit, Parsed, hit};
 use crate::catalog::{Image, Origin};
 use crate::name::ImageName;
@@ -14,40 +16,58 @@ use crate::repo::Repository;
 /// The effective users found so far: (user, line of its `USER`; 0 when inherited).
 pub type Users = HashMap<ImageName, Option<(String, usize)>>;
 
-/// The shell each image's final stage leaves to the images built on it, found so far.
-pub type Shells = HashMap<ImageName, Shell>;
-
-/// The shell an image's parent leaves it (a base's `from` is taken as a plain `/bin/sh`).
-pub fn parent_shell(
-    repo: &Repository,
-    image: &Image,
-    parsed: &BTreeMap<ImageName, Parsed>,
-    cache: &mut Shells,
-) -> Shell {
-    match &image.origin {
-        Origin::Parent(dep) => final_shell(repo, repo.catalog.image(&dep.name), parsed, cache),
-        Origin::Base { .. } => Shell::Plain,
-    }
+/// What each image's final stage leaves to the images built on it, found so far: its shell
+/// (H114) and whether a `WORKDIR` was set (H116).
+#[derive(Default)]
+pub struct Left {
+    shells: HashMap<ImageName, Shell>,
+    workdirs: HashMap<ImageName, bool>,
 }
 
-fn final_shell(
+/// What an image's parent leaves it: (shell, a `WORKDIR` set). A base's `from` is taken as a
+/// plain `/bin/sh` without a `WORKDIR`.
+pub fn parent_left(
     repo: &Repository,
     image: &Image,
     parsed: &BTreeMap<ImageName, Parsed>,
-    cache: &mut Shells,
-) -> Shell {
-    if let Some(shell) = cache.get(&image.name) {
-        return *shell;
+    cache: &mut Left,
+) -> (Shell, bool) {
+    let shell = parent_value(
+        repo,
+        image,
+        parsed,
+        &mut cache.shells,
+        Shell::Plain,
+        shell_set,
+    );
+    let workdir = parent_value(repo, image, parsed, &mut cache.workdirs, false, workdir_set);
+    (shell, workdir)
+}
+
+/// Whether an instruction sets a `WORKDIR`.
+pub fn workdir_set(ins: &Instruction) -> Option<bool> {
+    (ins.keyword == "WORKDIR").then_some(true)
+}
+
+fn parent_value<T: Copy>(
+    repo: &Repository,
+    image: &Image,
+    parsed: &BTreeMap<ImageName, Parsed>,
+    cache: &mut HashMap<ImageName, T>,
+    outside: T,
+    set: fn(&Instruction) -> Option<T>,
+) -> T {
+    let Origin::Parent(dep) = &image.origin else {
+        return outside;
+    };
+    let parent = repo.catalog.image(&dep.name);
+    if let Some(value) = cache.get(&parent.name) {
+        return *value;
     }
-    let inherited = parent_shell(repo, image, parsed, cache);
-    let df = &parsed[&image.name].df;
-    let mut shells = StageShells::new(inherited);
-    for ins in &df.instructions {
-        shells.follow(df, ins);
-    }
-    let shell = shells.last();
-    cache.insert(image.name.clone(), shell);
-    shell
+    let inherited = parent_value(repo, parent, parsed, cache, outside, set);
+    let value = Stages::new(inherited, outside, set).of_file(&parsed[&parent.name].df);
+    cache.insert(parent.name.clone(), value);
+    value
 }
 
 /// H108 and H109 for one image.

@@ -11,6 +11,7 @@ pub mod rules;
 mod runs;
 mod scripts;
 mod shell;
+mod stages;
 
 use std::collections::BTreeMap;
 
@@ -82,13 +83,13 @@ pub fn lint_rendered(
 ) -> Result<Vec<Finding>, Error> {
     let parsed = parse_all(repo, rendered)?;
     let mut users = Users::new();
-    let mut shells = image::Shells::new();
+    let mut left = image::Left::default();
     let mut findings = Vec::new();
     for name in repo.hierarchy.order() {
         if !only.is_empty() && !only.contains(name) {
             continue;
         }
-        findings.extend(image_findings(repo, name, &parsed, &mut users, &mut shells));
+        findings.extend(image_findings(repo, name, &parsed, &mut users, &mut left));
     }
     Ok(findings)
 }
@@ -159,13 +160,13 @@ fn image_findings(
     name: &ImageName,
     parsed: &BTreeMap<ImageName, Parsed>,
     users: &mut Users,
-    shells: &mut image::Shells,
+    left: &mut image::Left,
 ) -> Vec<Finding> {
     let image = repo.catalog.image(name);
     let p = &parsed[name];
     let mut hits = p.refused.clone();
     if p.text {
-        let inherited = image::parent_shell(repo, image, parsed, shells);
+        let inherited = image::parent_left(repo, image, parsed, left);
         hits.extend(file::check_file(&p.df, inherited));
         hits.extend(image::check_image(repo, image, parsed, users));
     }

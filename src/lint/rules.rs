@@ -139,6 +139,13 @@ pub const RULES: &[Rule] = &[
         explanation: "Each RUN makes a layer, and a file a later layer deletes still weighs in the earlier one. Join consecutive RUNs of a stage with `&&` (or a heredoc script). RUNs with different flags (`--mount`, `--network`) and heredoc scripts are left apart.",
         hadolint: "DL3059",
     },
+    Rule {
+        id: "H116",
+        severity: Severity::Warning,
+        summary: "COPY or ADD to a relative destination with no WORKDIR",
+        explanation: "A relative destination is relative to the working directory, which nothing in sight sets: not the stage, not a stage it is built on, not the image's parents in the catalog (an image from outside is taken to set none). Set `WORKDIR` first, or copy to an absolute path, so where the files land does not change with the base image.",
+        hadolint: "DL3045",
+    },
 ];
 
 pub fn rule(id: &str) -> Option<&'static Rule> {

@@ -1,7 +1,7 @@
 //! How a Dockerfile's `RUN`s are written, beyond their packages: a pipe under a shell without
 //! `pipefail`, which hides the failure of every command but the last (H114), and consecutive
 //! `RUN`s that could be one layer (H115). The shell a stage runs its `RUN`s with is followed
-//! through `SHELL`, earlier stages and (the caller's part) the image's parents.
+//! (by `stages`) through `SHELL`, earlier stages and the image's parents.
 
 use super::dockerfile::{Dockerfile, Instruction};
 use super::scripts::scripts;
@@ -52,57 +52,9 @@ fn sets_pipefail<S: AsRef<str>>(args: &[S]) -> bool {
     })
 }
 
-/// The shell of each stage, and of the `RUN`s of each stage as they come.
-pub struct Shells {
-    stages: Vec<Shell>,
-    /// What a stage built on the image's parent starts with.
-    inherited: Shell,
-}
-
-impl Shells {
-    pub fn new(inherited: Shell) -> Self {
-        Shells {
-            stages: Vec::new(),
-            inherited,
-        }
-    }
-
-    /// Follows one instruction: a `FROM` starts a stage with its base's shell, a `SHELL`
-    /// changes its stage's.
-    pub fn follow(&mut self, df: &Dockerfile, ins: &Instruction) {
-        let Some(stage) = ins.stage else {
-            return;
-        };
-        if ins.keyword == "FROM" && self.stages.len() == stage {
-            let image = &df.stages[stage].image;
-            let earlier = df.stages[..stage].iter().rposition(|s| {
-                s.name
-                    .as_deref()
-                    .is_some_and(|n| n.eq_ignore_ascii_case(image))
-            });
-            let shell = match earlier {
-                Some(i) => self.stages[i],
-                None if image.contains("HIER_PARENT") => self.inherited,
-                None => Shell::Plain,
-            };
-            self.stages.push(shell);
-        } else if ins.keyword == "SHELL"
-            && let Some(current) = self.stages.get_mut(stage)
-        {
-            *current = Shell::of(ins);
-        }
-    }
-
-    pub fn of_stage(&self, stage: Option<usize>) -> Shell {
-        stage
-            .and_then(|s| self.stages.get(s).copied())
-            .unwrap_or_default()
-    }
-
-    /// The shell of the file's final stage (what an image built on it inherits).
-    pub fn last(&self) -> Shell {
-        self.stages.last().copied().unwrap_or_default()
-    }
+/// The shell a `SHELL` instruction sets (for [`super::stages::Stages`]).
+pub fn shell_set(ins: &Instruction) -> Option<Shell> {
+    (ins.keyword == "SHELL").then(|| Shell::of(ins))
 }
 
 /// H114: a shell-form `RUN` with a pipe, under a shell without `pipefail`, that does not turn

@@ -102,6 +102,29 @@ fn pipes_need_pipefail_and_consecutive_runs_one_layer() {
 }
 
 #[test]
+fn copies_to_relative_destinations_need_a_workdir() {
+    // No WORKDIR in sight: the stage, the stage it is built on, or the parents.
+    check(
+        "runtime",
+        "ARG HIER_PARENT\nFROM golang:1.22 AS build\nCOPY . src/\nWORKDIR /src\nCOPY go.mod .\nFROM build AS test\nCOPY [\"a\", \"b\"]\nFROM ${HIER_PARENT}\nCOPY --from=build /src/app app\nADD app.tar.gz $HOME/x\nCOPY <<EOF conf\nx\nEOF\n",
+        &[
+            ("H116", 3, "warning"),
+            ("H116", 9, "warning"),
+            ("H116", 11, "warning"),
+        ],
+    );
+    // A parent's WORKDIR is its children's.
+    let repo = repo_with("runtime", &format!("{PARENT}COPY app.py .\n"), "");
+    assert_eq!(
+        findings(&repo),
+        [("H116".to_string(), 3, "warning".to_string())]
+    );
+    let base = CLEAN_BASE.replace("ENTRYPOINT", "WORKDIR /srv\nENTRYPOINT");
+    repo.write("images/base/Dockerfile", &base);
+    assert_eq!(findings(&repo), []);
+}
+
+#[test]
 fn size_rules_apply_to_the_stages_that_ship_and_onbuild_is_checked() {
     // The builder stage's caches are never shipped; correctness rules still apply there. The
     // final stage builds on `runtime`, whose layers ship.
