@@ -3,6 +3,8 @@
 //! the hand-written one — in every stage, plus what only the hierarchy knows: an app's
 //! effective user through its parents, a base's init, each context's `.dockerignore`.
 
+#[cfg(test)]
+mod corpus_tests;
 pub mod dockerfile;
 mod file;
 mod image;
