@@ -87,7 +87,7 @@ fn h102_update_without_install() {
         &format!(
             "{PARENT}RUN apt-get update\nRUN apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*\n"
         ),
-        &[("H102", 3, "error"), ("H115", 4, "warning")],
+        &[("H102", 3, "error")],
     );
 }
 

@@ -39,6 +39,26 @@ pub struct Finding {
     pub message: String,
 }
 
+/// The findings of one Dockerfile read alone, outside a catalog: what the engine would refuse
+/// (H100) and the rules that need only the file, as (line, rule, message), in line order. Its
+/// stages built on `HIER_PARENT` are taken to inherit nothing (no `SHELL`, no `WORKDIR`).
+pub fn lint_text(text: &str) -> Vec<(usize, &'static str, String)> {
+    let df = dockerfile::parse(text);
+    let mut out: Vec<(usize, &'static str, String)> = df
+        .errors
+        .iter()
+        .map(|e| (e.line, "H100", e.problem.message.clone()))
+        .collect();
+    let inherited = (runs::Shell::Plain, false);
+    out.extend(
+        file::check_file(&df, inherited)
+            .into_iter()
+            .map(|h| (h.line, h.rule, h.message)),
+    );
+    out.sort_by_key(|(line, rule, _)| (*line, *rule));
+    out
+}
+
 /// One finding of a file, before it is attributed to an image.
 #[derive(Clone)]
 struct Hit {

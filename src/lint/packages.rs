@@ -250,7 +250,8 @@ fn pip(
     }
 }
 
-/// Checks a package list written over several lines: sorted, no duplicates.
+/// Checks a package list written over several lines: sorted (each group between comment lines
+/// on its own), no duplicates.
 fn check_list(script: &Script, names: &[&Word], tool: &str, hits: &mut Vec<Hit>) {
     let lines: BTreeSet<usize> = names.iter().map(|w| script.line_at(w.offset)).collect();
     if lines.len() < 2 {
@@ -272,8 +273,11 @@ fn check_list(script: &Script, names: &[&Word], tool: &str, hits: &mut Vec<Hit>)
             hits.push(h);
         }
     }
+    // A comment line inside the list (dropped from the instruction, so a gap in its lines)
+    // starts a group of its own, sorted on its own.
     for pair in names.windows(2) {
-        if pair[1].text < pair[0].text {
+        let gap = script.line_at(pair[1].offset) > script.line_at(pair[0].offset) + 1;
+        if !gap && pair[1].text < pair[0].text {
             hits.push(hit(
                 "H107",
                 script.line_at(pair[1].offset),

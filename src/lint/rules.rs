@@ -80,7 +80,7 @@ pub const RULES: &[Rule] = &[
         id: "H107",
         severity: Severity::Warning,
         summary: "multi-line package list not sorted, or with duplicates",
-        explanation: "A package list written one per line is read, reviewed and merged line by line: keep it sorted so a diff shows exactly what was added or removed, and free of duplicates (a duplicate is an error). The `lines` template helper writes such lists.",
+        explanation: "A package list written one per line is read, reviewed and merged line by line: keep it sorted so a diff shows exactly what was added or removed, and free of duplicates (a duplicate is an error). A comment line inside the list starts a group sorted on its own. The `lines` template helper writes such lists.",
         hadolint: "",
     },
     Rule {
@@ -135,8 +135,8 @@ pub const RULES: &[Rule] = &[
     Rule {
         id: "H115",
         severity: Severity::Warning,
-        summary: "consecutive RUNs that could be one layer",
-        explanation: "Each RUN makes a layer, and a file a later layer deletes still weighs in the earlier one. Join consecutive RUNs of a stage with `&&` (or a heredoc script). RUNs with different flags (`--mount`, `--network`) and heredoc scripts are left apart.",
+        summary: "consecutive single-command RUNs that could be one layer",
+        explanation: "Each RUN makes a layer, and a file a later layer deletes still weighs in the earlier one. Join consecutive RUNs of a stage with `&&` (or a heredoc script). A RUN that already chains commands is taken as apart on purpose, as are RUNs with different flags (`--mount`, `--network`) and heredoc scripts.",
         hadolint: "DL3059",
     },
     Rule {

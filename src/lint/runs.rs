@@ -1,6 +1,6 @@
 //! How a Dockerfile's `RUN`s are written, beyond their packages: a pipe under a shell without
 //! `pipefail`, which hides the failure of every command but the last (H114), and consecutive
-//! `RUN`s that could be one layer (H115). The shell a stage runs its `RUN`s with is followed
+//! single-command `RUN`s that could be one layer (H115). The shell a stage runs its `RUN`s with is followed
 //! (by `stages`) through `SHELL`, earlier stages and the image's parents.
 
 use super::dockerfile::{Dockerfile, Instruction};
@@ -84,8 +84,9 @@ pub fn check_pipefail(ins: &Instruction, shell: Shell, hits: &mut Vec<Hit>) {
     }
 }
 
-/// H115: a `RUN` right after another of the same stage, with the same flags (neither a
-/// heredoc script): one layer would do.
+/// H115: a `RUN` of one command right after another of the same stage, with the same flags:
+/// one layer would do. `RUN`s that chain commands are apart on purpose, and so are heredoc
+/// scripts.
 pub fn check_consecutive(df: &Dockerfile, hits: &mut Vec<Hit>) {
     for pair in df.instructions.windows(2) {
         let [a, b] = pair else { continue };
@@ -95,7 +96,7 @@ pub fn check_consecutive(df: &Dockerfile, hits: &mut Vec<Hit>) {
                 .iter()
                 .zip(&b.flags)
                 .all(|(x, y)| x.name == y.name && x.value == y.value);
-        if runs && alike && a.heredocs.is_empty() && b.heredocs.is_empty() {
+        if runs && alike && short(a) && short(b) {
             hits.push(hit(
                 "H115",
                 b.line,
@@ -103,4 +104,9 @@ pub fn check_consecutive(df: &Dockerfile, hits: &mut Vec<Hit>) {
             ));
         }
     }
+}
+
+/// A `RUN` of one command, not a heredoc script.
+fn short(ins: &Instruction) -> bool {
+    ins.heredocs.is_empty() && (ins.exec.is_some() || commands(&ins.args).len() <= 1)
 }

@@ -37,6 +37,7 @@ fn split(text: &str) -> Splitter {
             '#' if s.start.is_none() => s.comment(),
             c if c.is_whitespace() => s.end_word(),
             '{' | '}' if s.brace_is_word() => s.push(pos, c),
+            '|' if s.is_case_alternative() => s.push(pos, c),
             '|' => {
                 if s.peek() == Some('|') {
                     s.next += 1;
@@ -116,9 +117,29 @@ impl Splitter {
     /// backslash before a line end removes both).
     fn quoted(&mut self, pos: usize, quote: char) {
         self.begin(pos, false);
-        while let Some((_, c)) = self.next() {
-            if c == quote {
+        // Inside `"…$(…)…"`: the depth of command substitutions, and whether a quote opened in
+        // one is open (its pipes are pipes, its quotes do not end the word).
+        let mut depth = 0;
+        let mut inner = false;
+        while let Some((at, c)) = self.next() {
+            if c == quote && depth == 0 {
                 break;
+            }
+            if quote == '"' {
+                match c {
+                    '"' => inner = !inner,
+                    '$' if !inner && self.peek() == Some('(') => depth += 1,
+                    ')' if !inner && depth > 0 => depth -= 1,
+                    '|' if !inner && depth > 0 => {
+                        if self.peek() == Some('|') {
+                            self.next += 1;
+                            self.word.push_str("||");
+                            continue;
+                        }
+                        self.pipes.push(at);
+                    }
+                    _ => {}
+                }
             }
             if quote == '"' && c == '\\' && self.next < self.chars.len() {
                 let (_, escaped) = self.chars[self.next];
@@ -130,6 +151,20 @@ impl Splitter {
                 self.word.push(c);
             }
         }
+    }
+
+    /// Whether the `|` just read separates the patterns of a `case` item (`x86_64|aarch64)`):
+    /// written against the word before it, and the word after it ends the pattern with `)`.
+    fn is_case_alternative(&self) -> bool {
+        let before = self.next.checked_sub(2).map(|i| self.chars[i].1);
+        if before.is_none_or(char::is_whitespace) {
+            return false;
+        }
+        let rest = self.chars[self.next..]
+            .iter()
+            .map(|(_, c)| *c)
+            .take_while(|c| !c.is_whitespace() && !matches!(c, ';' | '&' | '|'));
+        rest.last() == Some(')')
     }
 
     /// A backslash outside quotes: the next character as it is; before a line end, both go
@@ -345,6 +380,11 @@ mod tests {
         let text = "a | b || c && d |& e; echo 'x | y' \"|\" # f | g\ncat <<EOF\nh | i\nEOF\nj|k\n";
         let found: Vec<&str> = pipes(text).iter().map(|&p| &text[p..p + 2]).collect();
         assert_eq!(found, ["| ", "|&", "|k"]);
+        // In a command substitution inside double quotes, a pipe is one; a case item's
+        // alternatives are not.
+        let text = "deps=\"$(scanelf x | awk '{ print \"so:\" $1 }' || true)\"; case $a in x86_64|arm64) b ;; esac\n";
+        let found: Vec<usize> = pipes(text);
+        assert_eq!(found, [text.find("| awk").unwrap()]);
     }
 
     #[test]

@@ -40,12 +40,7 @@ fn shell_keywords_start_commands_the_apt_rules_see() {
         &format!(
             "{PARENT}RUN if [ -n \"$X\" ]; then apt-get update && apt-get install -y --no-install-recommends jq && rm -rf /var/lib/apt/lists/*; fi\nRUN set -eux; apt-get update; if true; then apt-get install -y wget; fi; rm -rf /var/lib/apt/lists/*\nRUN for p in a b; do apt-get install -y \"$p\"; done\n"
         ),
-        &[
-            ("H103", 4, "warning"),
-            ("H115", 4, "warning"),
-            ("H103", 5, "warning"),
-            ("H115", 5, "warning"),
-        ],
+        &[("H103", 4, "warning"), ("H103", 5, "warning")],
     );
     // A mount before the command, and a heredoc script with apt in it.
     check(
@@ -133,7 +128,6 @@ fn size_rules_apply_to_the_stages_that_ship_and_onbuild_is_checked() {
         "ARG HIER_PARENT\nFROM golang:1.22 AS build\nRUN apt-get update && apt-get install -y make\nRUN apk add gcc\nRUN pip install x\nRUN apt-get update\nFROM ${HIER_PARENT} AS runtime\nRUN pip install flask\nFROM runtime\nCOPY --from=build /out /out\nRUN apk add curl\n",
         &[
             ("H103", 3, "warning"),
-            ("H115", 4, "warning"),
             ("H115", 5, "warning"),
             ("H102", 6, "error"),
             ("H115", 6, "warning"),

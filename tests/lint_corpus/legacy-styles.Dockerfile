@@ -8,6 +8,8 @@ RUN apt-get install -y curl \
     && apt-get clean
 RUN curl -sSL https://example.com/install.sh | sh
 ADD entrypoint.sh /entrypoint.sh
+RUN mkdir -p /srv/config
+RUN chmod 700 /srv/config
 COPY config/ config/
 RUN pip install requests
 ENTRYPOINT /entrypoint.sh

@@ -14,7 +14,12 @@ RUN set -x \
         openssl-dev \
         pcre2-dev \
         zlib-dev \
-    && apk add --no-network /tmp/packages/nginx-${NGINX_VERSION}.apk \
+    && apkArch="$(cat /etc/apk/arch)" \
+    && case "$apkArch" in \
+        x86_64|aarch64) apk add --no-network /tmp/packages/nginx-${NGINX_VERSION}.apk ;; \
+        *) echo "unsupported: $apkArch" ;; \
+    esac \
+    && runDeps="$( scanelf --needed --nobanner /usr/sbin/nginx | awk '{ print "so:" $2 }' | sort -u )" \
     && apk del --no-network .build-deps \
     && ln -sf /dev/stdout /var/log/nginx/access.log \
     && ln -sf /dev/stderr /var/log/nginx/error.log
