@@ -2,8 +2,10 @@
 //! reader (go-yaml v2, strict) reads them: a plain scalar is a string as written, `yes`/`on`
 //! are booleans, integers may be hexadecimal or octal, an explicit nothing is the empty value,
 //! `<<` merges a mapping's keys, and an unknown or repeated key is an error. Every problem is
-//! collected with the place it was found.
+//! collected with the place it was found (the first 50 of them), and patterns are compiled once
+//! each, within a size bound.
 
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use super::spec::Pattern;
@@ -11,10 +13,19 @@ use super::yaml::{Node, Value};
 use crate::diagnostic::{Diagnostic, suggest};
 use crate::source::SourceFile;
 
+/// The most problems reported for one file (a hostile file could hold thousands).
+const MAX_PROBLEMS: usize = 50;
+/// The largest compiled pattern.
+const MAX_PATTERN: usize = 1 << 20;
+
 /// The file being read and the problems found so far.
 pub struct Fields<'s> {
     pub source: &'s SourceFile,
     pub problems: Vec<Diagnostic>,
+    /// Problems past [`MAX_PROBLEMS`], counted only.
+    pub more: usize,
+    /// Patterns compiled so far, by text (aliases repeat them).
+    patterns: HashMap<String, regex::Regex>,
 }
 
 /// A mapping's entries by key, each taken once, the rest reported as unknown at the end.
@@ -29,19 +40,39 @@ impl<'s> Fields<'s> {
         Fields {
             source,
             problems: Vec::new(),
+            more: 0,
+            patterns: HashMap::new(),
         }
     }
 
     pub fn error(&mut self, span: Range<usize>, message: impl Into<String>) {
+        if self.problems.len() >= MAX_PROBLEMS {
+            self.more += 1;
+            return;
+        }
         let d = Diagnostic::error(message).at(self.source.locate(span));
         self.problems.push(d);
     }
 
     pub fn error_help(&mut self, span: Range<usize>, message: String, help: &str) {
+        if self.problems.len() >= MAX_PROBLEMS {
+            self.more += 1;
+            return;
+        }
         let d = Diagnostic::error(message)
             .at(self.source.locate(span))
             .help(help);
         self.problems.push(d);
+    }
+
+    /// The problems found, with a last one saying how many more there were.
+    pub fn finish(mut self) -> Vec<Diagnostic> {
+        if self.more > 0 {
+            let message = format!("… and {} more problems in this file", self.more);
+            self.problems
+                .push(Diagnostic::error(message).at_file(self.source.display.clone()));
+        }
+        self.problems
     }
 
     /// A mapping's entries (`<<` merged in); `None` when the node is not a mapping.
@@ -54,21 +85,22 @@ impl<'s> Fields<'s> {
         };
         let mut entries: Vec<(&'n str, &'n Node, Range<usize>)> = Vec::new();
         let mut merged: Vec<(&'n str, &'n Node, Range<usize>)> = Vec::new();
+        let mut seen: HashSet<&'n str> = HashSet::new();
         for (key, value) in pairs {
             let Value::Scalar { text, plain } = &key.value else {
                 self.error(key.span.clone(), format!("a key of {what} must be text"));
                 continue;
             };
             if *plain && text == "<<" {
-                self.merge(value, what, &mut merged);
-            } else if entries.iter().any(|(k, ..)| k == text) {
+                self.merge(value, what, &mut merged, 0);
+            } else if !seen.insert(text) {
                 self.error(key.span.clone(), format!("`{text}` is set twice in {what}"));
             } else {
                 entries.push((text, value, key.span.clone()));
             }
         }
         for entry in merged {
-            if !entries.iter().any(|(k, ..)| *k == entry.0) {
+            if seen.insert(entry.0) {
                 entries.push(entry);
             }
         }
@@ -80,12 +112,14 @@ impl<'s> Fields<'s> {
         })
     }
 
-    /// The keys a `<<` brings in: a mapping's, or each of a list of mappings' (the first wins).
+    /// The keys a `<<` brings in: a mapping's (with those of its own `<<`), or each of a list
+    /// of mappings' (the first wins).
     fn merge<'n>(
         &mut self,
         value: &'n Node,
         what: &str,
         out: &mut Vec<(&'n str, &'n Node, Range<usize>)>,
+        depth: usize,
     ) {
         let sources: Vec<&Node> = match &value.value {
             Value::Seq(items) => items.iter().collect(),
@@ -99,11 +133,20 @@ impl<'s> Fields<'s> {
                 );
                 continue;
             };
+            let mut nested = Vec::new();
             for (key, value) in pairs {
-                if let Value::Scalar { text, .. } = &key.value
-                    && !out.iter().any(|(k, ..)| k == text)
-                {
+                let Value::Scalar { text, plain } = &key.value else {
+                    continue;
+                };
+                if *plain && text == "<<" && depth < 16 {
+                    self.merge(value, what, &mut nested, depth + 1);
+                } else if !out.iter().any(|(k, ..)| k == text) {
                     out.push((text, value, key.span.clone()));
+                }
+            }
+            for entry in nested {
+                if !out.iter().any(|(k, ..)| *k == entry.0) {
+                    out.push(entry);
                 }
             }
         }
@@ -177,8 +220,18 @@ impl<'s> Fields<'s> {
     /// A regular expression (the reference tool's syntax, RE2, is a subset of this one).
     pub fn pattern(&mut self, node: &Node, what: &str) -> Option<Pattern> {
         let text = self.string(node, what)?;
-        match regex::Regex::new(&text) {
-            Ok(regex) => Some(Pattern { text, regex }),
+        if let Some(regex) = self.patterns.get(&text) {
+            let regex = regex.clone();
+            return Some(Pattern { text, regex });
+        }
+        let built = regex::RegexBuilder::new(&text)
+            .size_limit(MAX_PATTERN)
+            .build();
+        match built {
+            Ok(regex) => {
+                self.patterns.insert(text.clone(), regex.clone());
+                Some(Pattern { text, regex })
+            }
             Err(e) => {
                 let first = e.to_string();
                 let reason = first.lines().last().unwrap_or("").trim().to_string();
@@ -205,18 +258,24 @@ fn parse_integer(text: &str) -> Option<i64> {
         Some(rest) => (true, rest),
         None => (false, clean.strip_prefix('+').unwrap_or(&clean)),
     };
-    let value = if let Some(hex) = digits.strip_prefix("0x") {
-        i64::from_str_radix(hex, 16).ok()?
+    let (radix, digits) = if let Some(hex) = digits.strip_prefix("0x") {
+        (16, hex)
     } else if let Some(oct) = digits.strip_prefix("0o") {
-        i64::from_str_radix(oct, 8).ok()?
+        (8, oct)
     } else if digits.len() > 1 && digits.starts_with('0') {
-        i64::from_str_radix(&digits[1..], 8).ok()?
-    } else if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-        digits.parse().ok()?
+        (8, &digits[1..])
     } else {
-        return None;
+        (10, digits)
     };
-    Some(if negative { -value } else { value })
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    let value = i64::from_str_radix(digits, radix).ok()?;
+    if negative {
+        value.checked_neg()
+    } else {
+        Some(value)
+    }
 }
 
 impl<'n> Entries<'n> {
@@ -273,6 +332,10 @@ mod tests {
             ("", None),
             ("abc", None),
             ("08", None),
+            ("0x-5", None),
+            ("0-10", None),
+            ("-0x8000000000000000", None),
+            ("-9223372036854775807", Some(-9223372036854775807)),
         ] {
             assert_eq!(parse_integer(text), want, "{text}");
         }

@@ -65,7 +65,7 @@ pub fn read(source: &SourceFile, path: &str) -> Result<Spec, Vec<Diagnostic>> {
         Ok(document) => document,
         Err(e) => {
             f.error(e.at..e.at, format!("not valid YAML: {}", e.message));
-            return Err(f.problems);
+            return Err(f.finish());
         }
     };
     let spec = document.and_then(|doc| top(&mut f, &doc, path));
@@ -87,9 +87,9 @@ pub fn read(source: &SourceFile, path: &str) -> Result<Spec, Vec<Diagnostic>> {
                 0..0,
                 "the file is empty: it needs `schemaVersion: \"2.0.0\"`",
             );
-            Err(f.problems)
+            Err(f.finish())
         }
-        _ => Err(f.problems),
+        _ => Err(f.finish()),
     }
 }
 
@@ -159,11 +159,15 @@ fn tests<T>(
         return Vec::new();
     };
     let items = f.list(node, &format!("`{key}`"));
-    items
-        .iter()
-        .enumerate()
-        .filter_map(|(i, item)| one(f, item, &format!("{key}[{i}]")))
-        .collect()
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        if item.is_null() {
+            f.error(item.span.clone(), format!("{key}[{i}] is empty"));
+        } else if let Some(test) = one(f, item, &format!("{key}[{i}]")) {
+            out.push(test);
+        }
+    }
+    out
 }
 
 /// A test's `name`, which must not be empty.
@@ -255,6 +259,10 @@ fn strings(f: &mut Fields, e: &mut Entries, key: &str, what: &str) -> Vec<String
 fn env_vars(f: &mut Fields, node: &Node, what: &str, full: bool) -> Vec<EnvVar> {
     let mut out = Vec::new();
     for item in f.list(node, what) {
+        if item.is_null() {
+            f.error(item.span.clone(), format!("an entry of {what} is empty"));
+            continue;
+        }
         let Some(mut e) = f.map(item, &format!("an entry of {what}")) else {
             continue;
         };
@@ -395,8 +403,10 @@ fn metadata(f: &mut Fields, node: &Node) -> Option<MetadataTest> {
     let unexposed_ports = list(f, "unexposedPorts", false);
     let volumes = list(f, "volumes", true);
     let unmounted_volumes = list(f, "unmountedVolumes", false);
+    // An explicit nothing checks nothing, as the reference tool reads it.
     let mut argv = |f: &mut Fields, key: &str| {
         e.take(key)
+            .filter(|n| !n.is_null())
             .map(|n| f.strings(n, &format!("`{key}` of {what}")))
     };
     let entrypoint = argv(f, "entrypoint");

@@ -167,59 +167,49 @@ fn shown(limit: Duration) -> humantime::FormattedDuration {
     humantime::format_duration(limit)
 }
 
-/// The file content tests, a symlink followed to what it leads to.
+/// The file content tests, one at a time (a file's content is held only while its test is
+/// checked), a symlink followed to what it leads to.
 async fn content(
     target: &Target<'_>,
     tests: &[FileContentTest],
 ) -> Result<Vec<Outcome>, EngineError> {
-    let mut paths: Vec<String> = tests.iter().map(|t| t.path.clone()).collect();
-    let mut entries = lookup(target, &paths, true).await?;
-    for _ in 0..MAX_LINKS {
-        let links: Vec<usize> = (0..entries.len())
-            .filter(|&i| matches!(&entries[i], Some(e) if e.kind == PathKind::Symlink))
-            .collect();
-        if links.is_empty() {
-            break;
-        }
-        let targets: Vec<String> = links
-            .iter()
-            .map(|&i| {
-                link_target(
-                    &paths[i],
-                    entries[i]
-                        .as_ref()
-                        .and_then(|e| e.link.as_deref())
-                        .unwrap_or(""),
-                )
-            })
-            .collect();
-        let found = lookup(target, &targets, true).await?;
-        for ((i, path), entry) in links.into_iter().zip(targets).zip(found) {
-            paths[i] = path;
-            entries[i] = entry;
-        }
-    }
-    Ok(tests
-        .iter()
-        .zip(entries)
-        .map(|(test, entry)| {
-            let errors = match entry.as_ref().map(|e| (e.kind, e.content.as_deref())) {
-                Some((_, Some(content))) => check::content(test, content),
-                Some((PathKind::Directory, _)) => {
-                    vec![format!("{} is a directory, not a file", test.path)]
-                }
-                Some((PathKind::Symlink, _)) => vec![format!(
-                    "{} leads through more than {MAX_LINKS} symlinks",
-                    test.path
-                )],
-                Some((PathKind::File, None)) => {
-                    vec![format!("{} is too large to read (over 64 MiB)", test.path)]
-                }
-                _ => vec![format!("{} does not exist", test.path)],
+    let mut outcomes = Vec::with_capacity(tests.len());
+    for test in tests {
+        let mut path = test.path.clone();
+        let mut entry = lookup(target, std::slice::from_ref(&path), true)
+            .await?
+            .pop()
+            .flatten();
+        for _ in 0..MAX_LINKS {
+            let Some(link) = entry.as_ref().filter(|e| e.kind == PathKind::Symlink) else {
+                break;
             };
-            Outcome::new(format!("File Content Test: {}", test.name), errors)
-        })
-        .collect())
+            path = link_target(&path, link.link.as_deref().unwrap_or(""));
+            entry = lookup(target, std::slice::from_ref(&path), true)
+                .await?
+                .pop()
+                .flatten();
+        }
+        let errors = match entry.as_ref().map(|e| (e.kind, e.content.as_deref())) {
+            Some((_, Some(content))) => check::content(test, content),
+            Some((PathKind::Directory, _)) => {
+                vec![format!("{} is a directory, not a file", test.path)]
+            }
+            Some((PathKind::Symlink, _)) => vec![format!(
+                "{} leads through more than {MAX_LINKS} symlinks",
+                test.path
+            )],
+            Some((PathKind::File, None)) => {
+                vec![format!("{} is too large to read (over 64 MiB)", test.path)]
+            }
+            _ => vec![format!("{} does not exist", test.path)],
+        };
+        outcomes.push(Outcome::new(
+            format!("File Content Test: {}", test.name),
+            errors,
+        ));
+    }
+    Ok(outcomes)
 }
 
 /// Where a symlink at `path` leads: its target, from the link's folder when relative.

@@ -202,3 +202,40 @@ fn the_file_must_be_a_spec_of_schema_2() {
         "spec.yaml:2:1: hier does not run `containerRunOptions`"
     );
 }
+
+#[test]
+fn nothing_where_a_test_belongs_is_an_error_and_nothing_in_cmd_checks_nothing() {
+    let problems =
+        parse("schemaVersion: \"2.0.0\"\ncommandTests:\n  -\n  - name: a\n    command: b\n")
+            .unwrap_err();
+    assert_eq!(problems, ["spec.yaml:4:5: commandTests[0] is empty"]);
+    let spec = parse("schemaVersion: \"2.0.0\"\nmetadataTest:\n  cmd: ~\n  user: app\n").unwrap();
+    assert_eq!(spec.metadata.unwrap().cmd, None);
+}
+
+#[test]
+fn merges_follow_merges_and_problems_stop_at_fifty() {
+    let spec = parse(
+        "schemaVersion: \"2.0.0\"\nfileExistenceTests:\n  - &a {path: /etc}\n    name: a\n  - &b {<<: *a, shouldExist: false}\n    name: b\n  - <<: *b\n    name: c\n",
+    );
+    // (Keys after an anchored flow mapping are a syntax error: written in one mapping instead.)
+    assert!(spec.is_err());
+    let spec = parse(
+        "schemaVersion: \"2.0.0\"\nfileExistenceTests:\n  - &a {path: /etc, name: a}\n  - &b {<<: *a, shouldExist: false, name: b}\n  - {<<: *b, name: c}\n",
+    )
+    .unwrap();
+    let c = &spec.file_existence[2];
+    assert_eq!(
+        (c.name.as_str(), c.path.as_str(), c.should_exist),
+        ("c", "/etc", false)
+    );
+    let many =
+        "schemaVersion: \"2.0.0\"\ncommandTests:\n".to_string() + &"  - {nme: x}\n".repeat(200);
+    let problems = parse(&many).unwrap_err();
+    assert_eq!(problems.len(), 51);
+    assert!(
+        problems[50].ends_with("… and 550 more problems in this file"),
+        "{}",
+        problems[50]
+    );
+}

@@ -1,19 +1,22 @@
 //! A YAML document as a tree of nodes that know where they are in the file, read with
-//! `yaml-rust2`'s event parser. Anchors and aliases are resolved here, within a bound on the
-//! nodes an alias may copy (so a file of nested aliases cannot grow without end), and nesting
-//! is bounded too. Scalars stay text: what a scalar means (a string, a number, a boolean)
+//! `yaml-rust2`'s event parser, event by event. Anchors and aliases are resolved here, within
+//! bounds on the nodes and the bytes of text aliases may copy (so a file of nested aliases
+//! cannot grow without end), and nesting stops at 64 levels. Scalars stay text: what a scalar means (a string, a number, a boolean)
 //! is decided by the field that reads it, as the reference tool's YAML reader does.
 
 use std::collections::HashMap;
 use std::ops::Range;
 
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 /// The deepest nesting read.
 const MAX_DEPTH: usize = 64;
 /// The most nodes a document may hold, aliases expanded.
 const MAX_NODES: usize = 200_000;
+/// The most bytes of text a document may hold, aliases expanded.
+const MAX_BYTES: usize = 16 << 20;
 
 /// A node and the byte range it starts at.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,7 +53,9 @@ pub struct YamlError {
     pub at: usize,
 }
 
-/// The first document of `text` (`None` for an empty file).
+/// The first document of `text` (`None` for an empty file). Events are pulled one by one (the
+/// parser's own loader recurses once per level of nesting), so reading stops at the first
+/// problem, a bound included.
 pub fn parse(text: &str) -> Result<Option<Node>, YamlError> {
     let offsets = Offsets::new(text);
     let mut builder = Builder {
@@ -59,19 +64,26 @@ pub fn parse(text: &str) -> Result<Option<Node>, YamlError> {
         anchors: HashMap::new(),
         document: None,
         nodes: 0,
+        bytes: 0,
         error: None,
     };
     let mut parser = Parser::new_from_str(text);
-    if let Err(e) = parser.load(&mut builder, false) {
-        return Err(YamlError {
-            message: e.info().to_string(),
-            at: offsets.byte(e.marker()),
-        });
+    loop {
+        match parser.next_token() {
+            Err(e) => {
+                return Err(YamlError {
+                    message: e.info().to_string(),
+                    at: offsets.byte(e.marker()),
+                });
+            }
+            Ok((Event::StreamEnd | Event::DocumentEnd, _)) => break,
+            Ok((event, mark)) => builder.on_event(event, mark),
+        }
+        if let Some(error) = builder.error.take() {
+            return Err(error);
+        }
     }
-    match builder.error {
-        Some(error) => Err(error),
-        None => Ok(builder.document),
-    }
+    Ok(builder.document)
 }
 
 /// Character indexes (what the parser counts) to byte offsets.
@@ -113,6 +125,8 @@ struct Builder<'a> {
     anchors: HashMap<usize, Node>,
     document: Option<Node>,
     nodes: usize,
+    /// Bytes of scalar text, aliases expanded.
+    bytes: usize,
     error: Option<YamlError>,
 }
 
@@ -126,13 +140,16 @@ impl Builder<'_> {
         }
     }
 
-    fn count(&mut self, n: usize, at: usize) -> bool {
+    /// Counts `n` more nodes holding `bytes` of text; false (and an error) past the bounds.
+    fn count(&mut self, n: usize, bytes: usize, at: usize) -> bool {
         self.nodes += n;
-        if self.nodes > MAX_NODES {
-            self.fail(
-                &format!("the document holds more than {MAX_NODES} values (aliases expanded)"),
-                at,
+        self.bytes += bytes;
+        if self.nodes > MAX_NODES || self.bytes > MAX_BYTES {
+            let message = format!(
+                "the document holds more than {MAX_NODES} values or {} MiB of text (aliases expanded)",
+                MAX_BYTES >> 20
             );
+            self.fail(&message, at);
             return false;
         }
         true
@@ -199,7 +216,7 @@ impl MarkedEventReceiver for Builder<'_> {
         let at = self.offsets.byte(&mark);
         match event {
             Event::Scalar(text, style, anchor, _tag) => {
-                if !self.count(1, at) {
+                if !self.count(1, text.len(), at) {
                     return;
                 }
                 let plain = style == TScalarStyle::Plain;
@@ -213,12 +230,13 @@ impl MarkedEventReceiver for Builder<'_> {
                     anchor,
                 );
             }
-            Event::SequenceStart(anchor, _) if self.count(1, at) => self.open(anchor, at, false),
-            Event::MappingStart(anchor, _) if self.count(1, at) => self.open(anchor, at, true),
+            Event::SequenceStart(anchor, _) if self.count(1, 0, at) => self.open(anchor, at, false),
+            Event::MappingStart(anchor, _) if self.count(1, 0, at) => self.open(anchor, at, true),
             Event::SequenceEnd | Event::MappingEnd => self.close(),
             Event::Alias(id) => match self.anchors.get(&id).cloned() {
                 Some(mut node) => {
-                    if self.count(size(&node), at) {
+                    let (nodes, bytes) = size(&node);
+                    if self.count(nodes, bytes, at) {
                         node.span = at..at + 1;
                         self.finish(node, 0);
                     }
@@ -230,19 +248,20 @@ impl MarkedEventReceiver for Builder<'_> {
     }
 }
 
-/// How many nodes a tree holds.
-fn size(node: &Node) -> usize {
+/// How many nodes a tree holds, and how many bytes of text.
+fn size(node: &Node) -> (usize, usize) {
     let mut count = 0;
+    let mut bytes = 0;
     let mut todo = vec![node];
     while let Some(n) = todo.pop() {
         count += 1;
         match &n.value {
-            Value::Scalar { .. } => {}
+            Value::Scalar { text, .. } => bytes += text.len(),
             Value::Seq(items) => todo.extend(items),
             Value::Map(entries) => todo.extend(entries.iter().flat_map(|(k, v)| [k, v])),
         }
     }
-    count
+    (count, bytes)
 }
 
 #[cfg(test)]
@@ -299,6 +318,15 @@ mod tests {
     fn deep_nesting_and_bad_syntax_are_errors() {
         let deep = "[".repeat(100) + &"]".repeat(100);
         assert!(parse(&deep).unwrap_err().message.contains("nesting"));
+        // Block sequences nested far deeper than any stack would hold.
+        let block = "- ".repeat(100_000) + "x\n";
+        assert!(parse(&block).unwrap_err().message.contains("nesting"));
+        let text = format!(
+            "a: &s \"{}\"\nb: [{}]\n",
+            "x".repeat(600_000),
+            "*s,".repeat(100)
+        );
+        assert!(parse(&text).unwrap_err().message.contains("MiB of text"));
         let e = parse("a: [1, 2\nb: c").unwrap_err();
         assert!(e.at > 0, "{e:?}");
         assert_eq!(parse("").unwrap(), None);

@@ -100,7 +100,7 @@ fn structure_tests_agree_with_the_reference_tool_and_fail_an_image_like_a_test()
     let probe_id = h.entry("probe")["image_id"].as_str().unwrap().to_string();
     let specs = h.repo.path().join("specs");
     let passing = hier_results(&log_of(&h, &report, "probe"));
-    assert_eq!(passing.len(), 23, "{passing:?}");
+    assert_eq!(passing.len(), 24, "{passing:?}");
     assert!(passing.values().all(|(passed, _)| *passed), "{passing:?}");
     assert_eq!(
         passing,

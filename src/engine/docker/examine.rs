@@ -175,9 +175,9 @@ async fn first_entry(
                 return parse_first(&archive, false).map_err(failed);
             }
             Some(Ok(bytes)) => archive.extend_from_slice(&bytes),
-            Some(Err(BollardError::DockerResponseServerError {
-                status_code: 404, ..
-            })) => return Ok(None),
+            // The engine's answer about this path (404: none; a path through a file is a
+            // 500): the path is not there to read.
+            Some(Err(BollardError::DockerResponseServerError { .. })) => return Ok(None),
             Some(Err(e)) => return Err(docker.error(e)),
             None => {}
         }
