@@ -86,28 +86,32 @@ pub fn parse(text: &str) -> Result<Option<Node>, YamlError> {
     Ok(builder.document)
 }
 
-/// Character indexes (what the parser counts) to byte offsets.
-struct Offsets {
-    /// The byte offset of each character, when the text is not all ASCII.
-    bytes: Option<Vec<usize>>,
-    len: usize,
+/// The parser's places (a 1-based line, a 0-based column in characters) as byte offsets. Its
+/// running index is not used: past a block scalar it counts bytes where it otherwise counts
+/// characters, while lines stay right.
+struct Offsets<'t> {
+    text: &'t str,
+    line_starts: Vec<usize>,
 }
 
-impl Offsets {
-    fn new(text: &str) -> Self {
-        let bytes = (!text.is_ascii()).then(|| text.char_indices().map(|(i, _)| i).collect());
-        Offsets {
-            bytes,
-            len: text.len(),
-        }
+impl<'t> Offsets<'t> {
+    fn new(text: &'t str) -> Self {
+        let mut line_starts = vec![0];
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        Offsets { text, line_starts }
     }
 
     fn byte(&self, mark: &Marker) -> usize {
-        let index = mark.index();
-        match &self.bytes {
-            None => index.min(self.len),
-            Some(bytes) => bytes.get(index).copied().unwrap_or(self.len),
-        }
+        let Some(&start) = self.line_starts.get(mark.line().saturating_sub(1)) else {
+            return self.text.len();
+        };
+        let line = &self.text[start..];
+        let line = &line[..line.find('\n').unwrap_or(line.len())];
+        let within = line
+            .char_indices()
+            .nth(mark.col())
+            .map_or(line.len(), |(i, _)| i);
+        start + within
     }
 }
 
@@ -120,7 +124,7 @@ struct Open {
 }
 
 struct Builder<'a> {
-    offsets: &'a Offsets,
+    offsets: &'a Offsets<'a>,
     stack: Vec<Open>,
     anchors: HashMap<usize, Node>,
     document: Option<Node>,
@@ -294,6 +298,16 @@ mod tests {
         };
         // Byte offsets, past a character of two bytes.
         assert_eq!(&text[inner[0].1.span.clone()], "z");
+        // Past a block scalar holding such characters too.
+        let text = "a: |\n  éé\nb: [x, y]\n";
+        let doc = parse(text).unwrap().unwrap();
+        let Value::Map(entries) = &doc.value else {
+            panic!()
+        };
+        let Value::Seq(items) = &entries[1].1.value else {
+            panic!()
+        };
+        assert_eq!(&text[items[1].span.clone()], "y");
     }
 
     #[test]
