@@ -247,6 +247,37 @@ fn h113_context_without_dockerignore() {
 }
 
 #[test]
+fn h117_a_test_spec_the_context_would_send() {
+    let spec = "schemaVersion: \"2.0.0\"\nmetadataTest:\n  user: app\n";
+    let repo = repo_with(
+        "runtime",
+        &format!("{PARENT}COPY app.py /app.py\n"),
+        "test_spec = \"images/x/tests/spec.yaml\"",
+    );
+    repo.write("images/x/tests/spec.yaml", spec);
+    let run = repo.hier_offline(&["lint", "--format", "json"]);
+    let v: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        v["findings"],
+        serde_json::json!([{
+            "image": "x", "rule": "H117", "severity": "warning",
+            "file": "images/x/tests/spec.yaml", "line": 0,
+            "message": "the test_spec images/x/tests/spec.yaml is in the build context and .dockerignore does not leave it out: editing the tests rebuilds the image; add `tests/spec.yaml` to its .dockerignore"
+        }])
+    );
+    // Left out by a pattern of its folder, or kept outside the context: nothing to say.
+    repo.write("images/x/.dockerignore", "*.md\ntests\n");
+    assert_eq!(findings(&repo), []);
+    let catalog = repo
+        .read("catalog.toml")
+        .replace("images/x/tests/spec.yaml", "specs/x.yaml");
+    repo.write("catalog.toml", &catalog);
+    repo.write("specs/x.yaml", spec);
+    repo.write("images/x/.dockerignore", "*.md\n");
+    assert_eq!(findings(&repo), []);
+}
+
+#[test]
 fn lint_ignore_silences_rules_per_image() {
     let repo = repo_with(
         "runtime",

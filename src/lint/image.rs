@@ -1,5 +1,6 @@
 //! The rules only the hierarchy can check: an app's effective user through its parents (H108),
-//! a base's init as `ENTRYPOINT` (H109), a `.dockerignore` in each context (H113); and what an
+//! a base's init as `ENTRYPOINT` (H109), a `.dockerignore` in each context (H113), a
+//! structure-test file left out of its context (H117); and what an
 //! image's parents leave it (its `SHELL` for H114, a `WORKDIR` for H116).
 
 use std::collections::{BTreeMap, HashMap};
@@ -223,5 +224,29 @@ pub fn check_context(repo: &Repository, image: &Image) -> Option<Hit> {
                 }
             ),
         )
+    })
+}
+
+/// H117: an image's structure-test file lies in its build context and `.dockerignore` does not
+/// leave it out, so editing the tests changes the context (the image is rebuilt, not tested
+/// again) and the file is sent to the engine.
+pub fn check_spec(repo: &Repository, image: &Image) -> Option<(String, Hit)> {
+    let spec = image.test_spec.as_ref()?;
+    let inside = match image.context.as_str() {
+        "" => Some(spec.path.as_str()),
+        context => spec.path.strip_prefix(&format!("{context}/")),
+    }?;
+    let ignore = repo.root.join(&image.context).join(".dockerignore");
+    let excluded = std::fs::read_to_string(ignore).ok().is_some_and(|text| {
+        let lines = crate::context::ignore::read_lines(&text);
+        crate::context::ignore::Patterns::new(&lines)
+            .is_ok_and(|patterns| patterns.matches(inside, None).0)
+    });
+    (!excluded).then(|| {
+        let message = format!(
+            "the test_spec {} is in the build context and .dockerignore does not leave it out: editing the tests rebuilds the image; add `{inside}` to its .dockerignore",
+            spec.path
+        );
+        (spec.path.clone(), hit("H117", 0, message))
     })
 }

@@ -1,7 +1,8 @@
 //! `hier lint`: the practices of the field, checked on every image's
 //! Dockerfile — the stable rendering of a templated image (the file `hier render` commits) or
 //! the hand-written one — in every stage, plus what only the hierarchy knows: an app's
-//! effective user through its parents, a base's init, each context's `.dockerignore`.
+//! effective user through its parents, a base's init, each context's `.dockerignore`, a
+//! structure-test file kept out of its context.
 
 #[cfg(test)]
 mod corpus_tests;
@@ -219,6 +220,18 @@ fn image_findings(
             } else {
                 image.context.clone()
             },
+            line: 0,
+            message: f.message,
+        });
+    }
+    if let Some((file, f)) = image::check_spec(repo, image)
+        && !ignored(image, f.rule)
+    {
+        findings.push(Finding {
+            image: name.to_string(),
+            rule: f.rule,
+            severity: f.severity,
+            file,
             line: 0,
             message: f.message,
         });

@@ -146,6 +146,13 @@ pub const RULES: &[Rule] = &[
         explanation: "A relative destination is relative to the working directory, which nothing in sight sets: not the stage, not a stage it is built on, not the image's parents in the catalog (an image from outside is taken to set none). Set `WORKDIR` first, or copy to an absolute path, so where the files land does not change with the base image.",
         hadolint: "DL3045",
     },
+    Rule {
+        id: "H117",
+        severity: Severity::Warning,
+        summary: "a test_spec inside the build context, not left out by .dockerignore",
+        explanation: "An image's structure-test file is a test, not an input: a changed one should test the recorded image again, building nothing. Inside the build context it is part of what the build is sent, so editing it changes the context and rebuilds the image (and the file could be copied into it). List it in the context's .dockerignore, or keep it outside the context.",
+        hadolint: "",
+    },
 ];
 
 pub fn rule(id: &str) -> Option<&'static Rule> {
