@@ -52,6 +52,20 @@ impl SourceFile {
         }
     }
 
+    /// The byte offset of a 1-based line and a 0-based column counted in characters (the end
+    /// of the line when it is shorter, the end of the file past its last line).
+    pub fn offset(&self, line: usize, column: usize) -> usize {
+        let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
+            return self.text.len();
+        };
+        let text = self.line_text(line);
+        start
+            + text
+                .char_indices()
+                .nth(column)
+                .map_or(text.len(), |(i, _)| i)
+    }
+
     /// The text of a 1-based line, without its line ending.
     pub fn line_text(&self, line: usize) -> &str {
         let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {

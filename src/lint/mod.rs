@@ -14,6 +14,7 @@ pub mod rules;
 mod runs;
 mod scripts;
 mod shell;
+mod split;
 mod stages;
 
 use std::collections::BTreeMap;

@@ -5,7 +5,7 @@
 
 use super::dockerfile::{Dockerfile, Instruction};
 use super::scripts::scripts;
-use super::shell::{commands, pipes};
+use super::split::{commands, pipes};
 use super::{Hit, hit};
 
 /// The shell a stage's shell-form `RUN`s run under, as far as pipes go.

@@ -1,13 +1,13 @@
-//! A structure-test file read into a [`Spec`]: every key of schema 2.0.0 that hier runs, the
-//! checks the reference tool makes before it runs a test (a name, a command or a path, no
-//! empty setup command or environment key) made here instead, at the file's line and column,
-//! and the keys hier does not run (`licenseTests`, `containerRunOptions`) refused rather than
-//! ignored.
+//! A structure-test file read into a [`Spec`]: the file's own keys (its schema version, its
+//! global variables, its lists of tests, each test read by `kinds`), the keys hier does not run
+//! (`licenseTests`, `containerRunOptions`) refused rather than ignored, and what every kind of
+//! test shares. The checks the reference tool makes before it runs a test (a name, a command
+//! or a path, no empty setup command or environment key) are made here instead, at the file's
+//! line and column.
 
 use super::fields::{Entries, Fields};
-use super::spec::{
-    CommandTest, EnvVar, ExecutableBy, FileContentTest, FileExistenceTest, MetadataTest, Spec,
-};
+use super::kinds::{command, content, existence, metadata};
+use super::spec::{EnvVar, Spec};
 use super::yaml::{self, Node};
 use crate::diagnostic::Diagnostic;
 use crate::source::SourceFile;
@@ -20,48 +20,12 @@ const TOP_KEYS: &[&str] = &[
     "fileContentTests",
     "metadataTest",
 ];
-const COMMAND_KEYS: &[&str] = &[
-    "name",
-    "setup",
-    "teardown",
-    "envVars",
-    "exitCode",
-    "command",
-    "args",
-    "expectedOutput",
-    "excludedOutput",
-    "expectedError",
-    "excludedError",
-];
-const EXISTENCE_KEYS: &[&str] = &[
-    "name",
-    "path",
-    "shouldExist",
-    "permissions",
-    "uid",
-    "gid",
-    "isExecutableBy",
-];
-const CONTENT_KEYS: &[&str] = &["name", "path", "expectedContents", "excludedContents"];
-const METADATA_KEYS: &[&str] = &[
-    "envVars",
-    "unboundEnvVars",
-    "exposedPorts",
-    "unexposedPorts",
-    "entrypoint",
-    "cmd",
-    "workdir",
-    "volumes",
-    "unmountedVolumes",
-    "labels",
-    "user",
-];
 const ENV_KEYS: &[&str] = &["key", "value", "isRegex"];
 
 /// Reads a structure-test file; `path` is how the lock and messages name it.
 pub fn read(source: &SourceFile, path: &str) -> Result<Spec, Vec<Diagnostic>> {
     let mut f = Fields::new(source);
-    let document = match yaml::parse(&source.text) {
+    let document = match yaml::parse(source) {
         Ok(document) => document,
         Err(e) => {
             f.error(e.at..e.at, format!("not valid YAML: {}", e.message));
@@ -171,7 +135,7 @@ fn tests<T>(
 }
 
 /// A test's `name`, which must not be empty.
-fn name(f: &mut Fields, e: &mut Entries, node: &Node, what: &str) -> String {
+pub(super) fn name(f: &mut Fields, e: &mut Entries, node: &Node, what: &str) -> String {
     let name = e
         .take("name")
         .and_then(|n| f.string(n, &format!("`name` of {what}")))
@@ -183,7 +147,13 @@ fn name(f: &mut Fields, e: &mut Entries, node: &Node, what: &str) -> String {
 }
 
 /// A required text (`command`, `path`) of a test, not empty.
-fn required(f: &mut Fields, e: &mut Entries, key: &str, node: &Node, what: &str) -> String {
+pub(super) fn required(
+    f: &mut Fields,
+    e: &mut Entries,
+    key: &str,
+    node: &Node,
+    what: &str,
+) -> String {
     let text = e
         .take(key)
         .and_then(|n| f.string(n, &format!("`{key}` of {what}")))
@@ -194,45 +164,8 @@ fn required(f: &mut Fields, e: &mut Entries, key: &str, node: &Node, what: &str)
     text
 }
 
-fn command(f: &mut Fields, node: &Node, what: &str) -> Option<CommandTest> {
-    let mut e = f.map(node, what)?;
-    let name = name(f, &mut e, node, what);
-    let what = &format!("command test `{name}`");
-    let command = required(f, &mut e, "command", node, what);
-    let setup = commands(f, &mut e, "setup", what);
-    commands(f, &mut e, "teardown", what);
-    let env = e
-        .take("envVars")
-        .map(|n| env_vars(f, n, &format!("`envVars` of {what}"), true))
-        .unwrap_or_default();
-    let exit_code = e
-        .take("exitCode")
-        .filter(|n| !n.is_null())
-        .and_then(|n| f.integer(n, &format!("`exitCode` of {what}")))
-        .unwrap_or(0);
-    let args = strings(f, &mut e, "args", what);
-    let mut patterns = |key: &str| match e.take(key) {
-        Some(n) => f.patterns(n, &format!("`{key}` of {what}")),
-        None => Vec::new(),
-    };
-    let test = CommandTest {
-        name,
-        setup,
-        env,
-        exit_code,
-        command,
-        args,
-        expected_output: patterns("expectedOutput"),
-        excluded_output: patterns("excludedOutput"),
-        expected_error: patterns("expectedError"),
-        excluded_error: patterns("excludedError"),
-    };
-    e.finish(f, COMMAND_KEYS);
-    Some(test)
-}
-
 /// `setup` or `teardown`: a list of commands, none empty.
-fn commands(f: &mut Fields, e: &mut Entries, key: &str, what: &str) -> Vec<Vec<String>> {
+pub(super) fn commands(f: &mut Fields, e: &mut Entries, key: &str, what: &str) -> Vec<Vec<String>> {
     let Some(node) = e.take(key) else {
         return Vec::new();
     };
@@ -248,7 +181,7 @@ fn commands(f: &mut Fields, e: &mut Entries, key: &str, what: &str) -> Vec<Vec<S
     out
 }
 
-fn strings(f: &mut Fields, e: &mut Entries, key: &str, what: &str) -> Vec<String> {
+pub(super) fn strings(f: &mut Fields, e: &mut Entries, key: &str, what: &str) -> Vec<String> {
     match e.take(key) {
         Some(n) => f.strings(n, &format!("`{key}` of {what}")),
         None => Vec::new(),
@@ -256,7 +189,7 @@ fn strings(f: &mut Fields, e: &mut Entries, key: &str, what: &str) -> Vec<String
 }
 
 /// `key`/`value` pairs; a command test's need both (`full`), the others a key.
-fn env_vars(f: &mut Fields, node: &Node, what: &str, full: bool) -> Vec<EnvVar> {
+pub(super) fn env_vars(f: &mut Fields, node: &Node, what: &str, full: bool) -> Vec<EnvVar> {
     let mut out = Vec::new();
     for item in f.list(node, what) {
         if item.is_null() {
@@ -296,140 +229,4 @@ fn env_vars(f: &mut Fields, node: &Node, what: &str, full: bool) -> Vec<EnvVar> 
         });
     }
     out
-}
-
-fn existence(f: &mut Fields, node: &Node, what: &str) -> Option<FileExistenceTest> {
-    let mut e = f.map(node, what)?;
-    let name = name(f, &mut e, node, what);
-    let what = &format!("file existence test `{name}`");
-    let path = required(f, &mut e, "path", node, what);
-    let should_exist = match e.take("shouldExist") {
-        Some(n) => f
-            .boolean(n, &format!("`shouldExist` of {what}"))
-            .unwrap_or(true),
-        None => true,
-    };
-    let permissions = e
-        .take("permissions")
-        .and_then(|n| f.string(n, &format!("`permissions` of {what}")))
-        .filter(|p| !p.is_empty());
-    // -1, the reference tool's default, checks nothing.
-    let mut id = |key: &str| {
-        e.take(key)
-            .and_then(|n| f.integer(n, &format!("`{key}` of {what}")))
-            .filter(|&v| v != -1)
-    };
-    let uid = id("uid");
-    let gid = id("gid");
-    let executable_by = match e.take("isExecutableBy") {
-        Some(n) => executable(f, n, what),
-        None => None,
-    };
-    e.finish(f, EXISTENCE_KEYS);
-    Some(FileExistenceTest {
-        name,
-        path,
-        should_exist,
-        permissions,
-        uid,
-        gid,
-        executable_by,
-    })
-}
-
-fn executable(f: &mut Fields, node: &Node, what: &str) -> Option<ExecutableBy> {
-    let text = f.string(node, &format!("`isExecutableBy` of {what}"))?;
-    if text.is_empty() {
-        return None;
-    }
-    let parsed = ExecutableBy::parse(&text);
-    if parsed.is_none() {
-        f.error_help(
-            node.span.clone(),
-            format!("`isExecutableBy` of {what} is `{text}`"),
-            "write any, owner, group or other",
-        );
-    }
-    parsed
-}
-
-fn content(f: &mut Fields, node: &Node, what: &str) -> Option<FileContentTest> {
-    let mut e = f.map(node, what)?;
-    let name = name(f, &mut e, node, what);
-    let what = &format!("file content test `{name}`");
-    let path = required(f, &mut e, "path", node, what);
-    let mut patterns = |key: &str| match e.take(key) {
-        Some(n) => f.patterns(n, &format!("`{key}` of {what}")),
-        None => Vec::new(),
-    };
-    let expected = patterns("expectedContents");
-    let excluded = patterns("excludedContents");
-    e.finish(f, CONTENT_KEYS);
-    Some(FileContentTest {
-        name,
-        path,
-        expected,
-        excluded,
-    })
-}
-
-fn metadata(f: &mut Fields, node: &Node) -> Option<MetadataTest> {
-    let what = "`metadataTest`";
-    let mut e = f.map(node, what)?;
-    let mut pairs = |f: &mut Fields, key: &str| match e.take(key) {
-        Some(n) => env_vars(f, n, &format!("`{key}` of {what}"), false),
-        None => Vec::new(),
-    };
-    let env = pairs(f, "envVars");
-    let unbound_env = pairs(f, "unboundEnvVars")
-        .into_iter()
-        .map(|v| v.key)
-        .collect();
-    let labels = pairs(f, "labels");
-    let mut list = |f: &mut Fields, key: &str, not_empty: bool| {
-        let Some(n) = e.take(key) else {
-            return Vec::new();
-        };
-        let values = f.strings(n, &format!("`{key}` of {what}"));
-        if not_empty && values.iter().any(String::is_empty) {
-            f.error(
-                n.span.clone(),
-                format!("`{key}` of {what} holds an empty value"),
-            );
-        }
-        values
-    };
-    let exposed_ports = list(f, "exposedPorts", true);
-    let unexposed_ports = list(f, "unexposedPorts", false);
-    let volumes = list(f, "volumes", true);
-    let unmounted_volumes = list(f, "unmountedVolumes", false);
-    // An explicit nothing checks nothing, as the reference tool reads it.
-    let mut argv = |f: &mut Fields, key: &str| {
-        e.take(key)
-            .filter(|n| !n.is_null())
-            .map(|n| f.strings(n, &format!("`{key}` of {what}")))
-    };
-    let entrypoint = argv(f, "entrypoint");
-    let cmd = argv(f, "cmd");
-    let mut text = |f: &mut Fields, key: &str| {
-        e.take(key)
-            .and_then(|n| f.string(n, &format!("`{key}` of {what}")))
-            .filter(|t| !t.is_empty())
-    };
-    let workdir = text(f, "workdir");
-    let user = text(f, "user");
-    e.finish(f, METADATA_KEYS);
-    Some(MetadataTest {
-        env,
-        unbound_env,
-        labels,
-        exposed_ports,
-        unexposed_ports,
-        entrypoint,
-        cmd,
-        workdir,
-        volumes,
-        unmounted_volumes,
-        user,
-    })
 }

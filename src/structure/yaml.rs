@@ -11,6 +11,8 @@ use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
+use crate::source::SourceFile;
+
 /// The deepest nesting read.
 const MAX_DEPTH: usize = 64;
 /// The most nodes a document may hold, aliases expanded.
@@ -56,10 +58,9 @@ pub struct YamlError {
 /// The first document of `text` (`None` for an empty file). Events are pulled one by one (the
 /// parser's own loader recurses once per level of nesting), so reading stops at the first
 /// problem, a bound included.
-pub fn parse(text: &str) -> Result<Option<Node>, YamlError> {
-    let offsets = Offsets::new(text);
+pub fn parse(source: &SourceFile) -> Result<Option<Node>, YamlError> {
     let mut builder = Builder {
-        offsets: &offsets,
+        source,
         stack: Vec::new(),
         anchors: HashMap::new(),
         document: None,
@@ -67,13 +68,13 @@ pub fn parse(text: &str) -> Result<Option<Node>, YamlError> {
         bytes: 0,
         error: None,
     };
-    let mut parser = Parser::new_from_str(text);
+    let mut parser = Parser::new_from_str(&source.text);
     loop {
         match parser.next_token() {
             Err(e) => {
                 return Err(YamlError {
                     message: e.info().to_string(),
-                    at: offsets.byte(e.marker()),
+                    at: byte(source, e.marker()),
                 });
             }
             Ok((Event::StreamEnd | Event::DocumentEnd, _)) => break,
@@ -86,33 +87,10 @@ pub fn parse(text: &str) -> Result<Option<Node>, YamlError> {
     Ok(builder.document)
 }
 
-/// The parser's places (a 1-based line, a 0-based column in characters) as byte offsets. Its
-/// running index is not used: past a block scalar it counts bytes where it otherwise counts
-/// characters, while lines stay right.
-struct Offsets<'t> {
-    text: &'t str,
-    line_starts: Vec<usize>,
-}
-
-impl<'t> Offsets<'t> {
-    fn new(text: &'t str) -> Self {
-        let mut line_starts = vec![0];
-        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        Offsets { text, line_starts }
-    }
-
-    fn byte(&self, mark: &Marker) -> usize {
-        let Some(&start) = self.line_starts.get(mark.line().saturating_sub(1)) else {
-            return self.text.len();
-        };
-        let line = &self.text[start..];
-        let line = &line[..line.find('\n').unwrap_or(line.len())];
-        let within = line
-            .char_indices()
-            .nth(mark.col())
-            .map_or(line.len(), |(i, _)| i);
-        start + within
-    }
+/// A parser's place as a byte offset, from its line and column: its running index is not
+/// used, since past a block scalar it counts bytes where it otherwise counts characters.
+fn byte(source: &SourceFile, mark: &Marker) -> usize {
+    source.offset(mark.line(), mark.col())
 }
 
 /// A collection being read: its start, anchor and what it holds so far.
@@ -124,7 +102,7 @@ struct Open {
 }
 
 struct Builder<'a> {
-    offsets: &'a Offsets<'a>,
+    source: &'a SourceFile,
     stack: Vec<Open>,
     anchors: HashMap<usize, Node>,
     document: Option<Node>,
@@ -217,7 +195,7 @@ impl MarkedEventReceiver for Builder<'_> {
         if self.error.is_some() {
             return;
         }
-        let at = self.offsets.byte(&mark);
+        let at = byte(self.source, &mark);
         match event {
             Event::Scalar(text, style, anchor, _tag) => {
                 if !self.count(1, text.len(), at) {
@@ -271,6 +249,10 @@ fn size(node: &Node) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parse(text: &str) -> Result<Option<Node>, YamlError> {
+        super::parse(&SourceFile::new("t.yaml".into(), text.to_string()))
+    }
 
     fn scalar(node: &Node) -> &str {
         match &node.value {

@@ -75,17 +75,11 @@ fn pipes_need_pipefail_and_consecutive_runs_one_layer() {
         &[],
     );
     // A parent's SHELL is its children's.
-    let repo = repo_with("runtime", &format!("{PARENT}RUN a | b\n"), "");
-    assert_eq!(
-        findings(&repo),
-        [("H114".to_string(), 3, "warning".to_string())]
+    inherited_from_the_parent(
+        "RUN a | b",
+        "H114",
+        "SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]",
     );
-    let base = CLEAN_BASE.replace(
-        "ENTRYPOINT",
-        "SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]\nENTRYPOINT",
-    );
-    repo.write("images/base/Dockerfile", &base);
-    assert_eq!(findings(&repo), []);
     // Consecutive RUNs: flagged at the second, unless their flags differ or one is a heredoc.
     check(
         "runtime",
@@ -109,12 +103,18 @@ fn copies_to_relative_destinations_need_a_workdir() {
         ],
     );
     // A parent's WORKDIR is its children's.
-    let repo = repo_with("runtime", &format!("{PARENT}COPY app.py .\n"), "");
+    inherited_from_the_parent("COPY app.py .", "H116", "WORKDIR /srv");
+}
+
+/// A child whose only instruction is `child` (on line 3) has the finding `rule` until its
+/// parent's Dockerfile gets `parent` (before its ENTRYPOINT).
+fn inherited_from_the_parent(child: &str, rule: &str, parent: &str) {
+    let repo = repo_with("runtime", &format!("{PARENT}{child}\n"), "");
     assert_eq!(
         findings(&repo),
-        [("H116".to_string(), 3, "warning".to_string())]
+        [(rule.to_string(), 3, "warning".to_string())]
     );
-    let base = CLEAN_BASE.replace("ENTRYPOINT", "WORKDIR /srv\nENTRYPOINT");
+    let base = CLEAN_BASE.replace("ENTRYPOINT", &format!("{parent}\nENTRYPOINT"));
     repo.write("images/base/Dockerfile", &base);
     assert_eq!(findings(&repo), []);
 }
