@@ -163,6 +163,18 @@ pub enum Command {
     /// Build the plan against the Docker Engine: test, tag and record each image
     #[command(long_about = help::REBUILD.about, after_long_help = help::REBUILD.examples)]
     Rebuild(RebuildArgs),
+    /// Check each builder of the builders file: reachable, engine, platform, BuildKit, jobs
+    #[command(long_about = help::BUILDERS.about, after_long_help = help::BUILDERS.examples)]
+    Builders {
+        /// The builders file [default: $HIER_BUILDERS]
+        #[arg(
+            long,
+            value_name = "FILE",
+            env = "HIER_BUILDERS",
+            hide_env_values = true
+        )]
+        builders: Option<PathBuf>,
+    },
     /// Add an image to the catalog on a parent, and scaffold its folder
     #[command(long_about = help::NEW.about, after_long_help = help::NEW.examples)]
     New {
@@ -265,6 +277,14 @@ pub struct RefreshArgs {
     /// The engine's builder [default: the catalog's `builder`, else buildkit]
     #[arg(long, value_enum)]
     pub builder: Option<BuilderArg>,
+    /// A builders file: spread the run over the engines it names [default: $HIER_BUILDERS, else the one engine of DOCKER_HOST]
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "HIER_BUILDERS",
+        hide_env_values = true
+    )]
+    pub builders: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -290,6 +310,14 @@ pub struct RebuildArgs {
     /// The engine's builder [default: the catalog's `builder`, else buildkit]
     #[arg(long, value_enum)]
     pub builder: Option<BuilderArg>,
+    /// A builders file: spread the run over the engines it names [default: $HIER_BUILDERS, else the one engine of DOCKER_HOST]
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "HIER_BUILDERS",
+        hide_env_values = true
+    )]
+    pub builders: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -120,6 +120,14 @@ it rebuilds what changed (--changed).",
     examples: "Examples:\n  hier rebuild\n  hier rebuild -j 4 --push\n  hier rebuild python --no-cache\n  hier rebuild --all --dry-run",
 };
 
+pub const BUILDERS: Help = Help {
+    about: "Read the builders file (--builders FILE, or $HIER_BUILDERS) and ask each builder what \
+it is: whether it answers, its engine version, API version and platform, whether hier can build \
+there with BuildKit, and how many jobs it takes. It exits with 3 when no builder answers. A \
+rebuild or refresh given the same file spreads its images over the builders that answer.",
+    examples: "Examples:\n  hier builders --builders builders.toml\n  HIER_BUILDERS=builders.toml hier builders --format json",
+};
+
 pub const COMPLETIONS: Help = Help {
     about: "Print the completion script of hier for a shell on standard output: every command, \
 option and value hier knows. Load it in the shell's start-up file, or install it where the shell \

@@ -29,6 +29,7 @@ pub mod name;
 pub mod packages;
 pub mod plan;
 pub mod plural;
+pub mod pool;
 pub mod push;
 pub mod rebuild;
 pub mod reference;

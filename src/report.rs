@@ -103,6 +103,16 @@ pub struct ImageReport {
     /// A remark for people.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// With a builders file: the builder it ran on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub builder: Option<String>,
+    /// With a builders file: the images that crossed to its builder through the registry.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub moved: Vec<crate::pool::Moved>,
+    /// With a builders file: the builders that stopped answering while it ran there (it was
+    /// started again elsewhere each time).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub restarted_from: Vec<String>,
 }
 
 impl ImageReport {

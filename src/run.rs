@@ -144,6 +144,7 @@ fn dispatch(command: Command, cx: &Context) -> Result<Output, Error> {
         ),
         Command::Refresh(args) => commands::refresh::run(cx, &refresh_args(args)),
         Command::Rebuild(args) => commands::rebuild::run(cx, &rebuild_args(args)),
+        Command::Builders { builders } => commands::builders(cx, builders.as_deref()),
         Command::New { .. } | Command::Init { .. } => starting(command, cx),
         Command::Docs { out, no_engine } => {
             commands::docs(cx, &commands::DocsArgs { out, no_engine })
@@ -204,8 +205,10 @@ fn refresh_args(args: RefreshArgs) -> commands::refresh::Args {
         force,
         jobs,
         builder: b,
+        builders,
     } = args;
     commands::refresh::Args {
+        builders,
         force,
         images,
         schedule: schedule.map(|s| match s {
@@ -230,8 +233,10 @@ fn rebuild_args(args: RebuildArgs) -> commands::rebuild::Args {
         no_cache,
         dry_run,
         builder: b,
+        builders,
     } = args;
     commands::rebuild::Args {
+        builders,
         selection: selection(s),
         jobs: usize::from(jobs),
         push,

@@ -90,14 +90,44 @@ impl Scheduler {
     /// The next job to start (marked running), if one is ready, fewer than the limit are
     /// running and the run was not stopped.
     pub fn start_next(&mut self) -> Option<usize> {
+        self.start_first(|_| true)
+    }
+
+    /// The first ready job, in priority order, that `accept` takes (marked running), if fewer
+    /// than the limit are running and the run was not stopped. A pool of builders accepts the
+    /// jobs it can place now.
+    pub fn start_first(&mut self, mut accept: impl FnMut(usize) -> bool) -> Option<usize> {
         if self.stopped || self.running >= self.limit {
             return None;
         }
-        let first = *self.ready.iter().next()?;
+        let first = *self.ready.iter().find(|(_, i)| accept(*i))?;
         self.ready.remove(&first);
         self.state[first.1] = State::Running;
         self.running += 1;
         Some(first.1)
+    }
+
+    /// The ready jobs in the order they would start (none when the run stopped or the limit
+    /// is reached).
+    pub fn ready(&self) -> Vec<usize> {
+        if self.stopped || self.running >= self.limit {
+            return Vec::new();
+        }
+        self.ready.iter().map(|(_, i)| *i).collect()
+    }
+
+    /// How many jobs may run at once from now on (at least one).
+    pub fn set_limit(&mut self, limit: usize) {
+        self.limit = limit.max(1);
+    }
+
+    /// A running job that must start again (its builder stopped answering): ready once more,
+    /// in its place by priority.
+    pub fn restart(&mut self, i: usize) {
+        assert_eq!(self.state[i], State::Running, "job {i} was not running");
+        self.running -= 1;
+        self.state[i] = State::Ready;
+        self.ready.insert((std::cmp::Reverse(self.priority[i]), i));
     }
 
     /// Records a running job's outcome. Returns the jobs skipped because of it.
@@ -189,6 +219,31 @@ mod tests {
         }
         assert!(s.is_done());
         order
+    }
+
+    #[test]
+    fn a_job_restarted_runs_again_and_what_a_builder_refuses_waits() {
+        // 0 -> 1, 0 -> 2; job 2 has the longer chain below it (2 -> 3).
+        let mut s = Scheduler::new(&jobs(&[&[], &[0], &[0], &[2]]), 2, false);
+        assert_eq!(s.start_next(), Some(0));
+        s.finish(0, true);
+        // The pool refuses 2 for now: 1 starts.
+        assert_eq!(s.start_first(|i| i != 2), Some(1));
+        assert_eq!(s.start_first(|i| i != 2), None);
+        assert_eq!(s.state(2), State::Ready);
+        // 1's builder is lost: it is ready again, and the limit shrinks.
+        s.restart(1);
+        s.set_limit(1);
+        assert_eq!(s.running(), 0);
+        assert_eq!(s.start_next(), Some(2));
+        assert_eq!(s.start_next(), None);
+        s.finish(2, true);
+        // Equal priorities: the first in the plan goes first.
+        assert_eq!(s.start_next(), Some(1));
+        s.finish(1, true);
+        assert_eq!(s.start_next(), Some(3));
+        s.finish(3, true);
+        assert!(s.is_done());
     }
 
     #[test]

@@ -12,7 +12,7 @@ mod origin;
 mod parse;
 mod secrets;
 mod settings;
-mod value;
+pub(crate) mod value;
 
 use std::collections::BTreeMap;
 use std::ops::Range;

@@ -3,6 +3,7 @@
 //! printing. The context every command shares holds the process's one async runtime and its
 //! one interrupt handler, both made on first use.
 
+mod builders;
 mod diff;
 mod docs;
 mod gc;
@@ -31,6 +32,7 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+pub use builders::run as builders;
 pub use diff::run as diff;
 pub use docs::{Args as DocsArgs, run as docs};
 pub use gc::{Args as GcArgs, run as gc};
@@ -137,6 +139,45 @@ impl Context {
         let interrupt = Interrupt::listen()
             .map_err(|e| Error::Failed(format!("cannot handle SIGTERM: {e}")))?;
         Ok(self.interrupt.get_or_init(|| interrupt).clone())
+    }
+
+    /// The engines a run builds on: each builder of the builders file that answers (exit 3
+    /// naming them when none does; a note for each that does not), else the one engine taking
+    /// `jobs` builds at once.
+    pub fn pool(
+        &self,
+        platform: &str,
+        builders: Option<&std::path::Path>,
+        jobs: usize,
+    ) -> Result<(Arc<crate::pool::Pool>, String), Error> {
+        let Some(path) = builders else {
+            let engine = self.engine(platform)?;
+            return Ok((
+                Arc::new(crate::pool::Pool::single(engine, jobs)),
+                String::new(),
+            ));
+        };
+        let entries = crate::pool::file::load(path).map_err(Error::Input)?;
+        let (members, failed) = self.block_on(crate::pool::connect(&entries, platform))?;
+        let said: Vec<String> = failed
+            .iter()
+            .map(|(name, e)| format!("builder `{name}`: {e}"))
+            .collect();
+        if members.is_empty() {
+            return Err(Error::Unreachable {
+                message: format!(
+                    "no builder of {} answers: {}",
+                    path.display(),
+                    said.join("; ")
+                ),
+                help: "check them with `hier builders`".to_string(),
+            });
+        }
+        let notes = said
+            .iter()
+            .map(|s| format!("{s}; the run goes on without it\n"))
+            .collect();
+        Ok((Arc::new(crate::pool::Pool::new(members)), notes))
     }
 
     /// Connects to the engine (exit 3 naming it when it does not answer); its calls are retried

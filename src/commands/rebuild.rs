@@ -23,6 +23,8 @@ pub struct Args {
     pub dry_run: bool,
     /// `--builder`; the catalog's `builder` otherwise.
     pub builder: Option<Builder>,
+    /// `--builders FILE`: spread the run over the engines it names.
+    pub builders: Option<std::path::PathBuf>,
 }
 
 pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
@@ -36,8 +38,9 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
     let builder = args.builder.unwrap_or(repo.catalog.builder);
     let planned: Vec<_> = plan.builds().map(|i| &i.name).collect();
     let secrets = crate::secrets::resolve(&repo.catalog, &repo.root, planned, builder)?;
-    let engine = cx.engine(&repo.catalog.platform)?;
-    let fetches = cx.block_on(preflight::fetch_items(&*engine, &repo, &plan))??;
+    let (pool, pool_notes) =
+        cx.pool(&repo.catalog.platform, args.builders.as_deref(), args.jobs)?;
+    let fetches = cx.block_on(preflight::fetch_items(&*pool.primary(), &repo, &plan))??;
     plan.add_fetches(fetches);
     let options = Options {
         jobs: args.jobs,
@@ -51,7 +54,7 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
         command: "rebuild",
         repo: &repo,
         inputs: &inputs,
-        engine,
+        pool,
         interrupt: cx.interrupt()?,
         secrets,
         provenance: provenance.join().unwrap_or_default(),
@@ -59,7 +62,9 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
         checked: None,
     };
     let (outcome, stdout) = run_plan(cx, &runner, &plan, &options)?;
-    Ok(finish(cx, outcome, stdout, super::plan::UP_TO_DATE))
+    let mut output = finish(cx, outcome, stdout, super::plan::UP_TO_DATE);
+    output.stderr.insert_str(0, &pool_notes);
+    Ok(output)
 }
 
 /// Runs `plan` under `hier rebuild`'s rules with the command's reporters; the outcome, and what

@@ -32,6 +32,8 @@ pub struct Args {
     pub force: bool,
     pub jobs: usize,
     pub builder: Option<Builder>,
+    /// `--builders FILE`: spread the run over the engines it names.
+    pub builders: Option<PathBuf>,
 }
 
 pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
@@ -47,7 +49,9 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
     let due = due(&repo, args)?;
     let provenance = Provenance::start(&repo.root);
     let inputs = repo.inputs()?;
-    let engine = cx.engine(&repo.catalog.platform)?;
+    let (pool, pool_notes) =
+        cx.pool(&repo.catalog.platform, args.builders.as_deref(), args.jobs)?;
+    let engine = pool.primary();
     let fetched = fetch_recorded(cx, &repo, &*engine)?;
     let Some(findings) = find(cx, &repo, &inputs, engine.clone(), &due, args)? else {
         return Ok(Output {
@@ -70,7 +74,7 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
         command: "refresh",
         repo: &repo,
         inputs: &inputs,
-        engine,
+        pool,
         interrupt: cx.interrupt()?,
         secrets: crate::secrets::resolve(&repo.catalog, &repo.root, planned, builder)?,
         provenance: provenance.join().unwrap_or_default(),
@@ -88,6 +92,7 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
         "nothing to refresh: no base moved and no image has OS updates pending\n",
     );
     out.stderr.insert_str(0, &warning);
+    out.stderr.insert_str(0, &pool_notes);
     Ok(out)
 }
 

@@ -43,7 +43,7 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
         command: "test",
         repo: &repo,
         inputs: &no_inputs,
-        engine,
+        pool: std::sync::Arc::new(crate::pool::Pool::single(engine, args.jobs)),
         interrupt: cx.interrupt()?,
         secrets: SecretValues::default(),
         provenance: provenance.join().unwrap_or_default(),

@@ -7,9 +7,9 @@ use std::collections::HashSet;
 use std::time::Instant;
 
 use super::record::Recorder;
-use crate::engine::Engine;
 use crate::error::{Error, Exit};
 use crate::name::ImageName;
+use crate::pool::Holders;
 use crate::push;
 use crate::repo::Repository;
 use crate::report::{ImageReport, Status, seconds};
@@ -17,7 +17,7 @@ use crate::report::{ImageReport, Status, seconds};
 /// Pushes the recorded images, outside `done`, that some destination lacks; their reports,
 /// how the pushes ended, and notes for people.
 pub async fn push_unpushed(
-    engine: &dyn Engine,
+    holders: &Holders<'_>,
     repo: &Repository,
     recorder: &mut Recorder,
     done: &HashSet<ImageName>,
@@ -35,8 +35,14 @@ pub async fn push_unpushed(
         let start = Instant::now();
         let image = repo.catalog.image(name);
         let tags = crate::tags::all_tags(&image.version, &image.tags, &entry.image_id);
-        let (pushed, error) =
-            push::push_tags(engine, &destinations, &entry.image_id, &tags, |_| {}).await;
+        let (pushed, error) = push::push_tags(
+            holders.engine(&entry.image_id),
+            &destinations,
+            &entry.image_id,
+            &tags,
+            |_| {},
+        )
+        .await;
         let mut recorded = entry.clone();
         recorded.pushed.extend(pushed);
         let digest = recorded.pushed.get(&repo.catalog.repository(name)).cloned();

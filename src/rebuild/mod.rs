@@ -33,6 +33,7 @@ use crate::inputs::Inputs;
 use crate::interrupt::Interrupt;
 use crate::name::ImageName;
 use crate::plan::Plan;
+use crate::pool::{Holders, Pool};
 use crate::repo::Repository;
 use crate::report::{ImageReport, Report, RunOutcome};
 use crate::state;
@@ -77,7 +78,8 @@ pub struct Runner<'a> {
     pub repo: &'a Repository,
     /// The planned inputs of every image.
     pub inputs: &'a BTreeMap<ImageName, Inputs>,
-    pub engine: Arc<dyn Engine>,
+    /// The engines it builds on (the first fetches and resolves what the run builds on).
+    pub pool: Arc<Pool>,
     pub interrupt: Interrupt,
     /// The values of the secrets the planned images declare ([`crate::secrets::resolve`]).
     pub secrets: SecretValues,
@@ -101,21 +103,27 @@ impl Runner<'_> {
         reporter: &mut dyn Reporter,
     ) -> Result<RunOutcome, Error> {
         let repo = self.repo;
+        let engine = self.pool.primary();
         if plan.builds().next().is_some() {
-            self.engine
-                .check_builder(options.builder)
-                .map_err(Error::usage)?;
+            for member in &self.pool.members {
+                member.engine.check_builder(options.builder).map_err(|e| {
+                    match self.pool.is_shared() {
+                        true => Error::usage(format!("builder `{}`: {e}", member.name)),
+                        false => Error::usage(e),
+                    }
+                })?;
+            }
             if options.builder == Builder::BuildKit {
                 upload::refuse_names_buildkit_cannot_carry(repo, plan)?;
             }
         }
         let retag = tokio::spawn(preflight::retag(
-            self.engine.clone(),
+            engine.clone(),
             repo.catalog.registry.clone(),
             preflight::retags(repo, plan),
         ));
         let preflight = tokio::select! {
-            p = preflight::run(&*self.engine, repo, self.inputs, plan, &*policy) => p,
+            p = preflight::run(&*engine, repo, self.inputs, plan, &*policy) => p,
             _ = self.interrupt.wait() => {
                 retag.abort();
                 return self.interrupted_before_start(plan, reporter);
@@ -134,7 +142,6 @@ impl Runner<'_> {
             secrets: &self.secrets,
         };
         let limits = Limits {
-            jobs: options.jobs,
             fail_fast: options.fail_fast,
             no_cache: options.no_cache,
         };
@@ -143,7 +150,7 @@ impl Runner<'_> {
             setting,
             limits,
             plan,
-            self.engine.clone(),
+            self.pool.clone(),
             policy,
             self.interrupt.clone(),
             preflight.exact,
@@ -218,8 +225,12 @@ impl Runner<'_> {
         retag: tokio::task::JoinHandle<Result<Vec<ImageReport>, crate::engine::EngineError>>,
         push: bool,
     ) -> Result<RunOutcome, Error> {
+        let holders = Holders {
+            pool: &self.pool,
+            by_id: std::mem::take(&mut ran.holders),
+        };
         let (exit, notes) = promote::held(
-            &*self.engine,
+            &holders,
             self.repo,
             &mut ran.recorder,
             &mut ran.results,
@@ -234,7 +245,7 @@ impl Runner<'_> {
                     .iter()
                     .filter_map(|r| ImageName::parse(&r.name).ok())
                     .collect();
-                catch_up::push_unpushed(&*self.engine, self.repo, &mut ran.recorder, &done).await?
+                catch_up::push_unpushed(&holders, self.repo, &mut ran.recorder, &done).await?
             } else {
                 (Vec::new(), Exit::Success, String::new())
             };

@@ -50,6 +50,9 @@ pub enum Failure {
     /// Another engine call failed.
     #[error("{0}")]
     Engine(EngineError),
+    /// What it builds on could not cross to its builder.
+    #[error("{0}")]
+    Handoff(String),
 }
 
 /// The OS packages of an image a refresh rebuilt.
@@ -94,8 +97,11 @@ pub enum JobOutcome {
     /// A recorded image's tests were run again and passed (the plan's `test` action), with its
     /// sizes measured on the way.
     Tested(crate::budget::Sizes),
-    /// The engine went away: the run stops.
+    /// The engine went away: the job starts again on another builder of the pool, or the run
+    /// stops.
     EngineLost(EngineError),
+    /// The builder an image it builds on was crossing from went away: the job starts again.
+    SourceLost(usize, EngineError),
 }
 
 /// A finished job.
@@ -106,4 +112,6 @@ pub struct JobResult {
     pub duration: Duration,
     /// The build's log.
     pub log: PathBuf,
+    /// What crossed to its builder before it started.
+    pub moved: Vec<crate::pool::Moved>,
 }

@@ -3,10 +3,11 @@
 //! they finished (each after what it builds on); when one failed, nothing is, and the report
 //! names the image that blocked the run.
 
-use crate::engine::{Engine, EngineError};
+use crate::engine::EngineError;
 use crate::error::{Error, Exit};
 use crate::lock::LockEntry;
 use crate::name::ImageName;
+use crate::pool::Holders;
 use crate::push;
 use crate::repo::Repository;
 use crate::report::{ImageReport, Status};
@@ -17,7 +18,7 @@ use super::record::Recorder;
 /// Promotes the held images, or says what blocked them. Returns how the run ends and notes for
 /// people.
 pub async fn held(
-    engine: &dyn Engine,
+    holders: &Holders<'_>,
     repo: &Repository,
     recorder: &mut Recorder,
     results: &mut [ImageReport],
@@ -37,7 +38,14 @@ pub async fn held(
         let image = repo.catalog.image(&name);
         let repository = repo.catalog.repository(&name);
         let tags = tags::all_tags(&image.version, &image.tags, &entry.image_id);
-        if let Err((tag, e)) = push::tag_all(engine, &entry.image_id, &repository, &tags).await {
+        if let Err((tag, e)) = push::tag_all(
+            holders.engine(&entry.image_id),
+            &entry.image_id,
+            &repository,
+            &tags,
+        )
+        .await
+        {
             // The engine failed half-way: what was promoted stays promoted; say where it stopped.
             let stopped = if e.is_unreachable() {
                 Exit::Unreachable
@@ -54,8 +62,14 @@ pub async fn held(
         // next `--push` run pushes it.
         if push && exit != Exit::Unreachable {
             let destinations = push::destinations(&repo.catalog, &name);
-            let (pushed, error) =
-                push::push_tags(engine, &destinations, &entry.image_id, &tags, |_| {}).await;
+            let (pushed, error) = push::push_tags(
+                holders.engine(&entry.image_id),
+                &destinations,
+                &entry.image_id,
+                &tags,
+                |_| {},
+            )
+            .await;
             if let Some(r) = results.iter_mut().find(|r| r.name == name.as_str()) {
                 r.digest = pushed.get(&repository).cloned();
                 pushed_or_not(r, error.as_ref(), &mut notes);

@@ -111,7 +111,7 @@ pub async fn fresh_upstream(
 }
 
 /// The repository of a `from`, as the engine names it in `RepoDigests`.
-fn repository_of(from: &str) -> Result<String, EngineError> {
+pub fn repository_of(from: &str) -> Result<String, EngineError> {
     let reference = Reference::parse(from).map_err(EngineError::Failed)?;
     Ok(crate::reference::familiar(&reference.repository).to_string())
 }

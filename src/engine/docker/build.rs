@@ -98,7 +98,7 @@ pub(super) fn check_builder(docker: &Docker, builder: Builder) -> Result<(), Str
             ),
         ));
     }
-    if builder == Builder::BuildKit && !session::reachable(&docker.endpoint) {
+    if builder == Builder::BuildKit && !session::reachable(&docker.endpoint, docker.tls) {
         return Err(no_buildkit(
             docker,
             "hier's BuildKit session reaches unix:// and plain tcp:// engines only",

@@ -45,6 +45,8 @@ pub struct Docker {
     endpoint: String,
     /// The API version the engine speaks (`1.41`).
     api_version: String,
+    /// Reached over TLS.
+    tls: bool,
 }
 
 /// The engine's message, without bollard's wrapping.
@@ -85,42 +87,113 @@ fn cause(e: &BollardError) -> String {
     }
 }
 
+/// Where an engine is and how it is reached: `unix://PATH` or `tcp://HOST:PORT`, over TLS with
+/// a client certificate when `tls` is given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub host: String,
+    pub tls: Option<crate::pool::file::Tls>,
+}
+
+impl Endpoint {
+    /// The engine the docker CLI would use: `DOCKER_HOST` (with `DOCKER_TLS_VERIFY` and
+    /// `DOCKER_CERT_PATH`), else the local socket.
+    pub fn from_env() -> Endpoint {
+        let host = endpoint();
+        let verify = std::env::var_os("DOCKER_TLS_VERIFY").is_some_and(|v| !v.is_empty());
+        let tls = (verify && host.starts_with("tcp://")).then(|| {
+            let dir = std::env::var_os("DOCKER_CERT_PATH")
+                .map(std::path::PathBuf::from)
+                .or_else(|| {
+                    std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".docker"))
+                })
+                .unwrap_or_default();
+            crate::pool::file::Tls {
+                ca: dir.join("ca.pem"),
+                cert: dir.join("cert.pem"),
+                key: dir.join("key.pem"),
+            }
+        });
+        Endpoint { host, tls }
+    }
+}
+
+/// What the engine says of itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineFacts {
+    /// Its version (`20.10.24`).
+    pub version: String,
+    /// The API version spoken with it.
+    pub api_version: String,
+    /// `os/arch`.
+    pub platform: String,
+}
+
 impl Docker {
-    /// Connects, negotiates the API version, and checks the engine's platform.
+    /// Connects like the docker CLI, negotiates the API version, and checks the engine's
+    /// platform.
     pub async fn connect(platform: &str) -> Result<Docker, EngineError> {
-        let endpoint = endpoint();
+        Docker::connect_to(&Endpoint::from_env(), platform).await
+    }
+
+    /// Connects to `endpoint`, negotiates the API version, and checks the engine's platform.
+    pub async fn connect_to(endpoint: &Endpoint, platform: &str) -> Result<Docker, EngineError> {
+        let (docker, facts) = Docker::reach(endpoint).await?;
+        // A variant (`linux/arm/v7`) is the build's to choose; the engine is `os/arch`.
+        let os_arch: Vec<&str> = platform.splitn(3, '/').take(2).collect();
+        if facts.platform != os_arch.join("/") {
+            return Err(EngineError::Failed(format!(
+                "the Docker Engine at {} is {}, and the catalog's platform is {platform}",
+                endpoint.host, facts.platform
+            )));
+        }
+        Ok(docker)
+    }
+
+    /// Connects to `endpoint` and asks what it is, whatever its platform.
+    pub async fn reach(endpoint: &Endpoint) -> Result<(Docker, EngineFacts), EngineError> {
+        let host = endpoint.host.clone();
         let unreachable = |message: String| EngineError::Unreachable {
-            endpoint: endpoint.clone(),
+            endpoint: host.clone(),
             message,
         };
-        // Like the docker CLI: an empty DOCKER_HOST is no DOCKER_HOST.
-        let docker = bollard::Docker::connect_with_host(&endpoint)
-            .map_err(|e| unreachable(cause(&e)))?
-            // Builds can be long; hier applies its own time limits to builds and tests.
-            .with_timeout(Duration::from_secs(24 * 3600));
-        // Negotiation and the platform check are both answered by `/version`: ask side by
-        // side (the clone shares the negotiated version).
+        // Builds can be long; hier applies its own time limits to builds and tests.
+        const DAY: u64 = 24 * 3600;
+        let docker = match &endpoint.tls {
+            None => bollard::Docker::connect_with_host(&host),
+            Some(tls) => bollard::Docker::connect_with_ssl(
+                &host,
+                &tls.key,
+                &tls.cert,
+                &tls.ca,
+                DAY,
+                bollard::API_DEFAULT_VERSION,
+            ),
+        }
+        .map_err(|e| unreachable(cause(&e)))?
+        .with_timeout(Duration::from_secs(DAY));
+        // Negotiation and the facts are both answered by `/version`: ask side by side (the
+        // clone shares the negotiated version).
         let (negotiated, version) =
             tokio::join!(docker.clone().negotiate_version(), docker.version());
         let docker = negotiated.map_err(|e| unreachable(message(&e)))?;
         let version = version.map_err(|e| unreachable(message(&e)))?;
-        let engine_platform = format!(
-            "{}/{}",
-            version.os.as_deref().unwrap_or("?"),
-            version.arch.as_deref().unwrap_or("?")
-        );
-        // A variant (`linux/arm/v7`) is the build's to choose; the engine is `os/arch`.
-        let os_arch: Vec<&str> = platform.splitn(3, '/').take(2).collect();
-        if engine_platform != os_arch.join("/") {
-            return Err(EngineError::Failed(format!(
-                "the Docker Engine at {endpoint} is {engine_platform}, and the catalog's platform is {platform}"
-            )));
-        }
-        Ok(Docker {
+        let facts = EngineFacts {
+            version: version.version.clone().unwrap_or_default(),
             api_version: docker.client_version().to_string(),
+            platform: format!(
+                "{}/{}",
+                version.os.as_deref().unwrap_or("?"),
+                version.arch.as_deref().unwrap_or("?")
+            ),
+        };
+        let docker = Docker {
+            api_version: facts.api_version.clone(),
             docker,
-            endpoint,
-        })
+            endpoint: host,
+            tls: endpoint.tls.is_some(),
+        };
+        Ok((docker, facts))
     }
 
     /// A bollard error as an [`EngineError`]: a connection that failed or broke is the engine

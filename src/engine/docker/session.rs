@@ -79,12 +79,13 @@ impl Session {
         secrets: SecretValues,
     ) -> Result<Session, EngineError> {
         let id = new_id();
-        let stream = connect(&docker.endpoint)
-            .await
-            .map_err(|e| EngineError::Unreachable {
-                endpoint: docker.endpoint.clone(),
-                message: e.to_string(),
-            })?;
+        let stream =
+            connect(&docker.endpoint, docker.tls)
+                .await
+                .map_err(|e| EngineError::Unreachable {
+                    endpoint: docker.endpoint.clone(),
+                    message: e.to_string(),
+                })?;
         let failed = |message: String| {
             EngineError::Failed(format!(
                 "cannot open a BuildKit session with the Docker Engine at {}: {message}",
@@ -179,11 +180,10 @@ enum Address<'a> {
     Tcp(&'a str),
 }
 
-fn address(endpoint: &str) -> Option<Address<'_>> {
+fn address(endpoint: &str, tls: bool) -> Option<Address<'_>> {
     if let Some(path) = endpoint.strip_prefix("unix://") {
         return Some(Address::Unix(path));
     }
-    let tls = std::env::var_os("DOCKER_TLS_VERIFY").is_some_and(|v| !v.is_empty());
     endpoint
         .strip_prefix("tcp://")
         .or_else(|| endpoint.strip_prefix("http://"))
@@ -191,14 +191,14 @@ fn address(endpoint: &str) -> Option<Address<'_>> {
         .map(|a| Address::Tcp(a.trim_end_matches('/')))
 }
 
-/// Whether a session can reach the engine at `endpoint`.
-pub(super) fn reachable(endpoint: &str) -> bool {
-    address(endpoint).is_some()
+/// Whether a session can reach the engine at `endpoint` (reached over TLS or not).
+pub(super) fn reachable(endpoint: &str, tls: bool) -> bool {
+    address(endpoint, tls).is_some()
 }
 
 /// A new connection to the engine.
-async fn connect(endpoint: &str) -> std::io::Result<Box<dyn Io>> {
-    match address(endpoint) {
+async fn connect(endpoint: &str, tls: bool) -> std::io::Result<Box<dyn Io>> {
+    match address(endpoint, tls) {
         Some(Address::Unix(path)) => Ok(Box::new(tokio::net::UnixStream::connect(path).await?)),
         Some(Address::Tcp(address)) => Ok(Box::new(tokio::net::TcpStream::connect(address).await?)),
         None => Err(std::io::Error::other(format!(

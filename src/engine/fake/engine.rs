@@ -83,7 +83,10 @@ impl Engine for Fake {
         let mut s = self.state.lock().unwrap();
         s.running -= 1;
         s.builds += 1;
-        let id = crate::hash::digest(format!("{}\n{dockerfile}\n{}", request.image, s.builds));
+        let id = crate::hash::digest(format!(
+            "{}\n{dockerfile}\n{}{}",
+            request.image, s.builds, self.salt
+        ));
         s.images.insert(id.clone(), request.image.clone());
         if let Some(repository) = label(&dockerfile, "io.hier.repository") {
             s.repositories.insert(id.clone(), repository);
@@ -317,12 +320,20 @@ impl Engine for Fake {
         let id = self
             .resolve(&reference)
             .ok_or_else(|| EngineError::Failed(format!("no {reference} to push")))?;
-        Ok(crate::hash::digest(format!("manifest of {id}")))
+        let digest = crate::hash::digest(format!("manifest of {id}"));
+        let copy = format!("{repository}@{digest}");
+        self.registry.lock().unwrap().insert(copy, id);
+        Ok(digest)
     }
 
     async fn pull(&self, reference: &str) -> Result<(), EngineError> {
         self.record(Call::Pull(reference.into()));
-        self.fail_if_scripted(&format!("pull {reference}")).await
+        self.fail_if_scripted(&format!("pull {reference}")).await?;
+        let id = self.registry.lock().unwrap().get(reference).cloned();
+        if let Some(id) = id {
+            self.add_image(&id, &[reference]);
+        }
+        Ok(())
     }
 
     async fn remote_digest(&self, reference: &str) -> Result<String, EngineError> {

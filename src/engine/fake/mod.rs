@@ -115,14 +115,30 @@ impl State {
     }
 }
 
+/// A registry several fake engines share: `repository@digest` → image id.
+pub type Registry = std::sync::Arc<Mutex<HashMap<String, String>>>;
+
 #[derive(Default)]
 pub struct Fake {
     state: Mutex<State>,
+    /// Told apart from other engines in the ids it makes.
+    salt: String,
+    registry: Registry,
 }
 
 impl Fake {
     pub fn new() -> Fake {
         Fake::default()
+    }
+
+    /// An engine of a pool: its ids differ from the others', and it pushes to and pulls from
+    /// `registry`.
+    pub fn in_pool(salt: &str, registry: Registry) -> Fake {
+        Fake {
+            salt: salt.to_string(),
+            registry,
+            ..Fake::default()
+        }
     }
 
     /// An image the engine has (a base's `from`), under these references.

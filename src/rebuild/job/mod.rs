@@ -136,6 +136,7 @@ pub async fn run(
         outcome,
         duration: start.elapsed(),
         log: job.log,
+        moved: Vec::new(),
     }
 }
 

@@ -162,5 +162,6 @@ pub async fn retest(
         outcome,
         duration: start.elapsed(),
         log: job.log,
+        moved: Vec::new(),
     }
 }

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
+mod placing;
 mod results;
 
 use super::event::Event;
@@ -20,18 +21,18 @@ use super::policy::{Decision, Policy};
 use super::prepare::{Setting, prepare};
 use super::record::Recorder;
 use super::reporter::Reporter;
-use crate::engine::Engine;
 use crate::error::{Error, Exit};
 use crate::inputs::Inputs;
 use crate::interrupt::Interrupt;
 use crate::name::ImageName;
 use crate::plan::{Action, Plan};
+use crate::pool::place::Placement;
+use crate::pool::{Need, Pool};
 use crate::report::{ImageReport, Status};
 use crate::schedule::{self, Scheduler};
 
-/// How the loop runs.
+/// How the loop runs (how many jobs at once is the pool's).
 pub struct Limits {
-    pub jobs: usize,
     pub fail_fast: bool,
     pub no_cache: bool,
 }
@@ -44,12 +45,20 @@ pub struct Ran {
     pub notes: String,
     pub interrupted: bool,
     pub recorder: Recorder,
+    /// A builder holding each image the run built on or built (none with one engine).
+    pub holders: HashMap<String, usize>,
 }
 
 pub struct RunLoop<'a> {
     setting: Setting<'a>,
     limits: Limits,
-    engine: Arc<dyn Engine>,
+    pool: Arc<Pool>,
+    /// Which builder has room, and what each holds.
+    placement: Placement,
+    /// The builder each running job runs on.
+    on: HashMap<ImageName, usize>,
+    /// The builders each image was running on when they stopped answering.
+    restarts: HashMap<ImageName, Vec<String>>,
     policy: Arc<dyn Policy>,
     interrupt: Interrupt,
     planned: Vec<ImageName>,
@@ -103,7 +112,7 @@ impl<'a> RunLoop<'a> {
         setting: Setting<'a>,
         limits: Limits,
         plan: &Plan,
-        engine: Arc<dyn Engine>,
+        pool: Arc<Pool>,
         policy: Arc<dyn Policy>,
         interrupt: Interrupt,
         exact: Exact,
@@ -123,8 +132,13 @@ impl<'a> RunLoop<'a> {
             .collect();
         let jobs = scheduled(&setting.repo.catalog, &planned, &tests_only, &index_of);
         let (events_tx, events_rx) = mpsc::unbounded_channel();
+        let jobs_of: Vec<usize> = pool.members.iter().map(|m| m.jobs).collect();
+        let placement = Placement::new(&jobs_of);
         RunLoop {
-            scheduler: Scheduler::new(&jobs, limits.jobs, limits.fail_fast),
+            scheduler: Scheduler::new(&jobs, placement.capacity(), limits.fail_fast),
+            placement,
+            on: HashMap::new(),
+            restarts: HashMap::new(),
             reasons: plan
                 .items
                 .iter()
@@ -132,7 +146,7 @@ impl<'a> RunLoop<'a> {
                 .collect(),
             setting,
             limits,
-            engine,
+            pool,
             policy,
             interrupt,
             planned,
@@ -155,6 +169,7 @@ impl<'a> RunLoop<'a> {
 
     /// Runs every planned image (or as many as the run gets to) and says what became of them.
     pub async fn run(mut self, reporter: &mut dyn Reporter) -> Result<Ran, Error> {
+        self.survey().await;
         loop {
             if !self.interrupted && self.interrupt.is_set() {
                 self.stop();
@@ -183,9 +198,14 @@ impl<'a> RunLoop<'a> {
         if self.interrupted {
             self.exit = self.exit.worst(Exit::Interrupted);
             let catalog = &self.setting.repo.catalog;
-            super::remove_containers(&*self.engine, catalog, &self.planned).await;
+            for (builder, member) in self.pool.members.iter().enumerate() {
+                if self.placement.is_alive(builder) {
+                    super::remove_containers(&*member.engine, catalog, &self.planned).await;
+                }
+            }
         }
         self.skip_remaining();
+        let holders = self.holders();
         let mut results = self.results;
         Ok(Ran {
             results: self
@@ -197,6 +217,7 @@ impl<'a> RunLoop<'a> {
             notes: self.notes,
             interrupted: self.interrupted,
             recorder: self.recorder,
+            holders,
         })
     }
 
@@ -204,36 +225,82 @@ impl<'a> RunLoop<'a> {
         self.reasons.get(name).cloned().unwrap_or_default()
     }
 
-    /// Starts ready images while the scheduler has room (`-j`: it counts what runs), or settles
-    /// them when the policy keeps them.
+    /// Starts ready images while the scheduler has room (the pool's slots) and a builder can
+    /// take them, or settles them when the policy keeps them or they can never run.
     fn start_ready(&mut self, reporter: &mut dyn Reporter) -> Result<(), Error> {
         while !self.interrupted {
-            let Some(index) = self.scheduler.start_next() else {
+            let Some((index, placing)) = self
+                .scheduler
+                .ready()
+                .into_iter()
+                .map(|i| (i, self.placing(i)))
+                .find(|(_, p)| !matches!(p, placing::Placing::Later))
+            else {
                 return Ok(());
             };
+            self.scheduler.start_first(|i| i == index);
             let name = self.planned[index].clone();
-            if self.tests_only.contains(&name) {
-                self.spawn_test(&name);
-                continue;
-            }
-            let repo = self.setting.repo;
-            let built_on_promoted = repo
-                .catalog
-                .image(&name)
-                .dependencies()
-                .any(|d| self.promoted.contains(&d.name));
-            match self
-                .policy
-                .decide(&name, built_on_promoted, self.limits.no_cache)
-            {
-                Decision::Keep => self.keep(index, &name),
-                Decision::Build {
-                    no_cache,
-                    must_promote,
-                } => self.spawn(index, &name, no_cache, must_promote, reporter),
+            match placing {
+                placing::Placing::Keep => self.keep(index, &name),
+                placing::Placing::Never(why) => {
+                    self.exit = self.exit.worst(Exit::Failed);
+                    let report = self.failed_report(&name, why, 0.0, None);
+                    self.fail(index, report, reporter);
+                }
+                placing::Placing::On {
+                    builder,
+                    needs,
+                    decision: None,
+                } => self.spawn_test(&name, builder, needs),
+                placing::Placing::On {
+                    builder,
+                    needs,
+                    decision:
+                        Some(Decision::Build {
+                            no_cache,
+                            must_promote,
+                        }),
+                } => self.spawn(
+                    index,
+                    &name,
+                    (builder, needs),
+                    (no_cache, must_promote),
+                    reporter,
+                ),
+                placing::Placing::On { .. } | placing::Placing::Later => {
+                    unreachable!("a kept image needs no builder; a later one is not started")
+                }
             }
         }
         Ok(())
+    }
+
+    /// What the policy says of building `name` now.
+    fn decision(&self, name: &ImageName) -> Decision {
+        let built_on_promoted = self
+            .setting
+            .repo
+            .catalog
+            .image(name)
+            .dependencies()
+            .any(|d| self.promoted.contains(&d.name));
+        self.policy
+            .decide(name, built_on_promoted, self.limits.no_cache)
+    }
+
+    /// Runs `job` on `builder` once its needs crossed there.
+    fn launch(
+        &mut self,
+        name: &ImageName,
+        (builder, needs): (usize, Vec<Need>),
+        job: impl std::future::Future<Output = crate::rebuild::outcome::JobResult> + Send + 'static,
+    ) {
+        self.placement.start(builder);
+        self.on.insert(name.clone(), builder);
+        let log = self.setting.log_dir.join(format!("{name}.log"));
+        let placed = placing::placed(self.pool.clone(), builder, needs, name.clone(), log, job);
+        let handle = self.tasks.spawn(placed);
+        self.task_names.insert(handle.id(), name.clone());
     }
 
     /// The recorded image stays and counts as done; it is not reported.
@@ -248,8 +315,8 @@ impl<'a> RunLoop<'a> {
         &mut self,
         index: usize,
         name: &ImageName,
-        no_cache: bool,
-        must_promote: bool,
+        on: (usize, Vec<Need>),
+        (no_cache, must_promote): (bool, bool),
         reporter: &mut dyn Reporter,
     ) {
         match prepare(&self.setting, &self.exact, name, no_cache, must_promote) {
@@ -257,13 +324,14 @@ impl<'a> RunLoop<'a> {
                 prepared.job.promote_now = !self.recorder.holds();
                 self.prepared
                     .insert(name.clone(), (prepared.inputs, prepared.fingerprint));
-                let handle = self.tasks.spawn(job::run(
-                    self.engine.clone(),
+                let engine = self.pool.members[on.0].engine.clone();
+                let job = job::run(
+                    engine,
                     self.policy.clone(),
                     prepared.job,
                     self.events_tx.clone(),
-                ));
-                self.task_names.insert(handle.id(), name.clone());
+                );
+                self.launch(name, on, job);
             }
             Err(message) => {
                 self.exit = self.exit.worst(Exit::Failed);
@@ -275,7 +343,7 @@ impl<'a> RunLoop<'a> {
     }
 
     /// Runs the tests of the recorded image again.
-    fn spawn_test(&mut self, name: &ImageName) {
+    fn spawn_test(&mut self, name: &ImageName, builder: usize, needs: Vec<Need>) {
         let image = self.setting.repo.catalog.image(name);
         let entry = &self.recorder.lock().images[name.as_str()];
         let image_id = entry.image_id.clone();
@@ -298,12 +366,9 @@ impl<'a> RunLoop<'a> {
             secrets: self.setting.secrets.clone(),
             size: crate::rebuild::prepare::size_check(repo, image, parent.as_deref(), &text),
         };
-        let handle = self.tasks.spawn(job::retest(
-            self.engine.clone(),
-            job,
-            self.events_tx.clone(),
-        ));
-        self.task_names.insert(handle.id(), name.clone());
+        let engine = self.pool.members[builder].engine.clone();
+        let job = job::retest(engine, job, self.events_tx.clone());
+        self.launch(name, (builder, needs), job);
     }
 
     /// Interrupted: nothing more starts, running jobs are aborted.

@@ -15,10 +15,12 @@ use crate::report::{ImageReport, Status, seconds};
 impl RunLoop<'_> {
     pub(super) fn finished(
         &mut self,
-        result: JobResult,
+        mut result: JobResult,
         reporter: &mut dyn Reporter,
     ) -> Result<(), Error> {
         let index = self.index_of[&result.name];
+        let builder = self.returned(&result);
+        let moved = std::mem::take(&mut result.moved);
         let log = crate::source::display_path(&result.log)
             .display()
             .to_string();
@@ -46,13 +48,50 @@ impl RunLoop<'_> {
                 self.fail(index, report, reporter);
             }
             JobOutcome::EngineLost(e) => {
-                self.exit = self.exit.worst(Exit::Unreachable);
-                self.scheduler.stop();
-                let report = self.failed_report(&name, e.to_string(), duration, Some(log));
-                self.fail(index, report, reporter);
+                let builder = builder.unwrap_or_default();
+                self.builder_lost(index, &name, builder, e, (duration, log), reporter);
+            }
+            JobOutcome::SourceLost(source, e) => {
+                self.builder_lost(index, &name, source, e, (duration, log), reporter);
             }
         }
+        let shared = self.pool.is_shared();
+        if let (Some(b), Some(report), true) = (builder, self.results.get_mut(&name), shared) {
+            report.builder = Some(self.pool.name(b).to_string());
+            report.moved = moved;
+            report.restarted_from = self.restarts.get(&name).cloned().unwrap_or_default();
+        }
         Ok(())
+    }
+
+    /// A builder stopped answering under a job: it starts again on another builder, or (one
+    /// engine, none left, too many starts) it fails, and the run stops when no builder is left.
+    fn builder_lost(
+        &mut self,
+        index: usize,
+        name: &ImageName,
+        builder: usize,
+        e: EngineError,
+        (duration, log): (f64, String),
+        reporter: &mut dyn Reporter,
+    ) {
+        if self.lost(name, builder, &e) {
+            return;
+        }
+        let exit = match self.placement.any_alive() && self.pool.is_shared() {
+            true => Exit::Failed,
+            false => {
+                self.scheduler.stop();
+                Exit::Unreachable
+            }
+        };
+        self.exit = self.exit.worst(exit);
+        let mut error = e.to_string();
+        if let Some(before) = self.restarts.get(name).filter(|r| !r.is_empty()) {
+            error = format!("{error} (started again after losing {})", before.join(", "));
+        }
+        let report = self.failed_report(name, error, duration, Some(log));
+        self.fail(index, report, reporter);
     }
 
     /// A refresh found nothing new in the rebuilt image: the recorded one stays.

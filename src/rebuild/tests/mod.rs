@@ -10,6 +10,7 @@
 mod budgets;
 mod failures;
 mod limits;
+mod pool;
 mod publishing;
 mod retest;
 
@@ -30,6 +31,14 @@ use crate::plan::{self, Selector};
 use crate::repo::Repository;
 use crate::report::{RunOutcome, Status};
 
+fn retrying(fake: Fake) -> Arc<Retrying<Fake>> {
+    let backoff = Backoff {
+        retries: 3,
+        first: Duration::from_millis(1),
+    };
+    Arc::new(Retrying::new(fake, backoff))
+}
+
 pub(crate) const FROM_ID: &str =
     "sha256:0000000000000000000000000000000000000000000000000000000000000001";
 pub(crate) const REGISTRY: &str = "reg.test/t";
@@ -39,6 +48,8 @@ pub(crate) const REGISTRY: &str = "reg.test/t";
 pub(crate) struct Hierarchy {
     pub dir: tempfile::TempDir,
     pub engine: Arc<Retrying<Fake>>,
+    /// More builders beside `engine` (a run then spreads over all of them).
+    pub others: Vec<Arc<Retrying<Fake>>>,
 }
 
 impl Hierarchy {
@@ -65,14 +76,44 @@ impl Hierarchy {
         std::fs::write(dir.path().join("catalog.toml"), catalog).unwrap();
         let fake = Fake::new();
         fake.add_image(FROM_ID, &["busybox:1"]);
-        let backoff = Backoff {
-            retries: 3,
-            first: Duration::from_millis(1),
-        };
         Hierarchy {
             dir,
-            engine: Arc::new(Retrying::new(fake, backoff)),
+            engine: retrying(fake),
+            others: Vec::new(),
         }
+    }
+
+    /// The hierarchy on `builders` fake engines sharing one registry; only the first has the
+    /// bases' `from`.
+    pub(crate) fn pooled(images: &[(&str, Option<&str>, &str)], builders: usize) -> Hierarchy {
+        let mut h = Hierarchy::new(images);
+        let registry = crate::engine::fake::Registry::default();
+        let fakes: Vec<Fake> = (0..builders)
+            .map(|b| Fake::in_pool(&format!("b{b}"), registry.clone()))
+            .collect();
+        fakes[0].add_image(FROM_ID, &["busybox:1"]);
+        let mut engines = fakes.into_iter().map(retrying);
+        h.engine = engines.next().unwrap();
+        h.others = engines.collect();
+        h
+    }
+
+    /// The engines of the run, `jobs` builds each.
+    fn pool(&self, jobs: usize) -> crate::pool::Pool {
+        let engines = std::iter::once(&self.engine).chain(&self.others);
+        if self.others.is_empty() {
+            return crate::pool::Pool::single(self.engine.clone() as Arc<dyn Engine>, jobs);
+        }
+        crate::pool::Pool::new(
+            engines
+                .enumerate()
+                .map(|(b, engine)| crate::pool::Member {
+                    name: format!("b{b}"),
+                    engine: engine.clone() as Arc<dyn Engine>,
+                    jobs,
+                })
+                .collect(),
+        )
     }
 
     pub(crate) fn fake(&self) -> &Fake {
@@ -129,7 +170,7 @@ impl Hierarchy {
             command: "rebuild",
             repo: &repo,
             inputs: &inputs,
-            engine: self.engine.clone() as Arc<dyn Engine>,
+            pool: Arc::new(self.pool(options.jobs)),
             interrupt,
             secrets,
             provenance: Default::default(),
