@@ -74,7 +74,7 @@ pub fn parse(source: &SourceFile, folder: &Path) -> Result<Vec<Entry>, Vec<Diagn
         Some((DeValue::Array(items), _)) => {
             for item in items.iter() {
                 match item.get_ref() {
-                    DeValue::Table(t) => entries.extend(entry(&mut p, t, item.span(), folder)),
+                    DeValue::Table(t) => entries.push(entry(&mut p, t, item.span(), folder)),
                     other => p.error(
                         item.span(),
                         format!("a builder must be a table, found {}", type_name(other)),
@@ -102,30 +102,33 @@ pub fn parse(source: &SourceFile, folder: &Path) -> Result<Vec<Entry>, Vec<Diagn
     }
     unique_names(&mut p, &entries);
     match p.list.is_empty() {
-        true => Ok(entries.into_iter().map(|(e, _)| e).collect()),
+        true => Ok(entries.into_iter().filter_map(|r| r.entry).collect()),
         false => Err(p.list),
     }
 }
 
-fn unique_names(p: &mut Problems, entries: &[(Entry, Span)]) {
+/// One `[[builder]]` as read: the entry when it can be used, and its name wherever given.
+struct Read {
+    entry: Option<Entry>,
+    name: Option<String>,
+    span: Span,
+}
+
+fn unique_names(p: &mut Problems, entries: &[Read]) {
     let mut seen = BTreeSet::new();
-    for (entry, span) in entries {
-        if !seen.insert(entry.name.as_str()) {
+    for read in entries {
+        let Some(name) = &read.name else { continue };
+        if !seen.insert(name.as_str()) {
             p.error(
-                span.clone(),
-                format!("builder `{}` is declared twice", entry.name),
+                read.span.clone(),
+                format!("builder `{name}` is declared twice"),
             );
         }
     }
 }
 
-/// One `[[builder]]`; `None` (with its problems reported) when it cannot be used.
-fn entry(
-    p: &mut Problems,
-    table: &DeTable<'_>,
-    span: Span,
-    folder: &Path,
-) -> Option<(Entry, Span)> {
+/// One `[[builder]]`; no entry (its problems reported) when it cannot be used.
+fn entry(p: &mut Problems, table: &DeTable<'_>, span: Span, folder: &Path) -> Read {
     let mut t = TableReader::new(table, "a builder");
     let before = p.list.len();
     let name = t.string(p, "name");
@@ -149,19 +152,24 @@ fn entry(
     let jobs = jobs(p, &mut t, &label);
     let tls = tls(p, &mut t, &label, folder);
     if let Some((h, s)) = &host {
-        check_host(p, h, s.clone(), &label, tls.is_some());
+        check_host(p, h, s.clone(), &label, matches!(tls, Some(Some(_))));
     }
     t.finish(p, &["name", "host", "jobs", "tls", "tls_dir"]);
-    if p.list.len() > before {
-        return None;
-    }
-    let entry = Entry {
-        name: name?.0,
-        host: host?.0,
-        jobs,
-        tls: tls.flatten(),
+    let usable = p.list.len() == before;
+    let entry = match (&name, host, tls) {
+        (Some((name, _)), Some((host, _)), Some(tls)) if usable => Some(Entry {
+            name: name.clone(),
+            host,
+            jobs,
+            tls,
+        }),
+        _ => None,
     };
-    Some((entry, span))
+    Read {
+        entry,
+        name: name.map(|(n, _)| n),
+        span,
+    }
 }
 
 fn valid_name(name: &str) -> bool {

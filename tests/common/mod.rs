@@ -7,6 +7,7 @@ pub mod dive;
 pub mod engine;
 pub mod hierarchy;
 pub mod hostile;
+pub mod own_engine;
 pub mod sbom;
 pub mod site;
 pub mod structure;

@@ -1,0 +1,349 @@
+//! A pool of engines, for real: the engine and the second engine `scripts/engine-up` starts
+//! (`unix:///var/run/docker2.sock`, which has none of the bases), the local registry between
+//! them, and an engine a test starts over TLS and kills in the middle of a run. Also the
+//! builders file's errors and `hier builders`.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::Repo;
+use common::engine::remove_images;
+use common::own_engine::OwnEngine;
+use serde_json::Value;
+
+const REGISTRY: &str = "127.0.0.1:5000";
+const SECOND: &str = "unix:///var/run/docker2.sock";
+
+/// A catalog of a busybox base and `children` images on it, each with a file of its own made
+/// by `run` (`{c}` stands for the child's name) and a test of it.
+fn catalog(prefix: &str, builder: &str, children: usize, run: &str) -> Vec<(String, String)> {
+    let mut catalog = format!(
+        "[catalog]\nname = \"t\"\nregistry = \"{REGISTRY}/{prefix}\"\nbuilder = \"{builder}\"\n\n\
+         [images.base]\nfrom = \"hier-test/busybox:1\"\nversion = \"1.0.0\"\n\
+         dockerfile = \"images/base/Dockerfile\"\ntest = [\"test -f /base\"]\n"
+    );
+    let mut files = vec![(
+        "images/base/Dockerfile".to_string(),
+        "ARG HIER_PARENT\nFROM ${HIER_PARENT}\nRUN echo base > /base\n".to_string(),
+    )];
+    for c in 0..children {
+        let name = format!("c{c}");
+        catalog.push_str(&format!(
+            "\n[images.{name}]\nparent = \"base\"\nversion = \"1.0.0\"\n\
+             dockerfile = \"images/{name}/Dockerfile\"\ntest = [\"test -f /base && test -f /{name}\"]\n"
+        ));
+        files.push((
+            format!("images/{name}/Dockerfile"),
+            format!(
+                "ARG HIER_PARENT\nFROM ${{HIER_PARENT}}\nRUN {}\n",
+                run.replace("{c}", &name)
+            ),
+        ));
+    }
+    files.push(("catalog.toml".to_string(), catalog));
+    files
+}
+
+fn repo_of(files: &[(String, String)]) -> Repo {
+    let listed: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    Repo::with(&listed)
+}
+
+/// Images of the test on both engines go when it ends.
+struct Cleanup(String);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        remove_images(&self.0);
+        let _ = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "docker -H {SECOND} images --format '{{{{.Repository}}}}:{{{{.Tag}}}}' | grep -F '{}' | xargs -r docker -H {SECOND} rmi -f",
+                self.0
+            ))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+fn second_engine_answers() {
+    let ok = Command::new("docker")
+        .args(["-H", SECOND, "version"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        ok,
+        "these tests need the second engine: run scripts/engine-up first"
+    );
+}
+
+fn report(stdout: &str) -> Value {
+    serde_json::from_str(stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+}
+
+fn image<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == name)
+        .unwrap_or_else(|| panic!("{name} in {report}"))
+}
+
+/// What crossed to an image's builder (the report leaves an empty list out).
+fn moved_to(image: &Value) -> Vec<Value> {
+    image["moved"].as_array().cloned().unwrap_or_default()
+}
+
+/// The lock with what names a build rather than what it is: ids, fingerprints (made of the
+/// parent's id), times and the immutable tag's id part. Also checks each parent id is the
+/// parent's recorded id.
+fn lock_shape(root: &Path) -> BTreeMap<String, BTreeMap<String, String>> {
+    let text = std::fs::read_to_string(root.join("hier.lock")).unwrap();
+    let lock: toml::Table = toml::from_str(&text).unwrap();
+    let images = lock["images"].as_table().unwrap();
+    let mut shape = BTreeMap::new();
+    for (name, entry) in images {
+        let entry = entry.as_table().unwrap();
+        if name != "base" {
+            let parent = entry.get("parent_image_id");
+            assert_eq!(parent, images["base"].get("image_id"), "{name}");
+        }
+        let id12 = &entry["image_id"].as_str().unwrap()["sha256:".len()..][..12];
+        let mut fields = BTreeMap::new();
+        for (key, value) in entry {
+            if ["image_id", "parent_image_id", "fingerprint", "built_at"].contains(&key.as_str()) {
+                continue;
+            }
+            fields.insert(key.clone(), value.to_string().replace(id12, "<id12>"));
+        }
+        shape.insert(name.clone(), fields);
+    }
+    shape
+}
+
+#[test]
+fn two_engines_share_a_run_and_record_what_one_engine_records() {
+    second_engine_answers();
+    let prefix = format!("hier-pool-share-{}", std::process::id());
+    let _cleanup = Cleanup(format!("/{prefix}/"));
+    let files = catalog(&prefix, "buildkit", 4, "echo {c} > /{c}");
+    let one = repo_of(&files);
+    let single = one.hier(&["rebuild", "--format", "json"]);
+    assert_eq!(single.code, 0, "{}", single.stderr);
+
+    let pool = repo_of(&files);
+    pool.write(
+        "builders.toml",
+        &format!(
+            "[[builder]]\nname = \"first\"\nhost = \"unix:///var/run/docker.sock\"\njobs = 1\n\n\
+             [[builder]]\nname = \"second\"\nhost = \"{SECOND}\"\njobs = 2\n"
+        ),
+    );
+    let checked = pool.hier(&[
+        "builders",
+        "--builders",
+        "builders.toml",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(checked.code, 0, "{}", checked.stderr);
+    let checked = report(&checked.stdout);
+    for builder in checked["builders"].as_array().unwrap() {
+        assert_eq!(builder["reachable"], true, "{builder}");
+        assert_eq!(builder["buildkit"], true, "{builder}");
+        assert!(builder["version"].as_str().unwrap().starts_with("20.10"));
+    }
+
+    let run = pool.hier_env(
+        &["rebuild", "--format", "json"],
+        &[("HIER_BUILDERS", "builders.toml")],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = report(&run.stdout);
+    // The base's `from` is only on the first engine: the base is built there.
+    assert_eq!(image(&run, "base")["builder"], "first");
+    let on_second: Vec<&Value> = run["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["builder"] == "second")
+        .collect();
+    assert!(!on_second.is_empty(), "{run}");
+    let base_id = image(&run, "base")["image_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for child in &on_second {
+        // The base crossed through the registry, verified as the same image.
+        assert!(moved_to(child).len() <= 1, "{child}");
+        // The child was built and tested on the second engine, on exactly the base.
+        let id = child["image_id"].as_str().unwrap();
+        let inspect = Command::new("docker")
+            .args([
+                "-H",
+                SECOND,
+                "image",
+                "inspect",
+                "--format",
+                "{{index .Config.Labels \"io.hier.parent.id\"}}",
+                id,
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            inspect.status.success(),
+            "{}",
+            String::from_utf8_lossy(&inspect.stderr)
+        );
+        assert_eq!(String::from_utf8_lossy(&inspect.stdout).trim(), base_id);
+    }
+    let moved: usize = on_second.iter().map(|c| moved_to(c).len()).sum();
+    assert_eq!(
+        moved, 1,
+        "the base crossed once to the second engine: {run}"
+    );
+    let crossing = &on_second.iter().find(|c| !moved_to(c).is_empty()).unwrap()["moved"][0];
+    assert_eq!(crossing["image"], "base");
+    assert_eq!(crossing["from"], "first");
+    assert_eq!(crossing["image_id"], base_id.as_str());
+
+    // The lock records the same images, inputs, tests and tags as the single engine's run.
+    assert_eq!(lock_shape(pool.path()), lock_shape(one.path()));
+}
+
+#[test]
+fn a_builder_killed_mid_run_has_its_builds_started_again() {
+    let prefix = format!("hier-pool-kill-{}", std::process::id());
+    let _cleanup = Cleanup(format!("/{prefix}/"));
+    let mut victim = OwnEngine::start("hier-br3", "10.99.3.1/24");
+    let files = catalog(&prefix, "legacy", 4, "sleep 4 && echo {c} > /{c}");
+    let repo = repo_of(&files);
+    let builders = format!(
+        "[[builder]]\nname = \"first\"\nhost = \"unix:///var/run/docker.sock\"\njobs = 1\n\n\
+         [[builder]]\nname = \"victim\"\nhost = \"{}\"\njobs = 2\ntls_dir = \"{}\"\n",
+        victim.host,
+        victim.tls_dir().display()
+    );
+    repo.write("builders.toml", &builders);
+    repo.write(
+        "victim.toml",
+        &builders[builders.find("[[builder]]\nname = \"victim\"").unwrap()..],
+    );
+    let checked = repo.hier(&["builders", "--builders", "builders.toml"]);
+    assert_eq!(checked.code, 0, "{}", checked.stderr);
+    let victim_row = checked
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("victim"))
+        .unwrap();
+    assert!(
+        victim_row.contains("(tls)") && victim_row.contains(" ok "),
+        "{victim_row}"
+    );
+
+    let hier = Command::new(env!("CARGO_BIN_EXE_hier"))
+        .args(["rebuild", "--builders", "builders.toml", "--format", "json"])
+        .current_dir(repo.path())
+        .env_remove("HIER_CATALOG")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Kill the victim while a build runs there.
+    let start = Instant::now();
+    loop {
+        let (_, running) = victim.docker(&["ps", "-q"]);
+        if !running.is_empty() {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(90),
+            "no build reached the victim"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    victim.kill();
+    let out = hier.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("builder `victim` stopped answering"),
+        "{stderr}"
+    );
+    let run = report(&String::from_utf8_lossy(&out.stdout));
+    let restarted: Vec<&Value> = run["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| !i["restarted_from"].as_array().is_none_or(Vec::is_empty))
+        .collect();
+    assert!(!restarted.is_empty(), "{run}");
+    for image in &restarted {
+        assert_eq!(image["restarted_from"][0], "victim");
+        assert_eq!(image["builder"], "first");
+        assert_eq!(image["status"], "built");
+    }
+    for image in run["images"].as_array().unwrap() {
+        assert_eq!(image["status"], "built", "{image}");
+    }
+    // A builders file whose only builder is gone: exit 3.
+    let gone = repo.hier(&["builders", "--builders", "victim.toml"]);
+    assert_eq!(gone.code, 3, "{}", gone.stderr);
+    assert!(
+        gone.stderr.contains("no builder answers"),
+        "{}",
+        gone.stderr
+    );
+}
+
+#[test]
+fn a_builders_file_s_problems_name_the_file_the_line_and_the_builder() {
+    let repo = Repo::new();
+    repo.write(
+        "builders.toml",
+        "[[builder]]\nname = \"a\"\nhost = \"unix:///var/run/docker.sock\"\njobs = 0\n\n\
+         [[builder]]\nname = \"a\"\nhost = \"unix:///var/run/docker2.sock\"\n\n\
+         [[builder]]\nname = \"c\"\nhost = \"ssh://me@far\"\n\n\
+         [[builder]]\nname = \"b\"\nhost = \"tcp://10.0.0.5:2376\"\ntls = { ca = \"ca.pem\", cert = \"cert.pem\", key = \"key.pem\" }\nslots = 2\n",
+    );
+    let run = repo.hier(&["builders", "--builders", "builders.toml"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    for (message, place) in [
+        (
+            "`jobs` of builder `a` must be between 1 and 64",
+            "builders.toml:4:8",
+        ),
+        ("builder `a` is declared twice", "builders.toml:6:1"),
+        (
+            "host `ssh://me@far` of builder `c`: ssh:// engines are not supported",
+            "builders.toml:12:8",
+        ),
+        ("builder `b`: cannot read ca.pem", "builders.toml:17:14"),
+        ("unknown key `slots` in a builder", "builders.toml:18:1"),
+    ] {
+        let at = run
+            .stderr
+            .find(message)
+            .unwrap_or_else(|| panic!("{message}\n{}", run.stderr));
+        let next = &run.stderr[at..];
+        assert!(
+            next.lines().nth(1).unwrap().contains(place),
+            "{place}\n{next}"
+        );
+    }
+    let none = repo.hier(&["builders"]);
+    assert_eq!(none.code, 2);
+    assert!(none.stderr.contains("--builders FILE"), "{}", none.stderr);
+}
