@@ -150,3 +150,100 @@ impl Pool {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::engine::fake::{Call, Fake, Registry};
+    use crate::pool::{Member, Pool};
+
+    const WANT: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+    const OTHER: &str = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
+
+    fn pool(registry: &Registry) -> Pool {
+        let members = ["first", "second", "third"]
+            .iter()
+            .map(|name| Member {
+                name: name.to_string(),
+                engine: Arc::new(Fake::in_pool(name, registry.clone())),
+                jobs: 1,
+            })
+            .collect();
+        Pool::new(members)
+    }
+
+    fn need(sources: Vec<usize>) -> Need {
+        Need {
+            image: "base".into(),
+            image_id: WANT.into(),
+            repository: "reg.test/t/base".into(),
+            tag: Some("1.0.0-111111111111".into()),
+            sources,
+        }
+    }
+
+    #[tokio::test]
+    async fn an_image_crosses_once_and_is_verified() {
+        let registry = Registry::default();
+        let fakes: Vec<Arc<Fake>> = ["first", "second", "third"]
+            .iter()
+            .map(|n| Arc::new(Fake::in_pool(n, registry.clone())))
+            .collect();
+        fakes[0].add_image(WANT, &[]);
+        let pool = Pool::new(
+            fakes
+                .iter()
+                .enumerate()
+                .map(|(b, f)| Member {
+                    name: format!("b{b}"),
+                    engine: f.clone(),
+                    jobs: 1,
+                })
+                .collect(),
+        );
+        let needs = [need(vec![0])];
+        let (second, third) = tokio::join!(pool.bring(1, &needs), pool.bring(2, &needs));
+        let (second, third) = (second.unwrap(), third.unwrap());
+        assert_eq!(second.len() + third.len(), 2);
+        let pushes = fakes[0]
+            .calls()
+            .into_iter()
+            .filter(|c| matches!(c, Call::Push(_)))
+            .count();
+        assert_eq!(pushes, 1, "one push serves both builders");
+        assert_eq!(fakes[1].resolve(WANT).as_deref(), Some(WANT));
+        // Already there: nothing crosses again.
+        assert!(pool.bring(1, &[need(vec![0])]).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_registry_serving_another_image_is_refused() {
+        let registry = Registry::default();
+        registry
+            .lock()
+            .unwrap()
+            .insert("reg.test/t/base@sha256:feed".into(), OTHER.into());
+        let pool = pool(&registry);
+        pool.add_copy(WANT, "reg.test/t/base@sha256:feed".into());
+        match pool.bring(1, &[need(vec![])]).await {
+            Err(HandoffError::Failed(m)) => {
+                assert!(
+                    m.contains(OTHER) && m.contains("nothing is built on it"),
+                    "{m}"
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_image_no_builder_holds_and_no_registry_has_cannot_cross() {
+        let pool = pool(&Registry::default());
+        match pool.bring(1, &[need(vec![])]).await {
+            Err(HandoffError::Failed(m)) => assert!(m.contains("cannot push"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -1,6 +1,7 @@
 //! The Docker Engine behind the [`Engine`] trait, through bollard (this module and its children
 //! are the only code that imports it). Connects like the docker CLI (`DOCKER_HOST`, else the
-//! local socket), negotiates the API version and checks the engine's platform; bollard's errors
+//! local socket; or an [`Endpoint`] of a builders file, `unix://` or `tcp://` with TLS),
+//! negotiates the API version and checks the engine's platform; bollard's errors
 //! become [`EngineError`]s here, told apart as unreachable, transient or refused. Builds are in
 //! `build` (both builders; BuildKit's progress read by `trace`), containers in `container`,
 //! an image examined (structure tests) in `examine`, registries in `registry`, and hier's own BuildKit session in `session` (serving the file

@@ -1,7 +1,8 @@
 //! The run loop: the scheduler decides what may start, the policy whether and how it builds,
-//! jobs run on the engine up to `-j N` at once, and each outcome goes to the recorder, the
-//! scheduler (a failure skips only the failed image's dependents) and the reporter as events.
-//! An interruption stops new starts, aborts running jobs and removes their containers. What
+//! `placing` on which builder of the pool (one engine taking `-j N`, or the builders of a
+//! builders file, each taking its `jobs`), and each outcome goes to the recorder, the scheduler
+//! (a failure skips only the failed image's dependents) and the reporter as events. An
+//! interruption stops new starts, aborts running jobs and removes their containers. What
 //! becomes of each finished job is in `results`.
 
 use std::collections::{HashMap, HashSet};
@@ -275,34 +276,6 @@ impl<'a> RunLoop<'a> {
         Ok(())
     }
 
-    /// What the policy says of building `name` now.
-    fn decision(&self, name: &ImageName) -> Decision {
-        let built_on_promoted = self
-            .setting
-            .repo
-            .catalog
-            .image(name)
-            .dependencies()
-            .any(|d| self.promoted.contains(&d.name));
-        self.policy
-            .decide(name, built_on_promoted, self.limits.no_cache)
-    }
-
-    /// Runs `job` on `builder` once its needs crossed there.
-    fn launch(
-        &mut self,
-        name: &ImageName,
-        (builder, needs): (usize, Vec<Need>),
-        job: impl std::future::Future<Output = crate::rebuild::outcome::JobResult> + Send + 'static,
-    ) {
-        self.placement.start(builder);
-        self.on.insert(name.clone(), builder);
-        let log = self.setting.log_dir.join(format!("{name}.log"));
-        let placed = placing::placed(self.pool.clone(), builder, needs, name.clone(), log, job);
-        let handle = self.tasks.spawn(placed);
-        self.task_names.insert(handle.id(), name.clone());
-    }
-
     /// The recorded image stays and counts as done; it is not reported.
     fn keep(&mut self, index: usize, name: &ImageName) {
         if let Some(entry) = self.recorder.lock().images.get(name.as_str()) {
@@ -384,6 +357,9 @@ impl<'a> RunLoop<'a> {
         let Some(name) = self.task_names.get(&e.id()).cloned() else {
             return;
         };
+        if let Some(builder) = self.on.remove(&name) {
+            self.placement.finish(builder);
+        }
         if e.is_panic() {
             self.exit = self.exit.worst(Exit::Failed);
             let why = format!("hier failed while building it: {e}");

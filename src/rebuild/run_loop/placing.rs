@@ -88,6 +88,34 @@ impl RunLoop<'_> {
         }
     }
 
+    /// What the policy says of building `name` now.
+    fn decision(&self, name: &ImageName) -> Decision {
+        let built_on_promoted = self
+            .setting
+            .repo
+            .catalog
+            .image(name)
+            .dependencies()
+            .any(|d| self.promoted.contains(&d.name));
+        self.policy
+            .decide(name, built_on_promoted, self.limits.no_cache)
+    }
+
+    /// Runs `job` on `builder` once its needs crossed there.
+    pub(super) fn launch(
+        &mut self,
+        name: &ImageName,
+        (builder, needs): (usize, Vec<Need>),
+        job: impl std::future::Future<Output = crate::rebuild::outcome::JobResult> + Send + 'static,
+    ) {
+        self.placement.start(builder);
+        self.on.insert(name.clone(), builder);
+        let log = self.setting.log_dir.join(format!("{name}.log"));
+        let placed = placed(self.pool.clone(), builder, needs, name.clone(), log, job);
+        let handle = self.tasks.spawn(placed);
+        self.task_names.insert(handle.id(), name.clone());
+    }
+
     /// What a build of `name` builds on.
     fn build_needs(&self, name: &ImageName) -> Vec<Need> {
         let image = self.setting.repo.catalog.image(name);
