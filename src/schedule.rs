@@ -126,8 +126,28 @@ impl Scheduler {
     pub fn restart(&mut self, i: usize) {
         assert_eq!(self.state[i], State::Running, "job {i} was not running");
         self.running -= 1;
-        self.state[i] = State::Ready;
-        self.ready.insert((std::cmp::Reverse(self.priority[i]), i));
+        self.state[i] = State::Waiting;
+        self.promote(i);
+    }
+
+    /// A job that succeeded must run again (what it made is gone with its builder, and some
+    /// of its dependents have not run): it is ready once more (or waits for what it needs,
+    /// reopened too), and its dependents that were ready wait for it again.
+    pub fn reopen(&mut self, i: usize) {
+        assert_eq!(self.state[i], State::Succeeded, "job {i} had not succeeded");
+        self.state[i] = State::Waiting;
+        self.promote(i);
+        for &c in &self.dependents[i] {
+            if self.state[c] == State::Ready {
+                self.ready.remove(&(std::cmp::Reverse(self.priority[c]), c));
+                self.state[c] = State::Waiting;
+            }
+        }
+    }
+
+    /// The jobs that need job `i`.
+    pub fn dependents(&self, i: usize) -> &[usize] {
+        &self.dependents[i]
     }
 
     /// Records a running job's outcome. Returns the jobs skipped because of it.
@@ -242,6 +262,31 @@ mod tests {
         assert_eq!(s.start_next(), Some(1));
         s.finish(1, true);
         assert_eq!(s.start_next(), Some(3));
+        s.finish(3, true);
+        assert!(s.is_done());
+    }
+
+    #[test]
+    fn a_job_reopened_runs_again_before_what_needs_it() {
+        // 0 -> 1 -> 2, 1 -> 3
+        let mut s = Scheduler::new(&jobs(&[&[], &[0], &[1], &[1]]), 4, false);
+        for i in [0, 1] {
+            assert_eq!(s.start_next(), Some(i));
+            s.finish(i, true);
+        }
+        assert_eq!(s.start_next(), Some(2));
+        // 0 and 1 are gone before 3 started: both run again, 0 first; 3 waits for 1.
+        s.reopen(1);
+        s.reopen(0);
+        assert_eq!(s.state(3), State::Waiting);
+        assert_eq!(s.state(1), State::Waiting);
+        assert_eq!(s.start_next(), Some(0));
+        assert_eq!(s.start_next(), None);
+        s.finish(0, true);
+        assert_eq!(s.start_next(), Some(1));
+        s.finish(1, true);
+        assert_eq!(s.start_next(), Some(3));
+        s.finish(2, true);
         s.finish(3, true);
         assert!(s.is_done());
     }

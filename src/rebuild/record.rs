@@ -18,6 +18,9 @@ pub struct Recorder {
     path: PathBuf,
     hold: bool,
     held: Vec<(ImageName, LockEntry)>,
+    /// What each image recorded in this run replaced (an image built again in the same run,
+    /// after the builder holding it was lost, still replaces the build from before the run).
+    replaced: std::collections::HashMap<ImageName, Option<Option<String>>>,
 }
 
 impl Recorder {
@@ -27,6 +30,7 @@ impl Recorder {
             path,
             hold,
             held: Vec::new(),
+            replaced: std::collections::HashMap::new(),
         }
     }
 
@@ -43,13 +47,19 @@ impl Recorder {
     /// Records an image: now, or at the end when the run holds. A new build remembers the one
     /// it replaces.
     pub fn record(&mut self, name: &ImageName, mut entry: LockEntry) -> Result<(), Error> {
-        if let Some(old) = self.lock.images.get(name.as_str()) {
-            entry.previous_image_id = match old.image_id == entry.image_id {
+        let before = self.lock.images.get(name.as_str());
+        let replaced = self.replaced.entry(name.clone()).or_insert_with(|| {
+            before.map(|old| match old.image_id == entry.image_id {
                 true => old.previous_image_id.clone(),
                 false => Some(old.image_id.clone()),
-            };
+            })
+        });
+        if let Some(previous) = replaced {
+            entry.previous_image_id = previous.clone();
         }
         if self.hold {
+            // Built again in this run: the new build is the one to promote.
+            self.held.retain(|(held, _)| held != name);
             self.held.push((name.clone(), entry));
             Ok(())
         } else {

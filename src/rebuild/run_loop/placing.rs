@@ -229,12 +229,63 @@ impl RunLoop<'_> {
             ));
         }
         let restarts = self.restarts.entry(name.clone()).or_default();
-        if !self.placement.any_alive() || restarts.len() >= RESTARTS {
+        let again = self.placement.any_alive() && restarts.len() < RESTARTS;
+        if again {
+            restarts.push(self.pool.name(builder).to_string());
+            self.scheduler.restart(self.index_of[name]);
+        }
+        self.reopen_stranded(builder);
+        again
+    }
+
+    /// Images this run built that only the lost builder held (never pushed, never crossed)
+    /// while something still to run needs them: each is built again (a bounded number of
+    /// times), and what needs it waits for it.
+    fn reopen_stranded(&mut self, lost: usize) {
+        loop {
+            let stranded: Vec<usize> = (0..self.planned.len())
+                .filter(|&i| self.is_stranded(i, lost))
+                .collect();
+            if stranded.is_empty() {
+                return;
+            }
+            for i in stranded {
+                let name = self.planned[i].clone();
+                let restarts = self.restarts.entry(name.clone()).or_default();
+                restarts.push(self.pool.name(lost).to_string());
+                self.scheduler.reopen(i);
+                self.notes.push_str(&format!(
+                    "{name} was only on builder `{}`: it is built again\n",
+                    self.pool.name(lost)
+                ));
+            }
+        }
+    }
+
+    /// Whether image `i` was built in this run, is now out of reach, and is still needed.
+    fn is_stranded(&self, i: usize, lost: usize) -> bool {
+        use crate::schedule::State;
+        let name = &self.planned[i];
+        if self.scheduler.state(i) != State::Succeeded
+            || !self.prepared.contains_key(name)
+            || self.restarts.get(name).is_some_and(|r| r.len() >= RESTARTS)
+        {
             return false;
         }
-        restarts.push(self.pool.name(builder).to_string());
-        self.scheduler.restart(self.index_of[name]);
-        true
+        let Some(id) = self.exact.ids.get(name) else {
+            return false;
+        };
+        let out_of_reach = self.placement.holders(id).is_empty() && self.pool.copy_of(id).is_none();
+        out_of_reach
+            && self
+                .scheduler
+                .dependents(i)
+                .iter()
+                .any(|&c| match self.scheduler.state(c) {
+                    State::Waiting | State::Ready => true,
+                    State::Running => self.on.get(&self.planned[c]) == Some(&lost),
+                    _ => false,
+                })
     }
 
     /// The builder holding each image the run built on or built, for what follows the run.

@@ -140,6 +140,8 @@ impl RunLoop<'_> {
         let digest = built.pushed.get(&repository).cloned();
         if let Some(d) = &digest {
             self.exact.pushed.insert(name.clone(), d.clone());
+            self.pool
+                .add_copy(&built.image_id, format!("{repository}@{d}"));
         }
         let (inputs, fingerprint) = &self.prepared[name];
         let entry = record::entry(catalog, &self.exact, name, inputs, fingerprint, &built);

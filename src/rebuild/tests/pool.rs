@@ -168,14 +168,66 @@ async fn no_builder_left_stops_the_run_with_exit_3() {
 }
 
 #[tokio::test]
-async fn an_image_only_a_lost_builder_held_fails_what_builds_on_it() {
-    // Both children go to the builder holding the base; it is lost under them, and the base
-    // was never pushed: they cannot start elsewhere.
+async fn an_image_only_a_lost_builder_held_is_built_again_for_what_needs_it() {
+    // base -> mid -> leaf, base -> other; both builders have the `from`, one job each. The base
+    // and mid are built on the first builder, other crosses to the second; the first is lost
+    // under leaf: mid (never pushed, never crossed) is built again on the second, then leaf.
+    let images = [
+        ("base".to_string(), None),
+        ("mid".to_string(), Some("base")),
+        ("other".to_string(), Some("base")),
+        ("leaf".to_string(), Some("mid")),
+    ];
+    let h = pooled(&images, 2);
+    h.others[0]
+        .inner()
+        .add_image(super::FROM_ID, &["busybox:1"]);
+    h.engine
+        .inner()
+        .script("build leaf", Scripted::Fail(lost()));
+    let outcome = h
+        .rebuild(crate::rebuild::Options {
+            jobs: 1,
+            ..options()
+        })
+        .await;
+    assert_eq!(outcome.exit, Exit::Success, "{}", outcome.notes);
+    assert!(
+        outcome
+            .notes
+            .contains("mid was only on builder `b0`: it is built again")
+    );
+    let second = h.others[0].inner().built();
+    assert!(second.contains(&"mid".to_string()) && second.contains(&"leaf".to_string()));
+    let lock = h.lock();
+    let mid = &lock.images["mid"].image_id;
+    assert_eq!(lock.images["leaf"].parent_image_id.as_ref(), Some(mid));
+    // The lost build replaced nothing the lock knew of; the one that stays replaces nothing.
+    assert_eq!(lock.images["mid"].previous_image_id, None);
+    let report = |name: &str| {
+        outcome
+            .report
+            .images
+            .iter()
+            .find(|i| i.name == name)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(report("mid").restarted_from, ["b0"]);
+    assert_eq!(report("mid").builder.as_deref(), Some("b1"));
+    assert_eq!(report("leaf").builder.as_deref(), Some("b1"));
+}
+
+#[tokio::test]
+async fn a_base_whose_from_only_a_lost_builder_held_fails_what_builds_on_it() {
+    // Both children go to the builder holding the base; it is lost under them, and the base's
+    // `from` is on no other builder: it cannot be built again.
     let h = pooled(&wide(2), 2);
     h.engine.inner().script("build c0", Scripted::Fail(lost()));
     h.engine.inner().script("build c1", Scripted::Fail(lost()));
     let outcome = h.rebuild(options()).await;
     assert_eq!(outcome.exit, Exit::Failed);
-    let error = outcome.report.images[1].error.clone().unwrap_or_default();
-    assert!(error.contains("held by no builder that answers"), "{error}");
+    let error = outcome.report.images[0].error.clone().unwrap_or_default();
+    assert!(error.contains("busybox:1"), "{error}");
+    assert!(error.contains("no builder that answers"), "{error}");
 }
