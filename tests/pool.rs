@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use common::Repo;
 use common::engine::remove_images;
 use common::own_engine::OwnEngine;
+use common::sshd::Sshd;
 use serde_json::Value;
 
 const REGISTRY: &str = "127.0.0.1:5000";
@@ -309,13 +310,74 @@ fn a_builder_killed_mid_run_has_its_builds_started_again() {
 }
 
 #[test]
+fn a_builder_over_ssh_builds_through_a_forwarded_socket() {
+    second_engine_answers();
+    let prefix = format!("hier-pool-ssh-{}", std::process::id());
+    let _cleanup = Cleanup(format!("/{prefix}/"));
+    let sshd = Sshd::start();
+    let repo = repo_of(&catalog(&prefix, "buildkit", 3, "echo {c} > /{c}"));
+    repo.write(
+        "builders.toml",
+        &format!(
+            "[[builder]]\nname = \"first\"\nhost = \"unix:///var/run/docker.sock\"\njobs = 1\n\n\
+             [[builder]]\nname = \"far\"\nhost = \"ssh://root@127.0.0.1:{}\"\n\
+             socket = \"/var/run/docker2.sock\"\nssh_config = \"{}\"\njobs = 2\n",
+            sshd.port,
+            sshd.client_config().display()
+        ),
+    );
+    let checked = repo.hier(&[
+        "builders",
+        "--builders",
+        "builders.toml",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(checked.code, 0, "{}", checked.stderr);
+    let checked = report(&checked.stdout);
+    let far = &checked["builders"][1];
+    assert_eq!(far["reachable"], true, "{far}");
+    assert_eq!(far["buildkit"], true, "{far}");
+
+    let run = repo.hier(&["rebuild", "--builders", "builders.toml", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = report(&run.stdout);
+    let far_images: Vec<&Value> = run["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["builder"] == "far")
+        .collect();
+    assert!(!far_images.is_empty(), "{run}");
+    for image in far_images {
+        let id = image["image_id"].as_str().unwrap();
+        let held = Command::new("docker")
+            .args(["-H", SECOND, "image", "inspect", id])
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(held.success(), "{id} is on the engine behind ssh");
+    }
+    // The forwarding ended with the run.
+    let left = Command::new("pgrep")
+        .args(["-f", &format!("-p {} -L ", sshd.port)])
+        .output()
+        .unwrap();
+    assert!(
+        left.stdout.is_empty(),
+        "ssh still runs: {}",
+        String::from_utf8_lossy(&left.stdout)
+    );
+}
+
+#[test]
 fn a_builders_file_s_problems_name_the_file_the_line_and_the_builder() {
     let repo = Repo::new();
     repo.write(
         "builders.toml",
         "[[builder]]\nname = \"a\"\nhost = \"unix:///var/run/docker.sock\"\njobs = 0\n\n\
          [[builder]]\nname = \"a\"\nhost = \"unix:///var/run/docker2.sock\"\n\n\
-         [[builder]]\nname = \"c\"\nhost = \"ssh://me@far\"\n\n\
+         [[builder]]\nname = \"c\"\nhost = \"ssh://-oProxyCommand=x\"\n\n\
          [[builder]]\nname = \"b\"\nhost = \"tcp://10.0.0.5:2376\"\ntls = { ca = \"ca.pem\", cert = \"cert.pem\", key = \"key.pem\" }\nslots = 2\n",
     );
     let run = repo.hier(&["builders", "--builders", "builders.toml"]);
@@ -327,7 +389,7 @@ fn a_builders_file_s_problems_name_the_file_the_line_and_the_builder() {
         ),
         ("builder `a` is declared twice", "builders.toml:6:1"),
         (
-            "host `ssh://me@far` of builder `c`: ssh:// engines are not supported",
+            "host `ssh://-oProxyCommand=x` of builder `c`: an ssh host is `ssh://[USER@]HOST[:PORT]`",
             "builders.toml:12:8",
         ),
         ("builder `b`: cannot read ca.pem", "builders.toml:17:14"),

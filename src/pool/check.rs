@@ -5,7 +5,6 @@
 use serde::Serialize;
 
 use super::file::Entry;
-use crate::engine::docker::{Docker, Endpoint};
 use crate::engine::{Builder, Engine};
 
 /// What one builder said.
@@ -33,10 +32,6 @@ pub struct Checked {
 /// Asks every builder, within `limit` each.
 pub async fn check(entries: &[Entry], limit: std::time::Duration) -> Vec<Checked> {
     let asks = entries.iter().map(|entry| async move {
-        let endpoint = Endpoint {
-            host: entry.host.clone(),
-            tls: entry.tls.clone(),
-        };
         let mut checked = Checked {
             name: entry.name.clone(),
             host: entry.host.clone(),
@@ -49,10 +44,10 @@ pub async fn check(entries: &[Entry], limit: std::time::Duration) -> Vec<Checked
             buildkit: None,
             problem: None,
         };
-        match tokio::time::timeout(limit, Docker::reach(&endpoint)).await {
+        match tokio::time::timeout(limit, super::reach(entry)).await {
             Err(_) => checked.problem = Some(format!("it did not answer within {limit:?}")),
             Ok(Err(e)) => checked.problem = Some(e.to_string()),
-            Ok(Ok((docker, facts))) => {
+            Ok(Ok((docker, facts, _tunnel))) => {
                 let buildkit = docker.check_builder(Builder::BuildKit);
                 checked.reachable = true;
                 checked.version = Some(facts.version);

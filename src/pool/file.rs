@@ -1,7 +1,8 @@
 //! The builders file (`--builders FILE`, `$HIER_BUILDERS`): `[[builder]]` entries naming the
 //! engines a run may use, each reached like the docker CLI reaches one (`unix://PATH`,
 //! `tcp://HOST:PORT`, with TLS from `tls = { ca, cert, key }` or a `tls_dir` holding `ca.pem`,
-//! `cert.pem` and `key.pem`), and how many jobs it takes. Every problem is reported at
+//! `cert.pem` and `key.pem`; `ssh://[USER@]HOST[:PORT]`, with the engine's `socket` there and
+//! an `ssh_config`), and how many jobs it takes. Every problem is reported at
 //! file:line:col with the builder's name; TLS files are named relative to the builders file and
 //! must be regular files.
 
@@ -28,6 +29,17 @@ pub struct Entry {
     pub host: String,
     pub jobs: usize,
     pub tls: Option<Tls>,
+    /// `ssh://`: the engine's socket on the host, and the ssh configuration to use.
+    pub ssh: Option<Ssh>,
+}
+
+/// How an `ssh://` builder's engine is reached on its host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ssh {
+    /// The engine's socket there (`/var/run/docker.sock` unless `socket` says otherwise).
+    pub socket: String,
+    /// `ssh -F` (the user's own configuration otherwise).
+    pub config: Option<PathBuf>,
 }
 
 /// The client certificate and the authority a `tcp://` engine is reached with.
@@ -151,10 +163,23 @@ fn entry(p: &mut Problems, table: &DeTable<'_>, span: Span, folder: &Path) -> Re
     }
     let jobs = jobs(p, &mut t, &label);
     let tls = tls(p, &mut t, &label, folder);
+    let over_ssh = host.as_ref().is_some_and(|(h, _)| h.starts_with("ssh://"));
+    let ssh = ssh(p, &mut t, &label, folder, over_ssh);
     if let Some((h, s)) = &host {
         check_host(p, h, s.clone(), &label, matches!(tls, Some(Some(_))));
     }
-    t.finish(p, &["name", "host", "jobs", "tls", "tls_dir"]);
+    t.finish(
+        p,
+        &[
+            "name",
+            "host",
+            "jobs",
+            "tls",
+            "tls_dir",
+            "socket",
+            "ssh_config",
+        ],
+    );
     let usable = p.list.len() == before;
     let entry = match (&name, host, tls) {
         (Some((name, _)), Some((host, _)), Some(tls)) if usable => Some(Entry {
@@ -162,6 +187,7 @@ fn entry(p: &mut Problems, table: &DeTable<'_>, span: Span, folder: &Path) -> Re
             host,
             jobs,
             tls,
+            ssh,
         }),
         _ => None,
     };
@@ -224,21 +250,62 @@ fn check_host(p: &mut Problems, host: &str, span: Span, label: &str, tls: bool) 
             _ => Some("a tcp:// host is `tcp://HOST:PORT`".to_string()),
         }
     } else if host.starts_with("ssh://") {
-        Some("ssh:// engines are not supported: forward the engine's socket (`ssh -nNT -L /run/NAME.sock:/var/run/docker.sock HOST`) and name it as unix://".to_string())
+        super::ssh::parse(host).err()
     } else {
-        Some("a host starts with unix:// or tcp://".to_string())
+        Some("a host starts with unix://, tcp:// or ssh://".to_string())
     };
     if let Some(problem) = problem {
         p.error(
             span,
             format!("host `{host}` of builder `{label}`: {problem}"),
         );
-    } else if tls && host.starts_with("unix://") {
+    } else if tls && !host.starts_with("tcp://") {
         p.error(
             span,
-            format!("builder `{label}` is reached over unix://, which takes no TLS"),
+            format!("builder `{label}` takes TLS over tcp:// only"),
         );
     }
+}
+
+/// `socket` and `ssh_config`, for an `ssh://` builder only.
+fn ssh<'t>(
+    p: &mut Problems,
+    t: &mut TableReader<'t, '_>,
+    label: &str,
+    folder: &Path,
+    over_ssh: bool,
+) -> Option<Ssh> {
+    let socket = t.string(p, "socket");
+    let config = t.string(p, "ssh_config");
+    for (key, value) in [("socket", &socket), ("ssh_config", &config)] {
+        if let (Some((_, span)), false) = (value, over_ssh) {
+            p.error(
+                span.clone(),
+                format!("`{key}` of builder `{label}` is for ssh:// hosts"),
+            );
+        }
+    }
+    let bad_socket = socket
+        .as_ref()
+        .filter(|(p, _)| !super::ssh::valid_socket(p));
+    if let Some((_, span)) = bad_socket {
+        p.error(
+            span.clone(),
+            format!("`socket` of builder `{label}` is an absolute path without `:` or spaces"),
+        );
+    }
+    let config = match config {
+        Some((file, span)) => {
+            let file = folder.join(file);
+            check_file(p, &file, span, label)?;
+            Some(file)
+        }
+        None => None,
+    };
+    over_ssh.then(|| Ssh {
+        socket: socket.map_or_else(|| "/var/run/docker.sock".to_string(), |(s, _)| s),
+        config,
+    })
 }
 
 /// `tls = { ca, cert, key }` or `tls_dir = "DIR"`: `Some(None)` when neither is given.

@@ -169,6 +169,7 @@ mod tests {
                 name: name.to_string(),
                 engine: Arc::new(Fake::in_pool(name, registry.clone())),
                 jobs: 1,
+                tunnel: None,
             })
             .collect();
         Pool::new(members)
@@ -200,6 +201,7 @@ mod tests {
                     name: format!("b{b}"),
                     engine: f.clone(),
                     jobs: 1,
+                    tunnel: None,
                 })
                 .collect(),
         );

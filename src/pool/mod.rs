@@ -7,13 +7,14 @@ pub mod check;
 pub mod file;
 pub mod handoff;
 pub mod place;
+pub mod ssh;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use crate::engine::docker::Endpoint;
+use crate::engine::docker::{self, Endpoint, EngineFacts};
 use crate::engine::retry::{Backoff, Retrying};
-use crate::engine::{Docker, Engine};
+use crate::engine::{Docker, Engine, EngineError};
 
 pub use handoff::{HandoffError, Moved, Need};
 
@@ -25,6 +26,8 @@ pub struct Member {
     pub name: String,
     pub engine: Arc<dyn Engine>,
     pub jobs: usize,
+    /// The ssh forwarding an `ssh://` builder is reached through, for as long as the pool is.
+    pub tunnel: Option<ssh::Tunnel>,
 }
 
 /// The engines a run builds on, in the builders file's order (the first one also fetches and
@@ -53,6 +56,7 @@ impl Pool {
             name: "local".to_string(),
             engine,
             jobs,
+            tunnel: None,
         }])
     }
 
@@ -91,26 +95,54 @@ impl Pool {
     }
 }
 
-/// Connects to each builder of the file; what did not answer, with why.
+/// Connects to a builder of the file (through ssh for an `ssh://` one) and asks what it is.
+pub async fn reach(
+    entry: &file::Entry,
+) -> Result<(Docker, EngineFacts, Option<ssh::Tunnel>), EngineError> {
+    let (endpoint, tunnel) = match &entry.ssh {
+        None => (
+            Endpoint {
+                host: entry.host.clone(),
+                tls: entry.tls.clone(),
+            },
+            None,
+        ),
+        Some(over) => {
+            let target = ssh::parse(&entry.host).map_err(EngineError::Failed)?;
+            let (tunnel, local) =
+                ssh::open(&entry.host, &target, &over.socket, over.config.as_deref()).await?;
+            (
+                Endpoint {
+                    host: local,
+                    tls: None,
+                },
+                Some(tunnel),
+            )
+        }
+    };
+    let (docker, facts) = Docker::reach(&endpoint).await?;
+    Ok((docker, facts, tunnel))
+}
+
+/// Connects to each builder of the file and checks its platform; what did not answer, with why.
 pub async fn connect(
     entries: &[file::Entry],
     platform: &str,
-) -> (Vec<Member>, Vec<(String, crate::engine::EngineError)>) {
-    let tries = entries.iter().map(|e| async move {
-        let endpoint = Endpoint {
-            host: e.host.clone(),
-            tls: e.tls.clone(),
-        };
-        (e, Docker::connect_to(&endpoint, platform).await)
-    });
+) -> (Vec<Member>, Vec<(String, EngineError)>) {
+    let tries = entries.iter().map(|e| async move { (e, reach(e).await) });
     let mut members = Vec::new();
     let mut failed = Vec::new();
-    for (entry, connected) in futures_util::future::join_all(tries).await {
-        match connected {
-            Ok(docker) => members.push(Member {
+    for (entry, reached) in futures_util::future::join_all(tries).await {
+        let checked = reached.and_then(|(docker, facts, tunnel)| {
+            docker::check_platform(&facts, platform, &entry.host)?;
+            Ok((docker, tunnel))
+        });
+        match checked {
+            Ok((docker, tunnel)) => members.push(Member {
                 name: entry.name.clone(),
                 engine: Arc::new(Retrying::new(docker, Backoff::default())),
                 jobs: entry.jobs,
+                tunnel,
             }),
             Err(e) => failed.push((entry.name.clone(), e)),
         }

@@ -10,6 +10,7 @@ pub mod hostile;
 pub mod own_engine;
 pub mod sbom;
 pub mod site;
+pub mod sshd;
 pub mod structure;
 pub mod stub;
 

@@ -119,6 +119,19 @@ impl Endpoint {
     }
 }
 
+/// Whether the engine at `host` builds for the catalog's `platform` (a variant, `linux/arm/v7`,
+/// is the build's to choose; the engine is `os/arch`).
+pub fn check_platform(facts: &EngineFacts, platform: &str, host: &str) -> Result<(), EngineError> {
+    let os_arch: Vec<&str> = platform.splitn(3, '/').take(2).collect();
+    if facts.platform != os_arch.join("/") {
+        return Err(EngineError::Failed(format!(
+            "the Docker Engine at {host} is {}, and the catalog's platform is {platform}",
+            facts.platform
+        )));
+    }
+    Ok(())
+}
+
 /// What the engine says of itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EngineFacts {
@@ -140,14 +153,7 @@ impl Docker {
     /// Connects to `endpoint`, negotiates the API version, and checks the engine's platform.
     pub async fn connect_to(endpoint: &Endpoint, platform: &str) -> Result<Docker, EngineError> {
         let (docker, facts) = Docker::reach(endpoint).await?;
-        // A variant (`linux/arm/v7`) is the build's to choose; the engine is `os/arch`.
-        let os_arch: Vec<&str> = platform.splitn(3, '/').take(2).collect();
-        if facts.platform != os_arch.join("/") {
-            return Err(EngineError::Failed(format!(
-                "the Docker Engine at {} is {}, and the catalog's platform is {platform}",
-                endpoint.host, facts.platform
-            )));
-        }
+        check_platform(&facts, platform, &endpoint.host)?;
         Ok(docker)
     }
 

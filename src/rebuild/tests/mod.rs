@@ -111,6 +111,7 @@ impl Hierarchy {
                     name: format!("b{b}"),
                     engine: engine.clone() as Arc<dyn Engine>,
                     jobs,
+                    tunnel: None,
                 })
                 .collect(),
         )
