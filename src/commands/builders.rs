@@ -2,16 +2,12 @@
 //! [`crate::pool::check`]); a table or JSON on standard output, exit 3 when none answers.
 
 use std::path::Path;
-use std::time::Duration;
 
 use super::{Context, Output};
 use crate::error::{Error, Exit};
 use crate::pool::check::{Checked, check};
-use crate::pool::file;
+use crate::pool::{ANSWER_WITHIN, file};
 use crate::table::Table;
-
-/// How long each builder has to answer.
-const ANSWER_WITHIN: Duration = Duration::from_secs(10);
 
 pub fn run(cx: &Context, builders: Option<&Path>) -> Result<Output, Error> {
     let path = builders.ok_or_else(|| {

@@ -11,6 +11,9 @@ use serde::Serialize;
 use super::Pool;
 use crate::engine::EngineError;
 
+/// Where an image came from when a copy was in a registry already.
+const REGISTRY: &str = "registry";
+
 /// An image a job needs on its builder.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Need {
@@ -56,7 +59,6 @@ impl Pool {
     }
 
     async fn bring_one(&self, to: usize, need: &Need) -> Result<Option<Moved>, HandoffError> {
-        let lost = |error| HandoffError::Lost { builder: to, error };
         let lock = self.lock_for(Some(to), &need.image_id);
         let _held = lock.lock().await;
         let engine = &self.members[to].engine;
@@ -69,24 +71,21 @@ impl Pool {
         }
         let start = Instant::now();
         let (copy, from) = self.copy(need).await?;
-        engine
-            .pull(&copy)
-            .await
-            .map_err(|e| match e.is_engine_lost() {
-                true => lost(e),
-                false => HandoffError::Failed(format!(
-                    "cannot pull {copy} to builder `{}`: {e}",
-                    self.name(to)
-                )),
-            })?;
-        let got = engine.inspect(&copy).await.map_err(|e| self.judge(to, e))?;
-        let got = got.map(|f| f.id).unwrap_or_default();
-        if got != need.image_id {
-            return Err(HandoffError::Failed(format!(
-                "the registry served {copy} as image {got}, not {} ({}): nothing is built on it",
-                need.image_id, need.image
-            )));
-        }
+        let from = match self.pull(to, need, &copy).await {
+            Ok(()) => from,
+            // A copy known before the run that cannot be pulled (gone from the registry, say):
+            // forgotten, and the image is pushed afresh from a builder that holds it.
+            Err(HandoffError::Failed(why)) if from == REGISTRY && need.tag.is_some() => {
+                self.forget_copy(&need.image_id, &copy);
+                let (copy, from) = self.copy(need).await.map_err(|e| match e {
+                    HandoffError::Failed(m) => HandoffError::Failed(format!("{why}; {m}")),
+                    other => other,
+                })?;
+                self.pull(to, need, &copy).await?;
+                from
+            }
+            Err(e) => return Err(e),
+        };
         Ok(Some(Moved {
             image: need.image.clone(),
             image_id: need.image_id.clone(),
@@ -96,12 +95,39 @@ impl Pool {
         }))
     }
 
+    /// Pulls `copy` to builder `to` and checks it is the image needed.
+    async fn pull(&self, to: usize, need: &Need, copy: &str) -> Result<(), HandoffError> {
+        let engine = &self.members[to].engine;
+        engine
+            .pull(copy)
+            .await
+            .map_err(|e| match e.is_engine_lost() {
+                true => HandoffError::Lost {
+                    builder: to,
+                    error: e,
+                },
+                false => HandoffError::Failed(format!(
+                    "cannot pull {copy} to builder `{}`: {e}",
+                    self.name(to)
+                )),
+            })?;
+        let got = engine.inspect(copy).await.map_err(|e| self.judge(to, e))?;
+        let got = got.map(|f| f.id).unwrap_or_default();
+        if got != need.image_id {
+            return Err(HandoffError::Failed(format!(
+                "the registry served {copy} as image {got}, not {} ({}): nothing is built on it",
+                need.image_id, need.image
+            )));
+        }
+        Ok(())
+    }
+
     /// A registry copy of the image: known, or pushed now from a builder holding it (once).
     async fn copy(&self, need: &Need) -> Result<(String, String), HandoffError> {
         let lock = self.lock_for(None, &need.image_id);
         let _held = lock.lock().await;
         if let Some(copy) = self.copy_of(&need.image_id) {
-            return Ok((copy, "registry".to_string()));
+            return Ok((copy, REGISTRY.to_string()));
         }
         let Some(tag) = &need.tag else {
             return Err(HandoffError::Failed(format!(
@@ -110,6 +136,7 @@ impl Pool {
             )));
         };
         let mut why = Vec::new();
+        let mut lost = None;
         for &source in &need.sources {
             let engine = &self.members[source].engine;
             let pushed = async {
@@ -122,14 +149,18 @@ impl Pool {
                     self.add_copy(&need.image_id, copy.clone());
                     return Ok((copy, self.name(source).to_string()));
                 }
+                // Another builder may hold it too: the loss is told only if none could push.
                 Err(e) if e.is_engine_lost() => {
-                    return Err(HandoffError::Lost {
+                    lost.get_or_insert(HandoffError::Lost {
                         builder: source,
                         error: e,
                     });
                 }
                 Err(e) => why.push(format!("from builder `{}`: {e}", self.name(source))),
             }
+        }
+        if let Some(lost) = lost {
+            return Err(lost);
         }
         Err(HandoffError::Failed(format!(
             "cannot push {}:{tag} ({}) for another builder: {}",

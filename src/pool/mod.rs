@@ -18,6 +18,9 @@ use crate::engine::{Docker, Engine, EngineError};
 
 pub use handoff::{HandoffError, Moved, Need};
 
+/// How long a builder has to answer when a run or `hier builders` connects to it.
+pub const ANSWER_WITHIN: std::time::Duration = std::time::Duration::from_secs(20);
+
 /// Whose turn it is to move one image (to one builder).
 type Turn = Arc<tokio::sync::Mutex<()>>;
 
@@ -81,6 +84,14 @@ impl Pool {
             .insert(id.to_string(), reference);
     }
 
+    /// Forgets a copy that could not be pulled (unless another took its place meanwhile).
+    pub fn forget_copy(&self, id: &str, reference: &str) {
+        let mut copies = self.copies.lock().unwrap();
+        if copies.get(id).is_some_and(|c| c == reference) {
+            copies.remove(id);
+        }
+    }
+
     pub fn copy_of(&self, id: &str) -> Option<String> {
         self.copies.lock().unwrap().get(id).cloned()
     }
@@ -129,7 +140,16 @@ pub async fn connect(
     entries: &[file::Entry],
     platform: &str,
 ) -> (Vec<Member>, Vec<(String, EngineError)>) {
-    let tries = entries.iter().map(|e| async move { (e, reach(e).await) });
+    let tries = entries.iter().map(|e| async move {
+        let reached = tokio::time::timeout(ANSWER_WITHIN, reach(e)).await;
+        let reached = reached.unwrap_or_else(|_| {
+            Err(EngineError::Unreachable {
+                endpoint: e.host.clone(),
+                message: format!("it did not answer within {ANSWER_WITHIN:?}"),
+            })
+        });
+        (e, reached)
+    });
     let mut members = Vec::new();
     let mut failed = Vec::new();
     for (entry, reached) in futures_util::future::join_all(tries).await {
@@ -150,16 +170,18 @@ pub async fn connect(
     (members, failed)
 }
 
-/// The engine holding each image a run built or moved, for what comes after the run (an
-/// atomic promotion, pushes caught up): the first builder for any other image.
+/// The engine holding each image, for what comes after the run (an atomic promotion, pushes
+/// caught up): the first builder still answering for an image none is known to hold.
 pub struct Holders<'a> {
     pub pool: &'a Pool,
     pub by_id: HashMap<String, usize>,
+    /// The first builder still answering.
+    pub fallback: usize,
 }
 
 impl Holders<'_> {
     pub fn engine(&self, image_id: &str) -> &dyn Engine {
-        let builder = self.by_id.get(image_id).copied().unwrap_or(0);
+        let builder = self.by_id.get(image_id).copied().unwrap_or(self.fallback);
         &*self.pool.members[builder].engine
     }
 }

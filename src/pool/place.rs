@@ -78,6 +78,19 @@ impl Placement {
             .collect()
     }
 
+    /// A live builder holding each image any live builder holds (the first in the file), and
+    /// the first live builder (for the images none is known to hold).
+    pub fn holdings(&self) -> (std::collections::HashMap<String, usize>, usize) {
+        let mut by_id = std::collections::HashMap::new();
+        for (b, slot) in self.builders.iter().enumerate().rev() {
+            if slot.alive {
+                by_id.extend(slot.holds.iter().map(|id| (id.clone(), b)));
+            }
+        }
+        let first = self.builders.iter().position(|b| b.alive).unwrap_or(0);
+        (by_id, first)
+    }
+
     /// Where a job with these needs goes now, if any builder can take it.
     pub fn choose(&self, needs: &Needs) -> Option<usize> {
         (0..self.builders.len())

@@ -150,6 +150,13 @@ pub async fn open(
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // What ssh says from now on (a forwarded connection that failed, say) is read and dropped,
+    // so a full pipe never stops it.
+    if let Some(mut err) = child.stderr.take() {
+        tokio::spawn(async move {
+            let _ = tokio::io::copy(&mut err, &mut tokio::io::sink()).await;
+        });
+    }
     let endpoint = format!("unix://{}", local.display());
     Ok((Tunnel { child, _dir: dir }, endpoint))
 }

@@ -225,9 +225,11 @@ impl Runner<'_> {
         retag: tokio::task::JoinHandle<Result<Vec<ImageReport>, crate::engine::EngineError>>,
         push: bool,
     ) -> Result<RunOutcome, Error> {
+        let (by_id, fallback) = std::mem::take(&mut ran.holders);
         let holders = Holders {
             pool: &self.pool,
-            by_id: std::mem::take(&mut ran.holders),
+            by_id,
+            fallback,
         };
         let (exit, notes) = promote::held(
             &holders,

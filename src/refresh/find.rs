@@ -63,6 +63,7 @@ pub async fn find(
         upstreams: HashMap::new(),
         old_upstreams: HashMap::new(),
         lock: repo.lock.clone(),
+        recorded_on: engine.clone(),
     };
     due_bases(repo, &*engine, due, dry_run, &mut policy).await?;
     for name in &due.images {

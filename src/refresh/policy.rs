@@ -4,6 +4,7 @@
 //! promoted, its upstream moved, or its OS packages changed; otherwise the old image stays.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 
@@ -26,6 +27,9 @@ pub struct RefreshPolicy {
     pub old_upstreams: HashMap<ImageName, Option<String>>,
     /// The lock before the refresh: the images a rebuilt one would replace.
     pub lock: Lock,
+    /// The engine holding the recorded images (the first builder of a pool, which fetched any
+    /// it lacked): their packages are read there, whichever builder built the new image.
+    pub recorded_on: Arc<dyn Engine>,
 }
 
 impl RefreshPolicy {
@@ -61,9 +65,11 @@ impl Policy for RefreshPolicy {
         // The old image's packages: `None` inside when it has no package database, `None`
         // outside when there is no old image to compare with (or it cannot be read).
         let old = match self.lock.images.get(candidate.name.as_str()) {
-            Some(entry) => packages::inventory(engine, candidate.repository, &entry.image_id)
-                .await
-                .ok(),
+            Some(entry) => {
+                packages::inventory(&*self.recorded_on, candidate.repository, &entry.image_id)
+                    .await
+                    .ok()
+            }
             None => None,
         };
         if old.as_ref() == Some(&new) && !candidate.must_promote {

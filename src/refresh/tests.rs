@@ -31,6 +31,7 @@ fn refresh_policy(h: &Hierarchy, candidates: &[&str]) -> RefreshPolicy {
         )]),
         old_upstreams: HashMap::from([(name("base"), Some(FROM_ID.to_string()))]),
         lock: h.lock(),
+        recorded_on: h.engine.clone(),
     }
 }
 
@@ -105,4 +106,51 @@ async fn a_refresh_keeps_an_unchanged_image_and_cascades_a_changed_one() {
         h.lock().images["a"].parent_image_id.as_deref(),
         Some(h.image_id("base").as_str())
     );
+}
+
+#[tokio::test]
+async fn a_refresh_over_a_pool_compares_with_the_recorded_image_wherever_it_builds() {
+    // The recorded images are on the first builder (a refresh fetches any it lacks there); the
+    // rebuilt ones land on both builders, and unchanged ones are kept on either.
+    let images = [
+        ("base", None, ""),
+        ("c0", Some("base"), ""),
+        ("c1", Some("base"), ""),
+    ];
+    let mut h = Hierarchy::pooled(&images, 2);
+    for engine in std::iter::once(&h.engine).chain(&h.others) {
+        for name in ["base", "c0", "c1"] {
+            engine
+                .inner()
+                .set_file(name, crate::packages::DPKG_STATUS, DPKG);
+        }
+        engine
+            .inner()
+            .set_build_time(std::time::Duration::from_millis(30));
+    }
+    let others = std::mem::take(&mut h.others);
+    h.rebuild(options()).await;
+    h.others = others;
+    let before = h.lock();
+    let (outcome, _) = h
+        .run_with(
+            Selector::Images(h.repo().hierarchy.order().to_vec()),
+            crate::rebuild::Options {
+                jobs: 1,
+                ..options()
+            },
+            Arc::new(refresh_policy(&h, &["c0", "c1"])),
+            Interrupt::manual(),
+        )
+        .await;
+    let outcome = outcome.unwrap();
+    assert_eq!(
+        statuses(&outcome),
+        pairs(&[("c0", Status::Unchanged), ("c1", Status::Unchanged)])
+    );
+    assert!(
+        !h.others[0].inner().built().is_empty(),
+        "a candidate was rebuilt on the second builder"
+    );
+    assert_eq!(h.lock(), before);
 }

@@ -11,8 +11,10 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
+mod loss;
 mod placing;
 mod results;
+mod survey;
 
 use super::event::Event;
 use super::exact::Exact;
@@ -46,8 +48,9 @@ pub struct Ran {
     pub notes: String,
     pub interrupted: bool,
     pub recorder: Recorder,
-    /// A builder holding each image the run built on or built (none with one engine).
-    pub holders: HashMap<String, usize>,
+    /// A live builder holding each image known to be held (none with one engine), and the
+    /// first live builder, for the rest.
+    pub holders: (HashMap<String, usize>, usize),
 }
 
 pub struct RunLoop<'a> {
@@ -60,6 +63,9 @@ pub struct RunLoop<'a> {
     on: HashMap<ImageName, usize>,
     /// The builders each image was running on when they stopped answering.
     restarts: HashMap<ImageName, Vec<String>>,
+    /// How to stop each running job (its builder was lost), and the jobs so stopped.
+    handles: HashMap<ImageName, tokio::task::AbortHandle>,
+    moving: HashSet<ImageName>,
     policy: Arc<dyn Policy>,
     interrupt: Interrupt,
     planned: Vec<ImageName>,
@@ -140,6 +146,8 @@ impl<'a> RunLoop<'a> {
             placement,
             on: HashMap::new(),
             restarts: HashMap::new(),
+            handles: HashMap::new(),
+            moving: HashSet::new(),
             reasons: plan
                 .items
                 .iter()
@@ -357,8 +365,14 @@ impl<'a> RunLoop<'a> {
         let Some(name) = self.task_names.get(&e.id()).cloned() else {
             return;
         };
-        if let Some(builder) = self.on.remove(&name) {
+        self.handles.remove(&name);
+        let builder = self.on.remove(&name);
+        if let Some(builder) = builder {
             self.placement.finish(builder);
+        }
+        if let (true, Some(builder)) = (self.moving.remove(&name), builder) {
+            self.stopped_with_builder(&name, builder, reporter);
+            return;
         }
         if e.is_panic() {
             self.exit = self.exit.worst(Exit::Failed);

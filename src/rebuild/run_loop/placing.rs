@@ -1,8 +1,9 @@
 //! Where each ready image runs when the run has several builders: what it builds on (its
-//! parent, its `uses`, a base's `from`) as needs, the builder [`Placement`] chooses for it, the
-//! images each builder held when the run began, what a finished job leaves on its builder, and
-//! a builder that stopped answering (what ran there starts again elsewhere, a bounded number of
-//! times). With one engine nothing crosses and every job goes to it.
+//! parent, its `uses`, a base's `from`) as needs, the builder [`Placement`] chooses for it,
+//! what crosses there before the job starts, and what a finished job leaves on its builder.
+//! With one engine nothing crosses and every job goes to it.
+//!
+//! [`Placement`]: crate::pool::place::Placement
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,9 +16,6 @@ use crate::pool::place::Needs;
 use crate::pool::{HandoffError, Need, Pool};
 use crate::rebuild::outcome::{Failure, JobOutcome, JobResult};
 use crate::rebuild::policy::Decision;
-
-/// A job lost with its builder starts again at most this many times.
-pub const RESTARTS: usize = 2;
 
 /// What becomes of a ready image now.
 pub enum Placing {
@@ -114,6 +112,7 @@ impl RunLoop<'_> {
         let placed = placed(self.pool.clone(), builder, needs, name.clone(), log, job);
         let handle = self.tasks.spawn(placed);
         self.task_names.insert(handle.id(), name.clone());
+        self.handles.insert(name.clone(), handle);
     }
 
     /// What a build of `name` builds on.
@@ -153,56 +152,15 @@ impl RunLoop<'_> {
         }
     }
 
-    /// Which of the images the run builds on each builder holds, and the registry copies the
-    /// lock records of them (pulled by digest and verified before use, never trusted as is).
-    pub(super) async fn survey(&mut self) {
-        if !self.pool.is_shared() {
-            return;
-        }
-        let repo = self.setting.repo;
-        for (name, id) in &self.exact.ids {
-            let repository = repo.catalog.repository(name);
-            let pushed = repo
-                .lock
-                .images
-                .get(name.as_str())
-                .filter(|e| &e.image_id == id);
-            if let Some(digest) = pushed.and_then(|e| e.pushed.get(&repository)) {
-                self.pool.add_copy(id, format!("{repository}@{digest}"));
-            }
-        }
-        for (name, upstream) in &self.exact.upstreams {
-            let Origin::Base { from, .. } = &repo.catalog.image(name).origin else {
-                continue;
-            };
-            if let (Some(digest), Ok(repository)) = (
-                &upstream.manifest_digest,
-                crate::rebuild::upstream::repository_of(from),
-            ) {
-                self.pool
-                    .add_copy(&upstream.local_id, format!("{repository}@{digest}"));
-            }
-        }
-        let ids: Vec<String> = self
-            .exact
-            .ids
-            .values()
-            .chain(self.exact.upstreams.values().map(|u| &u.local_id))
-            .cloned()
-            .collect();
-        for (builder, held) in held_by(&self.pool, &ids).await.into_iter().enumerate() {
-            for id in held {
-                self.placement.hold(builder, &id);
-            }
-        }
-    }
-
     /// A finished job's builder: its slot is free, and it holds what crossed to it and what it
     /// built.
-    pub(super) fn returned(&mut self, result: &JobResult) -> Option<usize> {
+    pub(super) fn returned(&mut self, result: &mut JobResult) -> Option<usize> {
+        self.handles.remove(&result.name);
         let builder = self.on.remove(&result.name)?;
         self.placement.finish(builder);
-        if self.placement.is_alive(builder) {
+        if !self.placement.is_alive(builder) {
+            self.ended_on_lost_builder(result, builder);
+        } else {
             for moved in &result.moved {
                 self.placement.hold(builder, &moved.image_id);
             }
@@ -213,104 +171,28 @@ impl RunLoop<'_> {
         Some(builder)
     }
 
-    /// A job whose builder (or the builder an image was crossing from) stopped answering: that
-    /// builder takes nothing more in this run, and the job starts again elsewhere. `false` when
-    /// it cannot: one engine, no builder left, or started too many times.
-    pub(super) fn lost(&mut self, name: &ImageName, builder: usize, error: &EngineError) -> bool {
-        if !self.pool.is_shared() {
-            return false;
-        }
-        if self.placement.is_alive(builder) {
-            self.placement.lose(builder);
-            self.scheduler.set_limit(self.placement.capacity());
-            self.notes.push_str(&format!(
-                "\nbuilder `{}` stopped answering ({error}); what ran there starts again on the others\n",
-                self.pool.name(builder)
-            ));
-        }
-        let restarts = self.restarts.entry(name.clone()).or_default();
-        let again = self.placement.any_alive() && restarts.len() < RESTARTS;
-        if again {
-            restarts.push(self.pool.name(builder).to_string());
-            self.scheduler.restart(self.index_of[name]);
-        }
-        self.reopen_stranded(builder);
-        again
-    }
-
-    /// Images this run built that only the lost builder held (never pushed, never crossed)
-    /// while something still to run needs them: each is built again (a bounded number of
-    /// times), and what needs it waits for it.
-    fn reopen_stranded(&mut self, lost: usize) {
-        loop {
-            let stranded: Vec<usize> = (0..self.planned.len())
-                .filter(|&i| self.is_stranded(i, lost))
-                .collect();
-            if stranded.is_empty() {
-                return;
-            }
-            for i in stranded {
-                let name = self.planned[i].clone();
-                let restarts = self.restarts.entry(name.clone()).or_default();
-                restarts.push(self.pool.name(lost).to_string());
-                self.scheduler.reopen(i);
-                self.notes.push_str(&format!(
-                    "{name} was only on builder `{}`: it is built again\n",
-                    self.pool.name(lost)
-                ));
-            }
-        }
-    }
-
-    /// Whether image `i` was built in this run, is now out of reach, and is still needed.
-    fn is_stranded(&self, i: usize, lost: usize) -> bool {
-        use crate::schedule::State;
-        let name = &self.planned[i];
-        if self.scheduler.state(i) != State::Succeeded
-            || !self.prepared.contains_key(name)
-            || self.restarts.get(name).is_some_and(|r| r.len() >= RESTARTS)
-        {
-            return false;
-        }
-        let Some(id) = self.exact.ids.get(name) else {
-            return false;
+    /// A job that ended on a builder already lost: what it built is out of reach unless it was
+    /// pushed to the catalog's registry, and a failure may be the loss itself, so either starts
+    /// again; a recorded image kept or tested stays as it is.
+    fn ended_on_lost_builder(&self, result: &mut JobResult, builder: usize) {
+        let repository = self.setting.repo.catalog.repository(&result.name);
+        let again = match &result.outcome {
+            JobOutcome::Built(built) => !built.pushed.contains_key(&repository),
+            JobOutcome::Failed(_) => true,
+            _ => false,
         };
-        let out_of_reach = self.placement.holders(id).is_empty() && self.pool.copy_of(id).is_none();
-        out_of_reach
-            && self
-                .scheduler
-                .dependents(i)
-                .iter()
-                .any(|&c| match self.scheduler.state(c) {
-                    State::Waiting | State::Ready => true,
-                    State::Running => self.on.get(&self.planned[c]) == Some(&lost),
-                    _ => false,
-                })
+        if again {
+            result.outcome = JobOutcome::EngineLost(EngineError::Unreachable {
+                endpoint: self.pool.name(builder).to_string(),
+                message: "it stopped answering while this job ran there".into(),
+            });
+        }
     }
 
     /// The builder holding each image the run built on or built, for what follows the run.
-    pub(super) fn holders(&self) -> HashMap<String, usize> {
-        self.exact
-            .ids
-            .values()
-            .filter_map(|id| Some((id.clone(), *self.placement.holders(id).first()?)))
-            .collect()
+    pub(super) fn holders(&self) -> (HashMap<String, usize>, usize) {
+        self.placement.holdings()
     }
-}
-
-/// Which of `ids` each builder holds (an engine that does not answer holds none).
-async fn held_by(pool: &Pool, ids: &[String]) -> Vec<Vec<String>> {
-    let asks = pool.members.iter().map(|member| async move {
-        let mut held = Vec::new();
-        for id in ids {
-            let facts = member.engine.inspect(id).await;
-            if facts.is_ok_and(|f| f.is_some_and(|f| &f.id == id)) {
-                held.push(id.clone());
-            }
-        }
-        held
-    });
-    futures_util::future::join_all(asks).await
 }
 
 /// A job placed on `builder`: what it builds on crosses there first, then `job` runs.

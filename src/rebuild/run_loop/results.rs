@@ -19,7 +19,7 @@ impl RunLoop<'_> {
         reporter: &mut dyn Reporter,
     ) -> Result<(), Error> {
         let index = self.index_of[&result.name];
-        let builder = self.returned(&result);
+        let builder = self.returned(&mut result);
         let moved = std::mem::take(&mut result.moved);
         let log = crate::source::display_path(&result.log)
             .display()
@@ -62,36 +62,6 @@ impl RunLoop<'_> {
             report.restarted_from = self.restarts.get(&name).cloned().unwrap_or_default();
         }
         Ok(())
-    }
-
-    /// A builder stopped answering under a job: it starts again on another builder, or (one
-    /// engine, none left, too many starts) it fails, and the run stops when no builder is left.
-    fn builder_lost(
-        &mut self,
-        index: usize,
-        name: &ImageName,
-        builder: usize,
-        e: EngineError,
-        (duration, log): (f64, String),
-        reporter: &mut dyn Reporter,
-    ) {
-        if self.lost(name, builder, &e) {
-            return;
-        }
-        let exit = match self.placement.any_alive() && self.pool.is_shared() {
-            true => Exit::Failed,
-            false => {
-                self.scheduler.stop();
-                Exit::Unreachable
-            }
-        };
-        self.exit = self.exit.worst(exit);
-        let mut error = e.to_string();
-        if let Some(before) = self.restarts.get(name).filter(|r| !r.is_empty()) {
-            error = format!("{error} (started again after losing {})", before.join(", "));
-        }
-        let report = self.failed_report(name, error, duration, Some(log));
-        self.fail(index, report, reporter);
     }
 
     /// A refresh found nothing new in the rebuilt image: the recorded one stays.

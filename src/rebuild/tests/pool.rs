@@ -231,3 +231,52 @@ async fn a_base_whose_from_only_a_lost_builder_held_fails_what_builds_on_it() {
     assert!(error.contains("busybox:1"), "{error}");
     assert!(error.contains("no builder that answers"), "{error}");
 }
+
+#[tokio::test]
+async fn a_build_hanging_on_a_lost_builder_is_stopped_and_started_again() {
+    // The children on the builder holding the base go there; the other two cross. One of those
+    // finds the builder gone, the other hangs there: it is stopped and built elsewhere.
+    let h = pooled(&wide(4), 2);
+    h.others[0]
+        .inner()
+        .script("build c2", Scripted::Fail(lost()));
+    h.others[0].inner().script("build c3", Scripted::Hang);
+    let run = h.rebuild(options());
+    let outcome = tokio::time::timeout(Duration::from_secs(20), run)
+        .await
+        .expect("the run does not wait for a build on a lost builder");
+    assert_eq!(outcome.exit, Exit::Success, "{}", outcome.notes);
+    let c3 = outcome
+        .report
+        .images
+        .iter()
+        .find(|i| i.name == "c3")
+        .unwrap();
+    assert_eq!(c3.restarted_from, ["b1"]);
+    assert_eq!(c3.builder.as_deref(), Some("b0"));
+    assert!(
+        outcome
+            .report
+            .images
+            .iter()
+            .all(|i| i.status == Status::Built)
+    );
+}
+
+#[tokio::test]
+async fn a_recorded_image_is_tested_again_where_it_is() {
+    let h = pooled(&wide(4), 2);
+    assert_eq!(h.rebuild(options()).await.exit, Exit::Success);
+    let catalog = h.dir.path().join("catalog.toml");
+    let text = std::fs::read_to_string(&catalog).unwrap();
+    let changed = text.replace("test = [\"test c3\"]", "test = [\"test c3 again\"]");
+    assert_ne!(text, changed);
+    std::fs::write(&catalog, changed).unwrap();
+    let outcome = h.rebuild(options()).await;
+    assert_eq!(outcome.exit, Exit::Success, "{:?}", outcome.report.images);
+    assert_eq!(statuses(&outcome), [("c3".to_string(), Status::Tested)]);
+    assert!(
+        outcome.report.images[0].moved.is_empty(),
+        "it was tested where it is"
+    );
+}
