@@ -46,6 +46,19 @@ pub enum HandoffError {
     Lost { builder: usize, error: EngineError },
     /// The image cannot cross (the registry refused, or served another image).
     Failed(String),
+    /// The registry did not answer: nothing can cross (the run stops, exit 3).
+    Registry(String),
+}
+
+/// How long one image has to cross (a registry or builder that accepts and never answers).
+const CROSS_WITHIN: std::time::Duration = std::time::Duration::from_secs(30 * 60);
+
+/// A push or pull that failed: the registry did not answer, or it refused.
+fn registry_or(e: &EngineError, message: String) -> HandoffError {
+    match e.is_unreachable() {
+        true => HandoffError::Registry(message),
+        false => HandoffError::Failed(message),
+    }
 }
 
 impl Pool {
@@ -53,7 +66,16 @@ impl Pool {
     pub async fn bring(&self, builder: usize, needs: &[Need]) -> Result<Vec<Moved>, HandoffError> {
         let mut moved = Vec::new();
         for need in needs {
-            moved.extend(self.bring_one(builder, need).await?);
+            let crossed = tokio::time::timeout(CROSS_WITHIN, self.bring_one(builder, need)).await;
+            let crossed = crossed.map_err(|_| {
+                HandoffError::Failed(format!(
+                    "{} did not cross to builder `{}` within {}",
+                    need.image,
+                    self.name(builder),
+                    humantime::format_duration(CROSS_WITHIN)
+                ))
+            })?;
+            moved.extend(crossed?);
         }
         Ok(moved)
     }
@@ -106,10 +128,10 @@ impl Pool {
                     builder: to,
                     error: e,
                 },
-                false => HandoffError::Failed(format!(
-                    "cannot pull {copy} to builder `{}`: {e}",
-                    self.name(to)
-                )),
+                false => registry_or(
+                    &e,
+                    format!("cannot pull {copy} to builder `{}`: {e}", self.name(to)),
+                ),
             })?;
         let got = engine.inspect(copy).await.map_err(|e| self.judge(to, e))?;
         let got = got.map(|f| f.id).unwrap_or_default();
@@ -155,6 +177,13 @@ impl Pool {
                         builder: source,
                         error: e,
                     });
+                }
+                Err(e) if e.is_unreachable() => {
+                    let message = format!(
+                        "cannot push {}:{tag} ({}) for another builder: {e}",
+                        need.repository, need.image
+                    );
+                    return Err(HandoffError::Registry(message));
                 }
                 Err(e) => why.push(format!("from builder `{}`: {e}", self.name(source))),
             }
@@ -267,6 +296,69 @@ mod tests {
                     "{m}"
                 )
             }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_copy_the_registry_no_longer_has_falls_back_to_a_push() {
+        let registry = Registry::default();
+        let first = Arc::new(Fake::in_pool("first", registry.clone()));
+        first.add_image(WANT, &[]);
+        let second = Arc::new(Fake::in_pool("second", registry));
+        let pool = Pool::new(vec![
+            Member {
+                name: "first".into(),
+                engine: first.clone(),
+                jobs: 1,
+                tunnel: None,
+            },
+            Member {
+                name: "second".into(),
+                engine: second.clone(),
+                jobs: 1,
+                tunnel: None,
+            },
+        ]);
+        pool.add_copy(WANT, "reg.test/t/base@sha256:gone".into());
+        let moved = pool.bring(1, &[need(vec![0])]).await.unwrap();
+        assert_eq!(moved[0].from, "first");
+        assert_eq!(second.resolve(WANT).as_deref(), Some(WANT));
+        assert_ne!(
+            pool.copy_of(WANT).as_deref(),
+            Some("reg.test/t/base@sha256:gone")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_registry_that_does_not_answer_stops_the_crossing() {
+        let registry = Registry::default();
+        let fake = Fake::in_pool("first", registry.clone());
+        fake.add_image(WANT, &[]);
+        fake.script(
+            "push reg.test/t/base:1.0.0-111111111111",
+            crate::engine::fake::Scripted::Fail(EngineError::RegistryUnreachable {
+                registry: "reg.test".into(),
+                message: "connection refused".into(),
+            }),
+        );
+        let members = vec![
+            Member {
+                name: "first".into(),
+                engine: Arc::new(fake),
+                jobs: 1,
+                tunnel: None,
+            },
+            Member {
+                name: "second".into(),
+                engine: Arc::new(Fake::in_pool("second", registry)),
+                jobs: 1,
+                tunnel: None,
+            },
+        ];
+        let pool = Pool::new(members);
+        match pool.bring(1, &[need(vec![0])]).await {
+            Err(HandoffError::Registry(m)) => assert!(m.contains("connection refused"), "{m}"),
             other => panic!("{other:?}"),
         }
     }

@@ -53,6 +53,9 @@ pub enum Failure {
     /// What it builds on could not cross to its builder.
     #[error("{0}")]
     Handoff(String),
+    /// The registry did not answer while what it builds on was crossing (the run stops).
+    #[error("{0}")]
+    Registry(String),
 }
 
 /// The OS packages of an image a refresh rebuilt.

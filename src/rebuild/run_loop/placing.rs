@@ -220,6 +220,11 @@ pub async fn placed(
             image_id: None,
             output: Vec::new(),
         }),
+        Err(HandoffError::Registry(m)) => JobOutcome::Failed(crate::rebuild::outcome::Failed {
+            failure: Failure::Registry(m),
+            image_id: None,
+            output: Vec::new(),
+        }),
     };
     JobResult {
         name,

@@ -7,7 +7,7 @@ use crate::engine::EngineError;
 use crate::error::{Error, Exit};
 use crate::name::ImageName;
 use crate::rebuild::event::Event;
-use crate::rebuild::outcome::{Built, JobOutcome, JobResult};
+use crate::rebuild::outcome::{Built, Failure, JobOutcome, JobResult};
 use crate::rebuild::record;
 use crate::rebuild::reporter::Reporter;
 use crate::report::{ImageReport, Status, seconds};
@@ -38,6 +38,11 @@ impl RunLoop<'_> {
             }
             JobOutcome::Failed(failed) => {
                 self.exit = self.exit.worst(Exit::Failed);
+                if matches!(failed.failure, Failure::Registry(_)) {
+                    // Nothing more can cross: as a push to a registry that does not answer.
+                    self.exit = self.exit.worst(Exit::Unreachable);
+                    self.scheduler.stop();
+                }
                 let mut report =
                     self.failed_report(&name, failed.failure.to_string(), duration, Some(log));
                 let tests_only = self.tests_only.contains(&name);
