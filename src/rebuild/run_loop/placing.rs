@@ -156,6 +156,8 @@ impl RunLoop<'_> {
     /// built.
     pub(super) fn returned(&mut self, result: &mut JobResult) -> Option<usize> {
         self.handles.remove(&result.name);
+        // It ended before it could be stopped: what became of it decides.
+        self.moving.remove(&result.name);
         let builder = self.on.remove(&result.name)?;
         self.placement.finish(builder);
         if !self.placement.is_alive(builder) {
