@@ -101,6 +101,19 @@ fn image<'a>(report: &'a Value, name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("{name} in {report}"))
 }
 
+/// `hier builders --format json` in `repo`, which must succeed.
+fn builders_json(repo: &Repo) -> Value {
+    let checked = repo.hier(&[
+        "builders",
+        "--builders",
+        "builders.toml",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(checked.code, 0, "{}", checked.stderr);
+    report(&checked.stdout)
+}
+
 /// What crossed to an image's builder (the report leaves an empty list out).
 fn moved_to(image: &Value) -> Vec<Value> {
     image["moved"].as_array().cloned().unwrap_or_default()
@@ -151,15 +164,7 @@ fn two_engines_share_a_run_and_record_what_one_engine_records() {
              [[builder]]\nname = \"second\"\nhost = \"{SECOND}\"\njobs = 2\n"
         ),
     );
-    let checked = pool.hier(&[
-        "builders",
-        "--builders",
-        "builders.toml",
-        "--format",
-        "json",
-    ]);
-    assert_eq!(checked.code, 0, "{}", checked.stderr);
-    let checked = report(&checked.stdout);
+    let checked = builders_json(&pool);
     for builder in checked["builders"].as_array().unwrap() {
         assert_eq!(builder["reachable"], true, "{builder}");
         assert_eq!(builder["buildkit"], true, "{builder}");
@@ -221,6 +226,32 @@ fn two_engines_share_a_run_and_record_what_one_engine_records() {
 
     // The lock records the same images, inputs, tests and tags as the single engine's run.
     assert_eq!(lock_shape(pool.path()), lock_shape(one.path()));
+
+    // A refresh over the pool: the children built on the second engine cross to the first,
+    // where the refresh reads them.
+    let lock = pool.read("hier.lock");
+    let refresh = pool.hier_env(
+        &["refresh", "--format", "json"],
+        &[("HIER_BUILDERS", "builders.toml")],
+    );
+    assert_eq!(refresh.code, 0, "{}", refresh.stderr);
+    assert!(
+        refresh
+            .stderr
+            .contains("crossed from builder `second` to `first`"),
+        "{}",
+        refresh.stderr
+    );
+    // Every image was read there (none has a package database), nothing moved upstream, so
+    // nothing is rebuilt and the lock stays.
+    let refreshed = report(&refresh.stdout);
+    assert_eq!(refreshed["images"], serde_json::json!([]), "{refreshed}");
+    assert_eq!(
+        refreshed["checked"].as_array().unwrap().len(),
+        5,
+        "{refreshed}"
+    );
+    assert_eq!(pool.read("hier.lock"), lock);
 }
 
 #[test]
@@ -326,15 +357,7 @@ fn a_builder_over_ssh_builds_through_a_forwarded_socket() {
             sshd.client_config().display()
         ),
     );
-    let checked = repo.hier(&[
-        "builders",
-        "--builders",
-        "builders.toml",
-        "--format",
-        "json",
-    ]);
-    assert_eq!(checked.code, 0, "{}", checked.stderr);
-    let checked = report(&checked.stdout);
+    let checked = builders_json(&repo);
     let far = &checked["builders"][1];
     assert_eq!(far["reachable"], true, "{far}");
     assert_eq!(far["buildkit"], true, "{far}");

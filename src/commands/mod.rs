@@ -180,6 +180,28 @@ impl Context {
         Ok((Arc::new(crate::pool::Pool::new(members)), notes))
     }
 
+    /// Brings the recorded images `names` that the pool's first builder lacks from the builders
+    /// that hold them ([`crate::pool::gather`]); the names none holds, and a note of what moved.
+    pub fn gather(
+        &self,
+        pool: &crate::pool::Pool,
+        repo: &Repository,
+        names: Vec<crate::name::ImageName>,
+    ) -> Result<(Vec<crate::name::ImageName>, String), Error> {
+        let gathered = self.block_on(crate::pool::gather::gather(pool, repo, names))?;
+        let (left, moved) = gathered.map_err(Error::Failed)?;
+        let notes = moved
+            .iter()
+            .map(|m| {
+                format!(
+                    "{} crossed from builder `{}` to `{}` ({:.1}s)\n",
+                    m.image, m.from, m.to, m.seconds
+                )
+            })
+            .collect();
+        Ok((left, notes))
+    }
+
     /// Connects to the engine (exit 3 naming it when it does not answer); its calls are retried
     /// on transient failures.
     pub fn engine(&self, platform: &str) -> Result<Arc<dyn Engine>, Error> {

@@ -41,7 +41,15 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
     let (pool, pool_notes) =
         cx.pool(&repo.catalog.platform, args.builders.as_deref(), args.jobs)?;
     let fetches = cx.block_on(preflight::fetch_items(&*pool.primary(), &repo, &plan))??;
-    plan.add_fetches(fetches);
+    // What the first builder lacks and another builder holds crosses to it; the rest is fetched.
+    let missing = fetches.iter().map(|i| i.name.clone()).collect();
+    let (left, gathered) = cx.gather(&pool, &repo, missing)?;
+    plan.add_fetches(
+        fetches
+            .into_iter()
+            .filter(|i| left.contains(&i.name))
+            .collect(),
+    );
     let options = Options {
         jobs: args.jobs,
         push: args.push,
@@ -63,7 +71,7 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
     };
     let (outcome, stdout) = run_plan(cx, &runner, &plan, &options)?;
     let mut output = finish(cx, outcome, stdout, super::plan::UP_TO_DATE);
-    output.stderr.insert_str(0, &pool_notes);
+    output.stderr.insert_str(0, &(pool_notes + &gathered));
     Ok(output)
 }
 

@@ -52,6 +52,12 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
     let (pool, pool_notes) =
         cx.pool(&repo.catalog.platform, args.builders.as_deref(), args.jobs)?;
     let engine = pool.primary();
+    // The recorded images other builders hold cross to the first, where a refresh reads them
+    // (not for a dry run, which pushes nothing).
+    let gathered = match args.dry_run {
+        true => String::new(),
+        false => cx.gather(&pool, &repo, repo.recorded())?.1,
+    };
     let fetched = fetch_recorded(cx, &repo, &*engine)?;
     let Some(findings) = find(cx, &repo, &inputs, engine.clone(), &due, args)? else {
         return Ok(Output {
@@ -92,7 +98,7 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
         "nothing to refresh: no base moved and no image has OS updates pending\n",
     );
     out.stderr.insert_str(0, &warning);
-    out.stderr.insert_str(0, &pool_notes);
+    out.stderr.insert_str(0, &(pool_notes + &gathered));
     Ok(out)
 }
 

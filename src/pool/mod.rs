@@ -5,6 +5,7 @@
 
 pub mod check;
 pub mod file;
+pub mod gather;
 pub mod handoff;
 pub mod place;
 pub mod ssh;

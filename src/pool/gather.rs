@@ -1,0 +1,66 @@
+//! Recorded images brought to the first builder of a pool, which fetches and resolves what a
+//! run builds on (and where a refresh reads what it replaces): each that the first builder
+//! lacks and another builder holds crosses through the registry as any hand-off does (pushed
+//! under its immutable tag, pulled by digest, its id verified). What no builder holds is left
+//! to the usual fetch by pushed digest.
+
+use super::{Need, Pool};
+use crate::engine::EngineError;
+use crate::name::ImageName;
+use crate::repo::Repository;
+
+/// Brings each of `names` the first builder lacks from a builder that holds it; the names it
+/// could not bring (no builder holds them). An image that cannot cross is an error naming it.
+pub async fn gather(
+    pool: &Pool,
+    repo: &Repository,
+    names: Vec<ImageName>,
+) -> Result<(Vec<ImageName>, Vec<super::Moved>), String> {
+    let mut left = Vec::new();
+    let mut moved = Vec::new();
+    if !pool.is_shared() {
+        return Ok((names, moved));
+    }
+    for name in names {
+        let Some(entry) = repo.lock.images.get(name.as_str()) else {
+            continue;
+        };
+        let held = |builder: usize| async move {
+            let facts = pool.members[builder].engine.inspect(&entry.image_id).await;
+            facts.is_ok_and(|f| f.is_some_and(|f| f.id == entry.image_id))
+        };
+        if held(0).await {
+            continue;
+        }
+        let mut sources = Vec::new();
+        for builder in 1..pool.members.len() {
+            if held(builder).await {
+                sources.push(builder);
+            }
+        }
+        if sources.is_empty() {
+            left.push(name);
+            continue;
+        }
+        let version = &repo.catalog.image(&name).version;
+        let need = Need {
+            image: name.to_string(),
+            image_id: entry.image_id.clone(),
+            repository: repo.catalog.repository(&name),
+            tag: Some(crate::tags::immutable_tag(version, &entry.image_id)),
+            sources,
+        };
+        moved.extend(pool.bring(0, &[need]).await.map_err(|e| match e {
+            super::HandoffError::Lost { builder, error } => lost(pool, builder, &error),
+            super::HandoffError::Failed(m) | super::HandoffError::Registry(m) => m,
+        })?);
+    }
+    Ok((left, moved))
+}
+
+fn lost(pool: &Pool, builder: usize, error: &EngineError) -> String {
+    format!(
+        "builder `{}` stopped answering: {error}",
+        pool.name(builder)
+    )
+}
