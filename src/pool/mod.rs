@@ -1,7 +1,8 @@
 //! A pool of engines (SPEC §11): the builders file ([`file`]), the engines it names connected
-//! ([`Pool`], one member when a run has no builders file), where each ready image goes
-//! ([`place`], pure), images crossing from one builder to another through the catalog's
-//! registry ([`handoff`]), and `hier builders` ([`check`]).
+//! ([`Pool`], one member when a run has no builders file; an `ssh://` one through [`ssh`]),
+//! where each ready image goes ([`place`], pure), images crossing from one builder to another
+//! through the catalog's registry ([`handoff`]), the recorded images the first builder
+//! gathers before a run ([`gather`]), and `hier builders` ([`check`]).
 
 pub mod check;
 pub mod file;
