@@ -1,18 +1,18 @@
 //! A pool of engines, for real: the engine and the second engine `scripts/engine-up` starts
 //! (`unix:///var/run/docker2.sock`, which has none of the bases), the local registry between
-//! them, and an engine a test starts over TLS and kills in the middle of a run. Also the
-//! builders file's errors and `hier builders`.
+//! them, an engine behind ssh, and (`faults`) engines a test starts over TLS and kills in the
+//! middle of a run. Also the builders file's errors and `hier builders`.
 
 mod common;
+#[path = "pool/faults.rs"]
+mod faults;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 use common::Repo;
 use common::engine::remove_images;
-use common::own_engine::OwnEngine;
 use common::sshd::Sshd;
 use serde_json::Value;
 
@@ -252,92 +252,6 @@ fn two_engines_share_a_run_and_record_what_one_engine_records() {
         "{refreshed}"
     );
     assert_eq!(pool.read("hier.lock"), lock);
-}
-
-#[test]
-fn a_builder_killed_mid_run_has_its_builds_started_again() {
-    let prefix = format!("hier-pool-kill-{}", std::process::id());
-    let _cleanup = Cleanup(format!("/{prefix}/"));
-    let mut victim = OwnEngine::start("hier-br3", "10.99.3.1/24");
-    let files = catalog(&prefix, "legacy", 4, "sleep 4 && echo {c} > /{c}");
-    let repo = repo_of(&files);
-    let builders = format!(
-        "[[builder]]\nname = \"first\"\nhost = \"unix:///var/run/docker.sock\"\njobs = 1\n\n\
-         [[builder]]\nname = \"victim\"\nhost = \"{}\"\njobs = 2\ntls_dir = \"{}\"\n",
-        victim.host,
-        victim.tls_dir().display()
-    );
-    repo.write("builders.toml", &builders);
-    repo.write(
-        "victim.toml",
-        &builders[builders.find("[[builder]]\nname = \"victim\"").unwrap()..],
-    );
-    let checked = repo.hier(&["builders", "--builders", "builders.toml"]);
-    assert_eq!(checked.code, 0, "{}", checked.stderr);
-    let victim_row = checked
-        .stdout
-        .lines()
-        .find(|l| l.starts_with("victim"))
-        .unwrap();
-    assert!(
-        victim_row.contains("(tls)") && victim_row.contains(" ok "),
-        "{victim_row}"
-    );
-
-    let hier = Command::new(env!("CARGO_BIN_EXE_hier"))
-        .args(["rebuild", "--builders", "builders.toml", "--format", "json"])
-        .current_dir(repo.path())
-        .env_remove("HIER_CATALOG")
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Kill the victim while a build runs there.
-    let start = Instant::now();
-    loop {
-        let (_, running) = victim.docker(&["ps", "-q"]);
-        if !running.is_empty() {
-            break;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(90),
-            "no build reached the victim"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    victim.kill();
-    let out = hier.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
-    assert!(
-        stderr.contains("builder `victim` stopped answering"),
-        "{stderr}"
-    );
-    let run = report(&String::from_utf8_lossy(&out.stdout));
-    let restarted: Vec<&Value> = run["images"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|i| !i["restarted_from"].as_array().is_none_or(Vec::is_empty))
-        .collect();
-    assert!(!restarted.is_empty(), "{run}");
-    for image in &restarted {
-        assert_eq!(image["restarted_from"][0], "victim");
-        assert_eq!(image["builder"], "first");
-        assert_eq!(image["status"], "built");
-    }
-    for image in run["images"].as_array().unwrap() {
-        assert_eq!(image["status"], "built", "{image}");
-    }
-    // A builders file whose only builder is gone: exit 3.
-    let gone = repo.hier(&["builders", "--builders", "victim.toml"]);
-    assert_eq!(gone.code, 3, "{}", gone.stderr);
-    assert!(
-        gone.stderr.contains("no builder answers"),
-        "{}",
-        gone.stderr
-    );
 }
 
 #[test]

@@ -52,13 +52,7 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
     let (pool, pool_notes) =
         cx.pool(&repo.catalog.platform, args.builders.as_deref(), args.jobs)?;
     let engine = pool.primary();
-    // The recorded images other builders hold cross to the first, where a refresh reads them
-    // (not for a dry run, which pushes nothing).
-    let gathered = match args.dry_run {
-        true => String::new(),
-        false => cx.gather(&pool, &repo, repo.recorded())?.1,
-    };
-    let fetched = fetch_recorded(cx, &repo, &*engine)?;
+    let (fetched, gathered) = fetch_recorded(cx, &repo, &pool, args.dry_run)?;
     let Some(findings) = find(cx, &repo, &inputs, engine.clone(), &due, args)? else {
         return Ok(Output {
             stderr: "interrupted: nothing was rebuilt\n".into(),
@@ -147,18 +141,32 @@ fn unchecked(findings: &Findings) -> String {
     }
 }
 
-/// Every recorded image the engine lacks (a fresh runner) is fetched first: the refresh asks
-/// each about updates, and may build on any of them.
+/// Every recorded image the first engine lacks is brought there first: from another builder of
+/// the pool that holds it (not for a dry run, which pushes nothing), else fetched by its pushed
+/// digest (a fresh runner). The refresh asks each about updates, and may build on any of them.
+/// What was fetched, and a note of what crossed from another builder.
 fn fetch_recorded(
     cx: &Context,
     repo: &Repository,
-    engine: &dyn Engine,
-) -> Result<Vec<ImageReport>, Error> {
-    let recorded = repo.recorded();
-    cx.block_on(async {
-        let items = preflight::fetch_items_of(engine, repo, recorded).await?;
-        preflight::fetch_now(engine, repo, items).await
-    })?
+    pool: &crate::pool::Pool,
+    dry_run: bool,
+) -> Result<(Vec<ImageReport>, String), Error> {
+    let engine = pool.primary();
+    let items = cx.block_on(preflight::fetch_items_of(&*engine, repo, repo.recorded()))??;
+    let (items, gathered) = match dry_run {
+        true => (items, String::new()),
+        false => {
+            let missing = items.iter().map(|i| i.name.clone()).collect();
+            let (left, gathered) = cx.gather(pool, repo, missing)?;
+            let items = items
+                .into_iter()
+                .filter(|i| left.contains(&i.name))
+                .collect();
+            (items, gathered)
+        }
+    };
+    let fetched = cx.block_on(preflight::fetch_now(&*engine, repo, items))??;
+    Ok((fetched, gathered))
 }
 
 /// What is due and pending; `None` when interrupted while asking (which takes a while: the

@@ -1,6 +1,6 @@
 //! Recorded images brought to the first builder of a pool, which fetches and resolves what a
 //! run builds on (and where a refresh reads what it replaces): each that the first builder
-//! lacks and another builder holds crosses through the registry as any hand-off does (pushed
+//! lacks (its callers have asked it) and another builder holds crosses through the registry as any hand-off does (pushed
 //! under its immutable tag, pulled by digest, its id verified). What no builder holds is left
 //! to the usual fetch by pushed digest.
 
@@ -9,8 +9,9 @@ use crate::engine::EngineError;
 use crate::name::ImageName;
 use crate::repo::Repository;
 
-/// Brings each of `names` the first builder lacks from a builder that holds it; the names it
-/// could not bring (no builder holds them). An image that cannot cross is an error naming it.
+/// Brings each of `names` (recorded images the first builder lacks) from a builder that holds
+/// it; the names it could not bring (no other builder holds them). An image that cannot cross
+/// is an error naming it.
 pub async fn gather(
     pool: &Pool,
     repo: &Repository,
@@ -29,9 +30,6 @@ pub async fn gather(
             let facts = pool.members[builder].engine.inspect(&entry.image_id).await;
             facts.is_ok_and(|f| f.is_some_and(|f| f.id == entry.image_id))
         };
-        if held(0).await {
-            continue;
-        }
         let mut sources = Vec::new();
         for builder in 1..pool.members.len() {
             if held(builder).await {

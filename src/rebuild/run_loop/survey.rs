@@ -1,6 +1,7 @@
-//! What each builder of a pool holds when a run begins: every image the lock records and every
-//! image the run builds on (a base's `from` included), asked of all builders side by side, a
-//! few at a time, within a time limit. A builder that stops answering meanwhile is lost before
+//! What each builder of a pool holds when a run begins: every image the run builds on (a
+//! base's `from` included) and the recorded builds of the images it plans (of every recorded
+//! image when it pushes), asked of all builders side by side, a few at a time, within a time
+//! limit. A builder that stops answering meanwhile is lost before
 //! anything goes to it. The registry copies the lock records (and a `from` pulled from a
 //! registry) are noted too; each is pulled by digest and verified before use, never trusted as
 //! it is.
@@ -25,14 +26,20 @@ impl RunLoop<'_> {
             return;
         }
         self.note_copies();
+        // What the run builds on, the recorded builds of what it plans, and (when it pushes,
+        // catching up on what a registry lacks) every recorded image.
         let mut ids: BTreeSet<String> = self.exact.ids.values().cloned().collect();
         ids.extend(self.exact.upstreams.values().map(|u| u.local_id.clone()));
+        let lock = self.recorder.lock();
+        let planned = |name: &&String| {
+            self.setting.push
+                || ImageName::parse(name).is_ok_and(|n| self.index_of.contains_key(&n))
+        };
         ids.extend(
-            self.recorder
-                .lock()
-                .images
-                .values()
-                .map(|e| e.image_id.clone()),
+            lock.images
+                .iter()
+                .filter(|(name, _)| planned(name))
+                .map(|(_, e)| e.image_id.clone()),
         );
         let ids: Vec<String> = ids.into_iter().collect();
         let asks = self
