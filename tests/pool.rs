@@ -1,9 +1,12 @@
 //! A pool of engines, for real: the engine and the second engine `scripts/engine-up` starts
 //! (`unix:///var/run/docker2.sock`, which has none of the bases), the local registry between
-//! them, an engine behind ssh, and (`faults`) engines a test starts over TLS and kills in the
+//! them (`crossing`: a copy gone from it, a registry that does not answer), an engine behind
+//! ssh, and (`faults`) engines a test starts over TLS and kills in the
 //! middle of a run. Also the builders file's errors and `hier builders`.
 
 mod common;
+#[path = "pool/crossing.rs"]
+mod crossing;
 #[path = "pool/faults.rs"]
 mod faults;
 

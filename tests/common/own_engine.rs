@@ -190,6 +190,30 @@ impl OwnEngine {
         self.dir.path().to_path_buf()
     }
 
+    /// A second authority's certificate, `other-ca.pem`, which signed nothing of this engine's.
+    pub fn other_authority(&self) -> PathBuf {
+        run(
+            self.dir.path(),
+            "openssl",
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                "other-ca-key.pem",
+                "-out",
+                "other-ca.pem",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=hier-other-ca",
+            ],
+        );
+        self.dir.path().join("other-ca.pem")
+    }
+
     /// Kills it at once (SIGKILL), as a machine that goes away.
     pub fn kill(&mut self) {
         if let Some(mut daemon) = self.daemon.take() {

@@ -84,6 +84,34 @@ fn a_builder_killed_mid_run_has_its_builds_started_again() {
         "{victim_row}"
     );
 
+    // Its certificate must chain to the CA the builders file names and to nothing else: with
+    // another CA named, it is refused even though the system's roots (`SSL_CERT_FILE`) hold
+    // its real one.
+    let tls = victim.tls_dir();
+    repo.write(
+        "stranger.toml",
+        &format!(
+            "[[builder]]\nname = \"victim\"\nhost = \"{}\"\n\
+             tls = {{ ca = \"{}\", cert = \"{}\", key = \"{}\" }}\n",
+            victim.host,
+            victim.other_authority().display(),
+            tls.join("cert.pem").display(),
+            tls.join("key.pem").display()
+        ),
+    );
+    let system_ca = tls.join("ca.pem").display().to_string();
+    let refused = repo.hier_env(
+        &["builders", "--builders", "stranger.toml"],
+        &[("SSL_CERT_FILE", &system_ca)],
+    );
+    assert_eq!(refused.code, 3, "{}\n{}", refused.stdout, refused.stderr);
+    assert!(
+        refused.stdout.contains("UnknownIssuer") || refused.stderr.contains("UnknownIssuer"),
+        "{}\n{}",
+        refused.stdout,
+        refused.stderr
+    );
+
     // Kill the victim while a build runs there.
     let out = rebuild_killing(&repo, &mut victim, "sleep 4");
     let stderr = String::from_utf8_lossy(&out.stderr);

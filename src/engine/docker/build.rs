@@ -203,6 +203,10 @@ async fn read_buildkit(
         }
     }
     lines.finish(progress);
+    // Steps another build ran for this one, told in the log (the build is past them).
+    for line in &trace.finish().lines {
+        progress(Progress::Line(line));
+    }
     image_id.ok_or_else(|| {
         BuildFailure::Step("the engine ended the build without naming an image".into())
     })

@@ -1,6 +1,7 @@
 //! The Docker Engine behind the [`Engine`] trait, through bollard (this module and its children
 //! are the only code that imports it). Connects like the docker CLI (`DOCKER_HOST`, else the
-//! local socket; or an [`Endpoint`] of a builders file, `unix://` or `tcp://` with TLS),
+//! local socket; or an [`Endpoint`] of a builders file, `unix://` or `tcp://` with TLS, whose
+//! transport, trusting the given CA alone, is in `tls`),
 //! negotiates the API version and checks the engine's platform; bollard's errors
 //! become [`EngineError`]s here, told apart as unreachable, transient or refused. Builds are in
 //! `build` (both builders; BuildKit's progress read by `trace`), containers in `container`,
@@ -15,6 +16,7 @@ mod images;
 mod registry;
 mod save;
 mod session;
+mod tls;
 mod trace;
 
 use std::collections::HashMap;
@@ -167,17 +169,9 @@ impl Docker {
         // Builds can be long; hier applies its own time limits to builds and tests.
         const DAY: u64 = 24 * 3600;
         let docker = match &endpoint.tls {
-            None => bollard::Docker::connect_with_host(&host),
-            Some(tls) => bollard::Docker::connect_with_ssl(
-                &host,
-                &tls.key,
-                &tls.cert,
-                &tls.ca,
-                DAY,
-                bollard::API_DEFAULT_VERSION,
-            ),
-        }
-        .map_err(|e| unreachable(cause(&e)))?
+            None => bollard::Docker::connect_with_host(&host).map_err(|e| unreachable(cause(&e))),
+            Some(tls) => tls::connect(&host, tls, DAY).map_err(unreachable),
+        }?
         .with_timeout(Duration::from_secs(DAY));
         // Negotiation and the facts are both answered by `/version`: ask side by side (the
         // clone shares the negotiated version).

@@ -3,6 +3,11 @@
 //! (`#5 hello`), cache hit (`#5 CACHED`), end (`#5 DONE 0.4s`) or error (`#5 ERROR: …`) become
 //! log lines. It also knows the step a build is at and the step that failed, so a failure can
 //! name it without BuildKit's protocol wording.
+//!
+//! When builds running at the same time on one engine have the same step, BuildKit runs it once
+//! and tells its progress to one of them only; the others see the step pending, then never
+//! again. Such a step is told once a step built on it starts, or when the build ends, as done
+//! by another build, so every build's log names all its steps.
 
 use std::collections::{HashMap, HashSet};
 
@@ -21,6 +26,8 @@ pub struct Update {
 #[derive(Debug, Default)]
 pub struct Trace {
     numbers: HashMap<String, usize>,
+    /// The name of each step seen, pending or not.
+    names: HashMap<String, String>,
     started: HashSet<String>,
     ended: HashSet<String>,
     /// Output not yet ended by a newline, per step.
@@ -57,12 +64,55 @@ impl Trace {
 
     fn start(&mut self, v: &Vertex, update: &mut Update) {
         let n = self.number(&v.digest);
-        if (v.started.is_some() || v.cached) && self.started.insert(v.digest.clone()) {
+        self.names
+            .entry(v.digest.clone())
+            .or_insert_with(|| v.name.clone());
+        if (v.started.is_some() || v.cached) && !self.started.contains(&v.digest) {
+            for input in &v.inputs {
+                self.shared(input, update);
+            }
+            self.started.insert(v.digest.clone());
             update.lines.push(format!("#{n} {}", v.name));
             if !v.name.starts_with("[internal]") {
                 update.steps.push(v.name.clone());
             }
         }
+    }
+
+    /// The steps seen pending and never told, at the end of a build that succeeded: another
+    /// build ran them.
+    pub fn finish(&mut self) -> Update {
+        let mut update = Update::default();
+        let mut pending: Vec<(usize, String)> = self
+            .names
+            .keys()
+            .filter(|d| !self.started.contains(*d))
+            .map(|d| (self.numbers[d], d.clone()))
+            .collect();
+        pending.sort();
+        for (_, digest) in pending {
+            self.shared(&digest, &mut update);
+        }
+        update
+    }
+
+    /// Tells a step seen pending, never started here, as done by another build.
+    fn shared(&mut self, digest: &str, update: &mut Update) {
+        let Some(name) = self.names.get(digest) else {
+            return;
+        };
+        if !self.started.insert(digest.to_string()) {
+            return;
+        }
+        let n = self.numbers[digest];
+        update.lines.push(format!("#{n} {name}"));
+        if !name.starts_with("[internal]") {
+            update.steps.push(name.clone());
+        }
+        update.lines.push(format!(
+            "#{n} DONE by another build running the same step at the same time (its output is in that build's log)"
+        ));
+        self.ended.insert(digest.to_string());
     }
 
     fn end(&mut self, v: &Vertex, update: &mut Update) {
@@ -234,6 +284,50 @@ mod tests {
                 "#1 CACHED"
             ]
         );
+    }
+
+    #[test]
+    fn a_step_another_build_ran_is_told_when_what_follows_starts_or_at_the_end() {
+        let mut trace = Trace::default();
+        let from = Vertex {
+            cached: true,
+            ..vertex("d1", "[1/3] FROM docker.io/x/base:1")
+        };
+        let run = vertex("d2", "[2/3] RUN apt-get update");
+        let next = vertex("d3", "[3/3] RUN echo three");
+        let u = trace.update(&StatusResponse {
+            vertexes: vec![from, run, next.clone()],
+            ..Default::default()
+        });
+        assert_eq!(u.lines, ["#1 [1/3] FROM docker.io/x/base:1", "#1 CACHED"]);
+        // The shared step never starts here; the step on it does.
+        let u = trace.update(&StatusResponse {
+            vertexes: vec![Vertex {
+                inputs: vec!["d2".into()],
+                ..started(next, 3, 0)
+            }],
+            ..Default::default()
+        });
+        assert_eq!(
+            u.lines,
+            [
+                "#2 [2/3] RUN apt-get update",
+                "#2 DONE by another build running the same step at the same time (its output is in that build's log)",
+                "#3 [3/3] RUN echo three",
+            ]
+        );
+        assert_eq!(
+            u.steps,
+            ["[2/3] RUN apt-get update", "[3/3] RUN echo three"]
+        );
+        // A step seen pending and never started (nothing followed it here) is told at the end.
+        trace.update(&StatusResponse {
+            vertexes: vec![vertex("d4", "[4/4] RUN echo four")],
+            ..Default::default()
+        });
+        let end = trace.finish();
+        assert_eq!(end.lines[0], "#4 [4/4] RUN echo four");
+        assert!(trace.finish().lines.is_empty(), "told once");
     }
 
     #[test]
