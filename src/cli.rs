@@ -136,6 +136,8 @@ pub enum Command {
     Push {
         /// Images to push [default: every image the lock records]
         images: Vec<String>,
+        #[command(flatten)]
+        at: Holders,
     },
     /// Run the tests of the recorded images again, building nothing; record the tests they pass
     #[command(long_about = help::TEST.about, after_long_help = help::TEST.examples)]
@@ -146,6 +148,8 @@ pub enum Command {
         #[arg(short = 'j', long = "jobs", value_name = "N", default_value_t = 2,
               value_parser = clap::value_parser!(u16).range(1..))]
         jobs: u16,
+        #[command(flatten)]
+        at: Holders,
     },
     /// Remove the images hier built that the lock no longer records, and old runs' logs and reports
     #[command(long_about = help::GC.about, after_long_help = help::GC.examples)]
@@ -220,18 +224,24 @@ pub enum Command {
         old: Option<String>,
         /// The newer build [default: the recorded build]
         new: Option<String>,
+        #[command(flatten)]
+        at: Holders,
     },
     /// What each layer of an image's recorded build adds, the bytes wasted, the caches left
     #[command(long_about = help::SIZE.about, after_long_help = help::SIZE.examples)]
     Size {
         /// The image
         image: String,
+        #[command(flatten)]
+        at: Holders,
     },
     /// Print the bill of materials of an image's recorded build (SPDX 2.3 or CycloneDX 1.5 JSON)
     #[command(long_about = help::SBOM.about, after_long_help = help::SBOM.examples)]
     Sbom {
         /// The image
         image: String,
+        #[command(flatten)]
+        at: Holders,
     },
     /// Print the shell completions of hier (bash, zsh, fish, elvish, powershell)
     #[command(long_about = help::COMPLETIONS.about, after_long_help = help::COMPLETIONS.examples)]
@@ -246,6 +256,19 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
     },
+}
+
+/// Where the commands that read recorded images find them.
+#[derive(Debug, Args)]
+pub struct Holders {
+    /// A builders file: the recorded images its first builder lacks cross to it from the builder that holds them [default: $HIER_BUILDERS, else the one engine of DOCKER_HOST]
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "HIER_BUILDERS",
+        hide_env_values = true
+    )]
+    pub builders: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -94,8 +94,9 @@ that image (exit 1).",
 pub const TEST: Help = Help {
     about: "Run the tests of the recorded images again on exactly the images the lock records, \
 building nothing; record the tests each image passed. An image the engine lacks is fetched by \
-its pushed digest first.",
-    examples: "Examples:\n  hier test\n  hier test python nginx\n  hier test --format json",
+its pushed digest first. With --builders FILE, an image the first builder lacks crosses there \
+from the builder that holds it.",
+    examples: "Examples:\n  hier test\n  hier test python nginx\n  hier test --format json\n  hier test --builders builders.toml",
 };
 
 pub const GC: Help = Help {
@@ -170,8 +171,9 @@ pub const SBOM: Help = Help {
 CycloneDX 1.5 JSON with --format cyclonedx-json. It names the image (name, version, id, and a package \
 URL with its repository) and every OS package in it, read from its dpkg or apk database without \
 running it: name, version, architecture, source package, and the licences its copyright file \
-declares. Every build also writes both documents under .hier/sbom/<image>/.",
-    examples: "Examples:\n  hier sbom python > python.spdx.json\n  hier sbom python --format cyclonedx-json > python.cdx.json",
+declares. Every build also writes both documents under .hier/sbom/<image>/. With --builders FILE, \
+an image built on another builder crosses to the first one to be read.",
+    examples: "Examples:\n  hier sbom python > python.spdx.json\n  hier sbom python --format cyclonedx-json > python.cdx.json\n  hier sbom python --builders builders.toml",
 };
 
 pub const MAN: Help = Help {

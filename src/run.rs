@@ -133,13 +133,14 @@ fn dispatch(command: Command, cx: &Context) -> Result<Output, Error> {
         Command::Pick { needs } => commands::pick(cx, &needs),
         Command::Plan(s) => commands::plan::run(cx, &selection(s)),
         Command::Lint { images, explain } => commands::lint(cx, &images, explain.as_deref()),
-        Command::Push { images } => commands::push(cx, &images),
+        Command::Push { images, at } => commands::push(cx, &images, at.builders.as_deref()),
         Command::Gc { keep, dry_run } => commands::gc(cx, &commands::GcArgs { keep, dry_run }),
-        Command::Test { images, jobs } => commands::test(
+        Command::Test { images, jobs, at } => commands::test(
             cx,
             &commands::TestArgs {
                 images,
                 jobs: usize::from(jobs),
+                builders: at.builders,
             },
         ),
         Command::Refresh(args) => commands::refresh::run(cx, &refresh_args(args)),
@@ -185,11 +186,22 @@ fn starting(command: Command, cx: &Context) -> Result<Output, Error> {
 /// The commands about what is inside built images.
 fn inside(command: Command, cx: &Context) -> Result<Output, Error> {
     match command {
-        Command::Sbom { image } => commands::sbom(cx, &image),
-        Command::Size { image } => commands::size(cx, &image),
-        Command::Diff { image, old, new } => {
-            commands::diff(cx, &image, old.as_deref(), new.as_deref())
-        }
+        Command::Sbom { image, at } => commands::sbom(cx, &image, at.builders.as_deref()),
+        Command::Size { image, at } => commands::size(cx, &image, at.builders.as_deref()),
+        Command::Diff {
+            image,
+            old,
+            new,
+            at,
+        } => commands::diff(
+            cx,
+            &commands::DiffArgs {
+                image,
+                old,
+                new,
+                builders: at.builders,
+            },
+        ),
         _ => unreachable!("only the commands about what is inside images come here"),
     }
 }

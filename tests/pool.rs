@@ -289,7 +289,7 @@ fn a_builder_over_ssh_builds_through_a_forwarded_socket() {
         .filter(|i| i["builder"] == "far")
         .collect();
     assert!(!far_images.is_empty(), "{run}");
-    for image in far_images {
+    for image in &far_images {
         let id = image["image_id"].as_str().unwrap();
         let held = Command::new("docker")
             .args(["-H", SECOND, "image", "inspect", id])
@@ -298,6 +298,36 @@ fn a_builder_over_ssh_builds_through_a_forwarded_socket() {
             .unwrap();
         assert!(held.success(), "{id} is on the engine behind ssh");
     }
+    // A command that reads a recorded image finds one built far away through the builders
+    // file: the first engine lacks it, and with the file it crosses there.
+    let far = far_images[0]["name"].as_str().unwrap();
+    let lacking = repo.hier(&["sbom", far]);
+    assert_eq!(lacking.code, 1, "{}", lacking.stderr);
+    assert!(
+        lacking.stderr.contains("does not hold the recorded build"),
+        "{}",
+        lacking.stderr
+    );
+    let sbom = repo.hier(&["sbom", far, "--builders", "builders.toml"]);
+    assert_eq!(sbom.code, 0, "{}", sbom.stderr);
+    assert!(
+        sbom.stderr
+            .contains(&format!("{far} crossed from builder `far` to `first`")),
+        "{}",
+        sbom.stderr
+    );
+    let document: Value = serde_json::from_str(&sbom.stdout).unwrap();
+    assert_eq!(document["spdxVersion"], "SPDX-2.3");
+    assert!(
+        sbom.stdout.contains(
+            far_images[0]["image_id"]
+                .as_str()
+                .unwrap()
+                .trim_start_matches("sha256:")
+        ),
+        "{}",
+        sbom.stdout
+    );
     // The forwarding ended with the run.
     let left = Command::new("pgrep")
         .args(["-f", &format!("-p {} -L ", sshd.port)])

@@ -1,7 +1,9 @@
 //! `hier diff IMG [OLD] [NEW]`: what changed between two builds of an image (by default the
 //! build the recorded one replaced, and the recorded one; either may be named by its immutable
 //! tag or its image id): OS packages added, removed and changed, the size, the labels, and the
-//! layers added and removed. Text, or JSON with `--format json`.
+//! layers added and removed. Text, or JSON with `--format json`. With a builders file, the
+//! recorded build crosses to its first builder when that lacks it (the other side must be
+//! there already).
 
 use std::collections::BTreeMap;
 
@@ -20,12 +22,23 @@ struct Side {
     packages: Option<packages::Inventory>,
 }
 
-pub fn run(
-    cx: &Context,
-    name: &str,
-    old: Option<&str>,
-    new: Option<&str>,
-) -> Result<Output, Error> {
+/// What `hier diff` was asked.
+pub struct Args {
+    pub image: String,
+    /// The older build [default: the build the recorded one replaced].
+    pub old: Option<String>,
+    /// The newer build [default: the recorded one].
+    pub new: Option<String>,
+    /// A builders file: the recorded build crosses to its first builder when it lacks it.
+    pub builders: Option<std::path::PathBuf>,
+}
+
+pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
+    let (name, old, new) = (
+        args.image.as_str(),
+        args.old.as_deref(),
+        args.new.as_deref(),
+    );
     let repo = cx.open()?;
     let (image, entry) = super::recorded(&repo, name)?;
     let repository = repo.catalog.repository(&image.name);
@@ -45,7 +58,7 @@ pub fn run(
             ));
         }
     };
-    let engine = cx.engine(&repo.catalog.platform)?;
+    let (engine, notes) = cx.reader(&repo, args.builders.as_deref(), vec![image.name.clone()])?;
     let (old, new) = cx.block_on(async {
         let old = side(engine.as_ref(), &repository, &old).await;
         let new = side(engine.as_ref(), &repository, &new).await;
@@ -56,6 +69,7 @@ pub fn run(
         true => Output::json(&json_of(name, &old, &new)),
         false => Output::text(text_of(name, &old, &new)),
     };
+    out.stderr = notes;
     // An id may name any image: say when one is not a build of this image.
     for side in [&old, &new] {
         if side.facts.labels.get("io.hier.repository") != Some(&repository) {

@@ -33,7 +33,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 pub use builders::run as builders;
-pub use diff::run as diff;
+pub use diff::{Args as DiffArgs, run as diff};
 pub use docs::{Args as DocsArgs, run as docs};
 pub use gc::{Args as GcArgs, run as gc};
 pub use graph::run as graph;
@@ -150,12 +150,25 @@ impl Context {
         builders: Option<&std::path::Path>,
         jobs: usize,
     ) -> Result<(Arc<crate::pool::Pool>, String), Error> {
+        let (pool, silent) = self.connect_pool(platform, builders, jobs)?;
+        let notes = silent
+            .iter()
+            .map(|s| format!("{s}; the run goes on without it\n"))
+            .collect();
+        Ok((pool, notes))
+    }
+
+    /// The pool, and what each builder that does not answer said.
+    fn connect_pool(
+        &self,
+        platform: &str,
+        builders: Option<&std::path::Path>,
+        jobs: usize,
+    ) -> Result<(Arc<crate::pool::Pool>, Vec<String>), Error> {
         let Some(path) = builders else {
             let engine = self.engine(platform)?;
-            return Ok((
-                Arc::new(crate::pool::Pool::single(engine, jobs)),
-                String::new(),
-            ));
+            let pool = crate::pool::Pool::single(engine, jobs);
+            return Ok((Arc::new(pool), Vec::new()));
         };
         let entries = crate::pool::file::load(path).map_err(Error::Input)?;
         let (members, failed) = self.block_on(crate::pool::connect(&entries, platform))?;
@@ -173,11 +186,7 @@ impl Context {
                 help: "check them with `hier builders`".to_string(),
             });
         }
-        let notes = said
-            .iter()
-            .map(|s| format!("{s}; the run goes on without it\n"))
-            .collect();
-        Ok((Arc::new(crate::pool::Pool::new(members)), notes))
+        Ok((Arc::new(crate::pool::Pool::new(members)), said))
     }
 
     /// Brings the recorded images `names` that the pool's first builder lacks from the builders
@@ -200,6 +209,24 @@ impl Context {
             })
             .collect();
         Ok((left, notes))
+    }
+
+    /// The engine a command reads recorded images from: with a builders file, its first
+    /// builder, to which each of `names` it lacks crosses from a builder that holds it; else the
+    /// one engine. Notes of what did not answer and what crossed.
+    pub fn reader(
+        &self,
+        repo: &Repository,
+        builders: Option<&std::path::Path>,
+        names: Vec<crate::name::ImageName>,
+    ) -> Result<(Arc<dyn Engine>, String), Error> {
+        let (pool, silent) = self.connect_pool(&repo.catalog.platform, builders, 1)?;
+        let notes: String = silent
+            .iter()
+            .map(|s| format!("{s}; the images only it holds cannot be read\n"))
+            .collect();
+        let (_, gathered) = self.gather(&pool, repo, names)?;
+        Ok((pool.primary(), notes + &gathered))
     }
 
     /// Connects to the engine (exit 3 naming it when it does not answer); its calls are retried

@@ -1,11 +1,16 @@
 //! `hier push`: push the images the lock records to the registry and every mirror (see
-//! [`crate::push`]).
+//! [`crate::push`]); with a builders file, from its first builder, to which the images it
+//! lacks cross from the builders that hold them.
 
 use super::{Context, Output};
 use crate::error::{Error, Exit};
 use crate::name::ImageName;
 
-pub fn run(cx: &Context, images: &[String]) -> Result<Output, Error> {
+pub fn run(
+    cx: &Context,
+    images: &[String],
+    builders: Option<&std::path::Path>,
+) -> Result<Output, Error> {
     let (repo, _run_lock, _) = super::open_locked_to_build_nothing(cx)?;
     let names: Vec<ImageName> = if images.is_empty() {
         repo.recorded()
@@ -16,7 +21,7 @@ pub fn run(cx: &Context, images: &[String]) -> Result<Output, Error> {
         }
         names
     };
-    let engine = cx.engine(&repo.catalog.platform)?;
+    let (engine, notes) = cx.reader(&repo, builders, names.clone())?;
     let outcome = cx.block_on(crate::push::recorded(
         &*engine,
         &repo,
@@ -28,7 +33,7 @@ pub fn run(cx: &Context, images: &[String]) -> Result<Output, Error> {
     } else {
         Output::text(outcome.report.table(&cx.styles))
     };
-    output.stderr = outcome.notes;
+    output.stderr = notes + &outcome.notes;
     if outcome.exit != Exit::Success {
         output.exit = Some(outcome.exit);
     }

@@ -8,9 +8,11 @@ use super::{Context, Output};
 use crate::catalog::Builder;
 use crate::error::{Error, Exit};
 use crate::plan::Plan;
+use crate::pool::Pool;
 use crate::rebuild::policy::Rebuild;
 use crate::rebuild::reporter::{self, All, Json, Table};
 use crate::rebuild::{Options, Provenance, Runner, preflight};
+use crate::repo::Repository;
 use crate::report::{RunOutcome, Status};
 
 /// What `hier rebuild` was asked.
@@ -40,16 +42,7 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
     let secrets = crate::secrets::resolve(&repo.catalog, &repo.root, planned, builder)?;
     let (pool, pool_notes) =
         cx.pool(&repo.catalog.platform, args.builders.as_deref(), args.jobs)?;
-    let fetches = cx.block_on(preflight::fetch_items(&*pool.primary(), &repo, &plan))??;
-    // What the first builder lacks and another builder holds crosses to it; the rest is fetched.
-    let missing = fetches.iter().map(|i| i.name.clone()).collect();
-    let (left, gathered) = cx.gather(&pool, &repo, missing)?;
-    plan.add_fetches(
-        fetches
-            .into_iter()
-            .filter(|i| left.contains(&i.name))
-            .collect(),
-    );
+    let gathered = fetch_or_gather(cx, &pool, &repo, &mut plan)?;
     let options = Options {
         jobs: args.jobs,
         push: args.push,
@@ -73,6 +66,27 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
     let mut output = finish(cx, outcome, stdout, super::plan::UP_TO_DATE);
     output.stderr.insert_str(0, &(pool_notes + &gathered));
     Ok(output)
+}
+
+/// The recorded images `plan` builds on or tests that the pool's first builder lacks: each
+/// another builder holds crosses to it, the rest become the plan's `fetch` items. A note of
+/// what crossed.
+pub fn fetch_or_gather(
+    cx: &Context,
+    pool: &Pool,
+    repo: &Repository,
+    plan: &mut Plan,
+) -> Result<String, Error> {
+    let fetches = cx.block_on(preflight::fetch_items(&*pool.primary(), repo, plan))??;
+    let missing = fetches.iter().map(|i| i.name.clone()).collect();
+    let (left, gathered) = cx.gather(pool, repo, missing)?;
+    plan.add_fetches(
+        fetches
+            .into_iter()
+            .filter(|i| left.contains(&i.name))
+            .collect(),
+    );
+    Ok(gathered)
 }
 
 /// Runs `plan` under `hier rebuild`'s rules with the command's reporters; the outcome, and what

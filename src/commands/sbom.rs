@@ -1,14 +1,15 @@
 //! `hier sbom IMG [--format spdx-json|cyclonedx-json]`: the bill of materials of the image's
-//! recorded build, read from the engine that holds it (`sbom` makes the document).
+//! recorded build, read from the engine that holds it (`sbom` makes the document); with a
+//! builders file, from its first builder once the image crossed there.
 
 use super::{Context, Format, Output};
 use crate::error::Error;
 use crate::sbom::{self, Identity};
 
-pub fn run(cx: &Context, name: &str) -> Result<Output, Error> {
+pub fn run(cx: &Context, name: &str, builders: Option<&std::path::Path>) -> Result<Output, Error> {
     let repo = cx.open()?;
     let (image, entry) = super::recorded(&repo, name)?;
-    let engine = cx.engine(&repo.catalog.platform)?;
+    let (engine, notes) = cx.reader(&repo, builders, vec![image.name.clone()])?;
     let repository = repo.catalog.repository(&image.name);
     let read = cx.block_on(async {
         match engine.inspect(&entry.image_id).await? {
@@ -31,5 +32,7 @@ pub fn run(cx: &Context, name: &str) -> Result<Output, Error> {
         Format::CycloneDxJson => sbom::Format::CycloneDx,
         _ => sbom::Format::Spdx,
     };
-    Ok(Output::json(&format.document(&identity, &components)))
+    let mut output = Output::json(&format.document(&identity, &components));
+    output.stderr = notes;
+    Ok(output)
 }

@@ -25,10 +25,10 @@ struct Row {
     made_by: String,
 }
 
-pub fn run(cx: &Context, name: &str) -> Result<Output, Error> {
+pub fn run(cx: &Context, name: &str, builders: Option<&std::path::Path>) -> Result<Output, Error> {
     let repo = cx.open()?;
     let (image, entry) = super::recorded(&repo, name)?;
-    let engine = cx.engine(&repo.catalog.platform)?;
+    let (engine, notes) = cx.reader(&repo, builders, vec![image.name.clone()])?;
     let read = cx.block_on(async {
         if engine.inspect(&entry.image_id).await?.is_none() {
             return Ok(None);
@@ -62,10 +62,12 @@ pub fn run(cx: &Context, name: &str) -> Result<Output, Error> {
         entry.size,
         entry.added,
     );
-    Ok(match cx.json() {
+    let mut output = match cx.json() {
         true => Output::json(&json_of(header, &rows, &analysis)),
         false => Output::text(text_of(header, &rows, &analysis)),
-    })
+    };
+    output.stderr = notes;
+    Ok(output)
 }
 
 type Header<'a> = (&'a str, String, &'a str, Option<u64>, Option<u64>);

@@ -1,5 +1,6 @@
 //! `hier test`: the tests of recorded images run again on exactly the images the lock records
-//! (fetched by digest when the engine lacks them), building nothing; each image that passes
+//! (fetched by digest when the engine lacks them; over a builders file, crossed from the
+//! builder holding them when the first lacks them), building nothing; each image that passes
 //! gets the digest of the tests it passed recorded. Progress on standard error, the report on
 //! standard output, as `rebuild` does.
 
@@ -11,7 +12,7 @@ use crate::engine::SecretValues;
 use crate::error::Error;
 use crate::name::ImageName;
 use crate::plan::{Action, Plan, PlanItem, Reason};
-use crate::rebuild::{Options, Provenance, Runner, preflight};
+use crate::rebuild::{Options, Provenance, Runner};
 use crate::repo::Repository;
 
 /// What `hier test` was asked.
@@ -19,6 +20,8 @@ pub struct Args {
     /// The images to test; none means every recorded image.
     pub images: Vec<String>,
     pub jobs: usize,
+    /// A builders file: each image is tested on a builder that holds it.
+    pub builders: Option<std::path::PathBuf>,
 }
 
 pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
@@ -27,9 +30,9 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
     let mut plan = Plan {
         items: tested(&repo, &args.images)?,
     };
-    let engine = cx.engine(&repo.catalog.platform)?;
-    let fetches = cx.block_on(preflight::fetch_items(&*engine, &repo, &plan))??;
-    plan.add_fetches(fetches);
+    let (pool, pool_notes) =
+        cx.pool(&repo.catalog.platform, args.builders.as_deref(), args.jobs)?;
+    let fetched = super::rebuild::fetch_or_gather(cx, &pool, &repo, &mut plan)?;
     let options = Options {
         jobs: args.jobs,
         push: false,
@@ -43,7 +46,7 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
         command: "test",
         repo: &repo,
         inputs: &no_inputs,
-        pool: std::sync::Arc::new(crate::pool::Pool::single(engine, args.jobs)),
+        pool,
         interrupt: cx.interrupt()?,
         secrets: SecretValues::default(),
         provenance: provenance.join().unwrap_or_default(),
@@ -51,12 +54,14 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
         checked: None,
     };
     let (outcome, stdout) = super::rebuild::run_plan(cx, &runner, &plan, &options)?;
-    Ok(finish(
+    let mut output = finish(
         cx,
         outcome,
         stdout,
         "nothing to test: hier.lock records no image\n",
-    ))
+    );
+    output.stderr.insert_str(0, &(pool_notes + &fetched));
+    Ok(output)
 }
 
 /// The `test` items: the named images (each must be recorded), else every recorded image, in
