@@ -25,24 +25,24 @@ fn run(dir: &Path, program: &str, args: &[&str]) {
     );
 }
 
+/// A self-signed authority: `NAME.pem` and its key `NAME-key.pem`.
+fn authority(dir: &Path, name: &str, cn: &str) {
+    let (key, cert) = (format!("{name}-key.pem"), format!("{name}.pem"));
+    let subject = format!("/CN={cn}");
+    run(
+        dir,
+        "openssl",
+        &[
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", &key, "-out", &cert,
+            "-days", "2", "-subj", &subject,
+        ],
+    );
+}
+
 /// A certificate authority, a server certificate for 127.0.0.1 and a client certificate.
 fn certificates(dir: &Path) {
     let openssl = |args: &[&str]| run(dir, "openssl", args);
-    openssl(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        "ca-key.pem",
-        "-out",
-        "ca.pem",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=hier-test-ca",
-    ]);
+    authority(dir, "ca", "hier-test-ca");
     std::fs::write(
         dir.join("server.ext"),
         "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
@@ -192,25 +192,7 @@ impl OwnEngine {
 
     /// A second authority's certificate, `other-ca.pem`, which signed nothing of this engine's.
     pub fn other_authority(&self) -> PathBuf {
-        run(
-            self.dir.path(),
-            "openssl",
-            &[
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-keyout",
-                "other-ca-key.pem",
-                "-out",
-                "other-ca.pem",
-                "-days",
-                "2",
-                "-subj",
-                "/CN=hier-other-ca",
-            ],
-        );
+        authority(self.dir.path(), "other-ca", "hier-other-ca");
         self.dir.path().join("other-ca.pem")
     }
 
