@@ -94,8 +94,7 @@ that image (exit 1).",
 pub const TEST: Help = Help {
     about: "Run the tests of the recorded images again on exactly the images the lock records, \
 building nothing; record the tests each image passed. An image the engine lacks is fetched by \
-its pushed digest first. With --builders FILE, an image the first builder lacks crosses there \
-from the builder that holds it.",
+its pushed digest first. With --builders FILE, each image is tested on a builder that holds it.",
     examples: "Examples:\n  hier test\n  hier test python nginx\n  hier test --format json\n  hier test --builders builders.toml",
 };
 

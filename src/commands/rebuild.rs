@@ -42,7 +42,7 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
     let secrets = crate::secrets::resolve(&repo.catalog, &repo.root, planned, builder)?;
     let (pool, pool_notes) =
         cx.pool(&repo.catalog.platform, args.builders.as_deref(), args.jobs)?;
-    let gathered = fetch_or_gather(cx, &pool, &repo, &mut plan)?;
+    add_fetches(cx, &pool, &repo, &mut plan)?;
     let options = Options {
         jobs: args.jobs,
         push: args.push,
@@ -64,29 +64,31 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
     };
     let (outcome, stdout) = run_plan(cx, &runner, &plan, &options)?;
     let mut output = finish(cx, outcome, stdout, super::plan::UP_TO_DATE);
-    output.stderr.insert_str(0, &(pool_notes + &gathered));
+    output.stderr.insert_str(0, &pool_notes);
     Ok(output)
 }
 
-/// The recorded images `plan` builds on or tests that the pool's first builder lacks: each
-/// another builder holds crosses to it, the rest become the plan's `fetch` items. A note of
-/// what crossed.
-pub fn fetch_or_gather(
+/// The plan's `fetch` items: the recorded images it builds on or tests that the pool's first
+/// builder lacks and no other builder holds (those another holds stay there; the run takes
+/// them from there when it needs them elsewhere).
+pub fn add_fetches(
     cx: &Context,
     pool: &Pool,
     repo: &Repository,
     plan: &mut Plan,
-) -> Result<String, Error> {
-    let fetches = cx.block_on(preflight::fetch_items(&*pool.primary(), repo, plan))??;
-    let missing = fetches.iter().map(|i| i.name.clone()).collect();
-    let (left, gathered) = cx.gather(pool, repo, missing)?;
-    plan.add_fetches(
-        fetches
+) -> Result<(), Error> {
+    let fetches = cx.block_on(async {
+        let fetches = preflight::fetch_items(&*pool.primary(), repo, plan).await?;
+        let missing = fetches.iter().map(|i| i.name.clone()).collect();
+        let nowhere = crate::pool::gather::held_nowhere(pool, repo, missing).await;
+        let fetches: Vec<_> = fetches
             .into_iter()
-            .filter(|i| left.contains(&i.name))
-            .collect(),
-    );
-    Ok(gathered)
+            .filter(|i| nowhere.contains(&i.name))
+            .collect();
+        Ok::<_, crate::engine::EngineError>(fetches)
+    })??;
+    plan.add_fetches(fetches);
+    Ok(())
 }
 
 /// Runs `plan` under `hier rebuild`'s rules with the command's reporters; the outcome, and what

@@ -1,6 +1,6 @@
 //! `hier test`: the tests of recorded images run again on exactly the images the lock records
-//! (fetched by digest when the engine lacks them; over a builders file, crossed from the
-//! builder holding them when the first lacks them), building nothing; each image that passes
+//! (fetched by digest when no engine holds them; over a builders file, each is tested on a
+//! builder that holds it), building nothing; each image that passes
 //! gets the digest of the tests it passed recorded. Progress on standard error, the report on
 //! standard output, as `rebuild` does.
 
@@ -32,7 +32,7 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
     };
     let (pool, pool_notes) =
         cx.pool(&repo.catalog.platform, args.builders.as_deref(), args.jobs)?;
-    let fetched = super::rebuild::fetch_or_gather(cx, &pool, &repo, &mut plan)?;
+    super::rebuild::add_fetches(cx, &pool, &repo, &mut plan)?;
     let options = Options {
         jobs: args.jobs,
         push: false,
@@ -60,7 +60,7 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
         stdout,
         "nothing to test: hier.lock records no image\n",
     );
-    output.stderr.insert_str(0, &(pool_notes + &fetched));
+    output.stderr.insert_str(0, &pool_notes);
     Ok(output)
 }
 

@@ -1,8 +1,9 @@
-//! Recorded images brought to the first builder of a pool, which fetches and resolves what a
-//! run builds on (and where a refresh reads what it replaces): each that the first builder
-//! lacks (its callers have asked it) and another builder holds crosses through the registry as any hand-off does (pushed
+//! Recorded images brought to the first builder of a pool, where a refresh reads what it
+//! replaces and the commands that read recorded images read them: each that the first builder
+//! lacks and another builder holds crosses through the registry as any hand-off does (pushed
 //! under its immutable tag, pulled by digest, its id verified). What no builder holds is left
-//! to the usual fetch by pushed digest.
+//! to the usual fetch by pushed digest. A run only asks which images no builder holds (to
+//! fetch them): the others stay where they are until the run needs them elsewhere.
 
 use super::{Need, Pool};
 use crate::engine::EngineError;
@@ -26,16 +27,7 @@ pub async fn gather(
         let Some(entry) = repo.lock.images.get(name.as_str()) else {
             continue;
         };
-        let held = |builder: usize| async move {
-            let facts = pool.members[builder].engine.inspect(&entry.image_id).await;
-            facts.is_ok_and(|f| f.is_some_and(|f| f.id == entry.image_id))
-        };
-        let mut sources = Vec::new();
-        for builder in 1..pool.members.len() {
-            if held(builder).await {
-                sources.push(builder);
-            }
-        }
+        let sources = holders(pool, &entry.image_id).await;
         if sources.is_empty() {
             left.push(name);
             continue;
@@ -54,6 +46,38 @@ pub async fn gather(
         })?);
     }
     Ok((left, moved))
+}
+
+/// Of `names` (recorded images the first builder lacks), those no other builder holds: the
+/// ones to fetch by their pushed digest. The rest stay where they are; a run takes them from
+/// there when it needs them elsewhere.
+pub async fn held_nowhere(pool: &Pool, repo: &Repository, names: Vec<ImageName>) -> Vec<ImageName> {
+    let mut nowhere = Vec::new();
+    for name in names {
+        let held = match repo.lock.images.get(name.as_str()) {
+            Some(entry) => !holders(pool, &entry.image_id).await.is_empty(),
+            None => false,
+        };
+        if !held {
+            nowhere.push(name);
+        }
+    }
+    nowhere
+}
+
+/// The builders other than the first that hold the image `id`.
+async fn holders(pool: &Pool, id: &str) -> Vec<usize> {
+    let mut sources = Vec::new();
+    if !pool.is_shared() {
+        return sources;
+    }
+    for builder in 1..pool.members.len() {
+        let facts = pool.members[builder].engine.inspect(id).await;
+        if facts.is_ok_and(|f| f.is_some_and(|f| f.id == id)) {
+            sources.push(builder);
+        }
+    }
+    sources
 }
 
 fn lost(pool: &Pool, builder: usize, error: &EngineError) -> String {

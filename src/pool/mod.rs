@@ -2,7 +2,8 @@
 //! ([`Pool`], one member when a run has no builders file; an `ssh://` one through [`ssh`]),
 //! where each ready image goes ([`place`], pure), images crossing from one builder to another
 //! through the catalog's registry ([`handoff`]), the recorded images the first builder
-//! gathers before a run ([`gather`]), and `hier builders` ([`check`]).
+//! gathers for a refresh and the commands that read them, or that no builder holds
+//! ([`gather`]), and `hier builders` ([`check`]).
 
 pub mod check;
 pub mod file;
