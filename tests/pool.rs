@@ -1,14 +1,16 @@
 //! A pool of engines, for real: the engine and the second engine `scripts/engine-up` starts
 //! (`unix:///var/run/docker2.sock`, which has none of the bases), the local registry between
 //! them (`crossing`: a copy gone from it, a registry that does not answer), an engine behind
-//! ssh, and (`faults`) engines a test starts over TLS and kills in the
-//! middle of a run. Also the builders file's errors and `hier builders`.
+//! ssh, an engine a test starts over TLS (`tls`), and (`faults`) engines a test starts over TLS
+//! and kills in the middle of a run. Also the builders file's errors and `hier builders`.
 
 mod common;
 #[path = "pool/crossing.rs"]
 mod crossing;
 #[path = "pool/faults.rs"]
 mod faults;
+#[path = "pool/tls.rs"]
+mod tls;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -117,6 +119,16 @@ fn builders_json(repo: &Repo) -> Value {
     report(&checked.stdout)
 }
 
+/// The images of a run report built on `builder`.
+fn built_on<'a>(run: &'a Value, builder: &str) -> Vec<&'a Value> {
+    run["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["builder"] == builder)
+        .collect()
+}
+
 /// What crossed to an image's builder (the report leaves an empty list out).
 fn moved_to(image: &Value) -> Vec<Value> {
     image["moved"].as_array().cloned().unwrap_or_default()
@@ -182,12 +194,7 @@ fn two_engines_share_a_run_and_record_what_one_engine_records() {
     let run = report(&run.stdout);
     // The base's `from` is only on the first engine: the base is built there.
     assert_eq!(image(&run, "base")["builder"], "first");
-    let on_second: Vec<&Value> = run["images"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|i| i["builder"] == "second")
-        .collect();
+    let on_second = built_on(&run, "second");
     assert!(!on_second.is_empty(), "{run}");
     let base_id = image(&run, "base")["image_id"]
         .as_str()
@@ -282,12 +289,7 @@ fn a_builder_over_ssh_builds_through_a_forwarded_socket() {
     let run = repo.hier(&["rebuild", "--builders", "builders.toml", "--format", "json"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let run = report(&run.stdout);
-    let far_images: Vec<&Value> = run["images"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|i| i["builder"] == "far")
-        .collect();
+    let far_images = built_on(&run, "far");
     assert!(!far_images.is_empty(), "{run}");
     for image in &far_images {
         let id = image["image_id"].as_str().unwrap();

@@ -7,7 +7,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use super::{Cleanup, REGISTRY, SECOND, catalog, image, moved_to, repo_of, report};
+use super::{Cleanup, REGISTRY, SECOND, built_on, catalog, image, moved_to, repo_of, report};
 
 /// The suite's engine with one job (so the second child of a base goes elsewhere) and the
 /// second engine, which has none of the bases.
@@ -16,16 +16,6 @@ fn builders() -> String {
         "[[builder]]\nname = \"first\"\nhost = \"unix:///var/run/docker.sock\"\njobs = 1\n\n\
          [[builder]]\nname = \"second\"\nhost = \"{SECOND}\"\njobs = 2\n"
     )
-}
-
-/// The images of a run report built on `builder`.
-fn built_on<'a>(run: &'a Value, builder: &str) -> Vec<&'a Value> {
-    run["images"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|i| i["builder"] == builder)
-        .collect()
 }
 
 #[test]

@@ -98,10 +98,10 @@ pub(super) fn check_builder(docker: &Docker, builder: Builder) -> Result<(), Str
             ),
         ));
     }
-    if builder == Builder::BuildKit && !session::reachable(&docker.endpoint, docker.tls) {
+    if builder == Builder::BuildKit && !session::reachable(&docker.endpoint) {
         return Err(no_buildkit(
             docker,
-            "hier's BuildKit session reaches unix:// and plain tcp:// engines only",
+            "hier's BuildKit session reaches unix:// and tcp:// engines only",
         ));
     }
     Ok(())

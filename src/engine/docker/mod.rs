@@ -48,8 +48,8 @@ pub struct Docker {
     endpoint: String,
     /// The API version the engine speaks (`1.41`).
     api_version: String,
-    /// Reached over TLS.
-    tls: bool,
+    /// The TLS settings it is reached with, if any (BuildKit's session uses them too).
+    tls: Option<std::sync::Arc<rustls::ClientConfig>>,
 }
 
 /// The engine's message, without bollard's wrapping.
@@ -168,9 +168,13 @@ impl Docker {
         };
         // Builds can be long; hier applies its own time limits to builds and tests.
         const DAY: u64 = 24 * 3600;
-        let docker = match &endpoint.tls {
+        let config = match &endpoint.tls {
+            Some(files) => Some(tls::config(files).map_err(unreachable)?),
+            None => None,
+        };
+        let docker = match &config {
             None => bollard::Docker::connect_with_host(&host).map_err(|e| unreachable(cause(&e))),
-            Some(tls) => tls::connect(&host, tls, DAY).map_err(unreachable),
+            Some(config) => tls::connect(&host, config.clone(), DAY).map_err(unreachable),
         }?
         .with_timeout(Duration::from_secs(DAY));
         // Negotiation and the facts are both answered by `/version`: ask side by side (the
@@ -192,7 +196,7 @@ impl Docker {
             api_version: facts.api_version.clone(),
             docker,
             endpoint: host,
-            tls: endpoint.tls.is_some(),
+            tls: config,
         };
         Ok((docker, facts))
     }

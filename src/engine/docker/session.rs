@@ -79,13 +79,12 @@ impl Session {
         secrets: SecretValues,
     ) -> Result<Session, EngineError> {
         let id = new_id();
-        let stream =
-            connect(&docker.endpoint, docker.tls)
-                .await
-                .map_err(|e| EngineError::Unreachable {
-                    endpoint: docker.endpoint.clone(),
-                    message: e.to_string(),
-                })?;
+        let stream = connect(&docker.endpoint, docker.tls.clone())
+            .await
+            .map_err(|e| EngineError::Unreachable {
+                endpoint: docker.endpoint.clone(),
+                message: e.to_string(),
+            })?;
         let failed = |message: String| {
             EngineError::Failed(format!(
                 "cannot open a BuildKit session with the Docker Engine at {}: {message}",
@@ -173,36 +172,45 @@ pub(super) fn as_buildkit(
 trait Io: AsyncRead + AsyncWrite + Send + Unpin {}
 impl<T: AsyncRead + AsyncWrite + Send + Unpin> Io for T {}
 
-/// Where a session can reach an engine, as the docker CLI reaches it: a socket path, or a
-/// plain TCP address (not TLS).
+/// Where a session can reach an engine, as the docker CLI reaches it: a socket path, or a TCP
+/// address (over TLS when the engine is).
 enum Address<'a> {
     Unix(&'a str),
     Tcp(&'a str),
 }
 
-fn address(endpoint: &str, tls: bool) -> Option<Address<'_>> {
+fn address(endpoint: &str) -> Option<Address<'_>> {
     if let Some(path) = endpoint.strip_prefix("unix://") {
         return Some(Address::Unix(path));
     }
     endpoint
         .strip_prefix("tcp://")
         .or_else(|| endpoint.strip_prefix("http://"))
-        .filter(|_| !tls)
         .map(|a| Address::Tcp(a.trim_end_matches('/')))
 }
 
-/// Whether a session can reach the engine at `endpoint` (reached over TLS or not).
-pub(super) fn reachable(endpoint: &str, tls: bool) -> bool {
-    address(endpoint, tls).is_some()
+/// Whether a session can reach the engine at `endpoint`.
+pub(super) fn reachable(endpoint: &str) -> bool {
+    address(endpoint).is_some()
 }
 
-/// A new connection to the engine.
-async fn connect(endpoint: &str, tls: bool) -> std::io::Result<Box<dyn Io>> {
-    match address(endpoint, tls) {
-        Some(Address::Unix(path)) => Ok(Box::new(tokio::net::UnixStream::connect(path).await?)),
-        Some(Address::Tcp(address)) => Ok(Box::new(tokio::net::TcpStream::connect(address).await?)),
-        None => Err(std::io::Error::other(format!(
-            "a BuildKit session reaches unix:// and plain tcp:// engines, not {endpoint}"
+/// A new connection to the engine, over TLS with `tls` when given.
+async fn connect(
+    endpoint: &str,
+    tls: Option<Arc<rustls::ClientConfig>>,
+) -> std::io::Result<Box<dyn Io>> {
+    match (address(endpoint), tls) {
+        (Some(Address::Unix(path)), _) => {
+            Ok(Box::new(tokio::net::UnixStream::connect(path).await?))
+        }
+        (Some(Address::Tcp(address)), None) => {
+            Ok(Box::new(tokio::net::TcpStream::connect(address).await?))
+        }
+        (Some(Address::Tcp(address)), Some(config)) => {
+            Ok(Box::new(super::tls::stream(address, config).await?))
+        }
+        (None, _) => Err(std::io::Error::other(format!(
+            "a BuildKit session reaches unix:// and tcp:// engines, not {endpoint}"
         ))),
     }
 }
