@@ -214,6 +214,8 @@ pub enum Command {
         /// Do not ask the engine what is inside the built images (sizes, packages)
         #[arg(long)]
         no_engine: bool,
+        #[command(flatten)]
+        at: Holders,
     },
     /// What changed between two builds of an image: packages, size, labels, layers
     #[command(long_about = help::DIFF.about, after_long_help = help::DIFF.examples)]
@@ -261,7 +263,7 @@ pub enum Command {
 /// Where the commands that read recorded images find them.
 #[derive(Debug, Args)]
 pub struct Holders {
-    /// A builders file: the recorded images its first builder lacks cross to it from the builder that holds them [default: $HIER_BUILDERS, else the one engine of DOCKER_HOST]
+    /// A builders file: find the recorded images on the builders it names [default: $HIER_BUILDERS, else the one engine of DOCKER_HOST]
     #[arg(
         long,
         value_name = "FILE",

@@ -140,8 +140,8 @@ pub const DOCS: Help = Help {
 (parents above children, `uses` edges dashed, each image a link) and a search by name, kind, \
 provides and owner; and a page per image with its FROM lines to copy, place in the hierarchy, \
 provides, tags, last build and pushed digests, size, OS packages, tests and Dockerfile. Sizes and \
-packages are read from the engine when it holds the recorded build (nothing is run); otherwise the \
-page says they are not known. It opens from the file system, with no network. The folder is \
+packages are read from the engine when it holds the recorded build (nothing is run), or with \
+--builders FILE from a builder of the file that holds it; otherwise the page says they are not known. It opens from the file system, with no network. The folder is \
 replaced whole; one that hier docs did not write must be new or empty.",
     examples: "Examples:\n  hier docs --out site && xdg-open site/index.html\n  hier docs --out site --no-engine   # in CI, without an engine",
 };

@@ -147,9 +147,14 @@ fn dispatch(command: Command, cx: &Context) -> Result<Output, Error> {
         Command::Rebuild(args) => commands::rebuild::run(cx, &rebuild_args(args)),
         Command::Builders { builders } => commands::builders(cx, builders.as_deref()),
         Command::New { .. } | Command::Init { .. } => starting(command, cx),
-        Command::Docs { out, no_engine } => {
-            commands::docs(cx, &commands::DocsArgs { out, no_engine })
-        }
+        Command::Docs { out, no_engine, at } => commands::docs(
+            cx,
+            &commands::DocsArgs {
+                out,
+                no_engine,
+                builders: at.builders,
+            },
+        ),
         Command::Sbom { .. } | Command::Diff { .. } | Command::Size { .. } => inside(command, cx),
         Command::Completions { shell } => Ok(commands::completions(shell)),
         Command::Man { out } => commands::man(&out),

@@ -237,6 +237,32 @@ fn two_engines_share_a_run_and_record_what_one_engine_records() {
     // The lock records the same images, inputs, tests and tags as the single engine's run.
     assert_eq!(lock_shape(pool.path()), lock_shape(one.path()));
 
+    // `hier docs` reads what is inside each image where it is: without the builders file, the
+    // images only the second engine holds are not known; with it, all are, and none moved.
+    let summary = |run: &common::Run| {
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run.stdout
+            .split("); ")
+            .nth(1)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let docs = pool.hier(&["docs", "--out", "site"]);
+    assert_eq!(
+        summary(&docs),
+        format!(
+            "contents read for {}, not known for {}, 0 not built\n",
+            5 - on_second.len(),
+            on_second.len()
+        )
+    );
+    let docs = pool.hier(&["docs", "--out", "site", "--builders", "builders.toml"]);
+    assert_eq!(
+        summary(&docs),
+        "contents read for 5, not known for 0, 0 not built\n"
+    );
+    assert!(docs.stderr.is_empty(), "{}", docs.stderr);
+
     // A refresh over the pool: the children built on the second engine cross to the first,
     // where the refresh reads them.
     let lock = pool.read("hier.lock");

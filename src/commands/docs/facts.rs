@@ -2,8 +2,10 @@
 //! its parent, and its OS packages (read from the image's package database without running
 //! it). An image the engine no longer holds, or an engine that is not there, fails or does not
 //! answer in time, leaves that image's contents unknown, with the reason (and a warning); it
-//! never stops the catalog from being written.
+//! never stops the catalog from being written. With a builders file, each image is read on a
+//! builder that holds it, without moving it.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -13,6 +15,7 @@ use futures_util::stream::{self, StreamExt};
 use super::super::Context;
 use crate::engine::retry::{Backoff, Retrying};
 use crate::engine::{Docker, Engine, EngineError};
+use crate::error::Error;
 use crate::lock::LockEntry;
 use crate::name::ImageName;
 use crate::packages;
@@ -30,21 +33,37 @@ pub fn unknown(repo: &Repository, why: &str) -> Facts {
         .collect()
 }
 
-/// The contents of every recorded image, and a warning when some could not be read.
-pub fn gather(cx: &Context, repo: &Repository) -> (Facts, Option<String>) {
-    let platform = repo.catalog.platform.clone();
-    let connected = cx.block_on(async move {
-        tokio::time::timeout(ANSWER_WITHIN, Docker::connect(&platform)).await
-    });
-    let engine: Arc<dyn Engine> = match connected {
-        Ok(Ok(Ok(docker))) => Arc::new(Retrying::new(docker, Backoff::default())),
-        Ok(Ok(Err(e))) => return not_available(repo, &e.to_string()),
-        Ok(Err(_)) => return not_available(repo, &silent()),
-        Err(e) => return not_available(repo, &e.to_string()),
+/// The contents of every recorded image, and a warning when some could not be read. With a
+/// builders file, each image is read on a builder that holds it.
+pub fn gather(
+    cx: &Context,
+    repo: &Repository,
+    builders: Option<&Path>,
+) -> Result<(Facts, Option<String>), Error> {
+    let (members, silent_builders) = match builders {
+        Some(path) => {
+            let entries = crate::pool::file::load(path).map_err(Error::Input)?;
+            let platform = repo.catalog.platform.clone();
+            let (members, failed) =
+                cx.block_on(async move { crate::pool::connect(&entries, &platform).await })?;
+            let failed: Vec<String> = failed
+                .iter()
+                .map(|(name, e)| format!("builder `{name}`: {e}"))
+                .collect();
+            if members.is_empty() {
+                return Ok(not_available(repo, &failed.join("; ")));
+            }
+            (members, failed)
+        }
+        None => match one_engine(cx, repo) {
+            Ok(member) => (vec![member], Vec::new()),
+            Err(cause) => return Ok(not_available(repo, &cause)),
+        },
     };
-    let facts = match cx.block_on(read_all(engine, repo)) {
+    let engines: Vec<Arc<dyn Engine>> = members.iter().map(|m| m.engine.clone()).collect();
+    let facts = match cx.block_on(read_all(&engines, repo)) {
         Ok(facts) => facts,
-        Err(e) => return not_available(repo, &e.to_string()),
+        Err(e) => return Ok(not_available(repo, &e.to_string())),
     };
     let unread: Vec<&String> = facts
         .values()
@@ -53,15 +72,39 @@ pub fn gather(cx: &Context, repo: &Repository) -> (Facts, Option<String>) {
             _ => None,
         })
         .collect();
-    let warning = unread.first().map(|first| {
+    let mut warnings: Vec<String> = silent_builders
+        .iter()
+        .map(|s| format!("{s}; the images only it holds are not known"))
+        .collect();
+    warnings.extend(unread.first().map(|first| {
         format!(
             "{} of {} recorded images could not be read from the engine: {}",
             unread.len(),
             facts.len(),
             &first[UNREAD.len()..].trim_start_matches([':', ' '])
         )
+    }));
+    let warning = (!warnings.is_empty()).then(|| warnings.join("\n"));
+    Ok((facts, warning))
+}
+
+/// `DOCKER_HOST`'s engine, as a pool of one.
+fn one_engine(cx: &Context, repo: &Repository) -> Result<crate::pool::Member, String> {
+    let platform = repo.catalog.platform.clone();
+    let connected = cx.block_on(async move {
+        tokio::time::timeout(ANSWER_WITHIN, Docker::connect(&platform)).await
     });
-    (facts, warning)
+    match connected {
+        Ok(Ok(Ok(docker))) => Ok(crate::pool::Member {
+            name: "engine".to_string(),
+            engine: Arc::new(Retrying::new(docker, Backoff::default())),
+            jobs: 1,
+            tunnel: None,
+        }),
+        Ok(Ok(Err(e))) => Err(e.to_string()),
+        Ok(Err(_)) => Err(silent()),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// How long the engine has to answer each question.
@@ -80,14 +123,13 @@ fn not_available(repo: &Repository, cause: &str) -> (Facts, Option<String>) {
     (unknown(repo, &why), Some(warning))
 }
 
-/// Reads every recorded image, a few at a time; once the engine failed to answer in time, the
-/// rest are not asked.
-async fn read_all(engine: Arc<dyn Engine>, repo: &Repository) -> Facts {
+/// Reads every recorded image, a few at a time, on the first of `engines` that holds it; once
+/// an engine failed to answer in time, it is not asked again.
+async fn read_all(engines: &[Arc<dyn Engine>], repo: &Repository) -> Facts {
     let recorded = repo.recorded();
-    let silent_engine = Arc::new(AtomicBool::new(false));
+    let silent_engines: Vec<AtomicBool> = engines.iter().map(|_| AtomicBool::new(false)).collect();
+    let silent_engines = &silent_engines;
     let reads = recorded.iter().map(|name| {
-        let engine = engine.clone();
-        let silent_engine = silent_engine.clone();
         let entry = &repo.lock.images[name.as_str()];
         let repository = repo.catalog.repository(name);
         let from = match &repo.catalog.image(name).origin {
@@ -95,25 +137,26 @@ async fn read_all(engine: Arc<dyn Engine>, repo: &Repository) -> Facts {
             crate::catalog::Origin::Parent(_) => None,
         };
         async move {
-            if silent_engine.load(Ordering::Relaxed) {
-                return (
-                    name.clone(),
-                    Inside::Unknown(format!("{UNREAD}: {}", silent())),
-                );
-            }
-            let read = contents(engine.as_ref(), &repository, entry, from);
-            let inside = match tokio::time::timeout(ANSWER_WITHIN, read).await {
-                Ok(Ok(Some(contents))) => Inside::Known(contents),
-                Ok(Ok(None)) => Inside::Unknown(format!(
-                    "the engine does not hold the recorded build {} (built elsewhere, or removed)",
-                    crate::hash::short(&entry.image_id)
-                )),
-                Ok(Err(e)) => Inside::Unknown(format!("{UNREAD}: {e}")),
-                Err(_) => {
-                    silent_engine.store(true, Ordering::Relaxed);
-                    Inside::Unknown(format!("{UNREAD}: {}", silent()))
+            let mut inside = Inside::Unknown(format!(
+                "the engine does not hold the recorded build {} (built elsewhere, or removed)",
+                crate::hash::short(&entry.image_id)
+            ));
+            for (engine, silent_engine) in engines.iter().zip(silent_engines) {
+                if silent_engine.load(Ordering::Relaxed) {
+                    inside = Inside::Unknown(format!("{UNREAD}: {}", silent()));
+                    continue;
                 }
-            };
+                let read = contents(engine.as_ref(), &repository, entry, from);
+                match tokio::time::timeout(ANSWER_WITHIN, read).await {
+                    Ok(Ok(Some(contents))) => return (name.clone(), Inside::Known(contents)),
+                    Ok(Ok(None)) => {}
+                    Ok(Err(e)) => inside = Inside::Unknown(format!("{UNREAD}: {e}")),
+                    Err(_) => {
+                        silent_engine.store(true, Ordering::Relaxed);
+                        inside = Inside::Unknown(format!("{UNREAD}: {}", silent()));
+                    }
+                }
+            }
             (name.clone(), inside)
         }
     });

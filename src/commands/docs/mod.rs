@@ -18,6 +18,8 @@ pub struct Args {
     pub out: PathBuf,
     /// Do not ask the engine what is inside the built images.
     pub no_engine: bool,
+    /// A builders file: each image is read on a builder that holds it.
+    pub builders: Option<PathBuf>,
 }
 
 pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
@@ -29,7 +31,7 @@ pub fn run(cx: &Context, args: &Args) -> Result<Output, Error> {
             facts::unknown(&repo, "the engine was not asked (--no-engine)"),
             None,
         ),
-        false => facts::gather(cx, &repo),
+        false => facts::gather(cx, &repo, args.builders.as_deref())?,
     };
     let files = site::files(&repo, &facts)?;
     write::site(&repo, &out, &files)?;
