@@ -260,10 +260,10 @@ pub enum Command {
     },
 }
 
-/// Where the commands that read recorded images find them.
+/// The engines a command builds on or finds recorded images on.
 #[derive(Debug, Args)]
 pub struct Holders {
-    /// A builders file: find the recorded images on the builders it names [default: $HIER_BUILDERS, else the one engine of DOCKER_HOST]
+    /// A builders file: work on the engines it names, and find recorded images there [default: $HIER_BUILDERS, else the one engine of DOCKER_HOST]
     #[arg(
         long,
         value_name = "FILE",
@@ -302,14 +302,8 @@ pub struct RefreshArgs {
     /// The engine's builder [default: the catalog's `builder`, else buildkit]
     #[arg(long, value_enum)]
     pub builder: Option<BuilderArg>,
-    /// A builders file: spread the run over the engines it names [default: $HIER_BUILDERS, else the one engine of DOCKER_HOST]
-    #[arg(
-        long,
-        value_name = "FILE",
-        env = "HIER_BUILDERS",
-        hide_env_values = true
-    )]
-    pub builders: Option<PathBuf>,
+    #[command(flatten)]
+    pub at: Holders,
 }
 
 #[derive(Debug, Args)]
@@ -335,14 +329,8 @@ pub struct RebuildArgs {
     /// The engine's builder [default: the catalog's `builder`, else buildkit]
     #[arg(long, value_enum)]
     pub builder: Option<BuilderArg>,
-    /// A builders file: spread the run over the engines it names [default: $HIER_BUILDERS, else the one engine of DOCKER_HOST]
-    #[arg(
-        long,
-        value_name = "FILE",
-        env = "HIER_BUILDERS",
-        hide_env_values = true
-    )]
-    pub builders: Option<PathBuf>,
+    #[command(flatten)]
+    pub at: Holders,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

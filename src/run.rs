@@ -222,10 +222,10 @@ fn refresh_args(args: RefreshArgs) -> commands::refresh::Args {
         force,
         jobs,
         builder: b,
-        builders,
+        at,
     } = args;
     commands::refresh::Args {
-        builders,
+        builders: at.builders,
         force,
         images,
         schedule: schedule.map(|s| match s {
@@ -250,10 +250,10 @@ fn rebuild_args(args: RebuildArgs) -> commands::rebuild::Args {
         no_cache,
         dry_run,
         builder: b,
-        builders,
+        at,
     } = args;
     commands::rebuild::Args {
-        builders,
+        builders: at.builders,
         selection: selection(s),
         jobs: usize::from(jobs),
         push,

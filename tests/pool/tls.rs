@@ -3,7 +3,7 @@
 //! and to nothing else, and hier's BuildKit session reaches it over TLS too.
 
 use super::common::own_engine::OwnEngine;
-use super::{Cleanup, built_on, catalog, repo_of, report};
+use super::{Cleanup, builders_json, built_on, catalog, repo_of, report};
 
 /// A builders file: the suite's engine (`first`, one job) and the TLS engine (`far`, two jobs),
 /// checked against `ca`.
@@ -55,15 +55,7 @@ fn a_tls_builder_trusts_its_authority_alone_and_builds_with_buildkit() {
 
     // Its own authority: it answers, and hier can build there with BuildKit.
     repo.write("builders.toml", &builders(&far, &real_ca));
-    let checked = repo.hier(&[
-        "builders",
-        "--builders",
-        "builders.toml",
-        "--format",
-        "json",
-    ]);
-    assert_eq!(checked.code, 0, "{}", checked.stderr);
-    let checked = report(&checked.stdout);
+    let checked = builders_json(&repo);
     let far_checked = &checked["builders"][1];
     assert_eq!(far_checked["reachable"], true, "{far_checked}");
     assert_eq!(far_checked["tls"], true, "{far_checked}");

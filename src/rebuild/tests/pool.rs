@@ -9,7 +9,7 @@ use super::{Hierarchy, options, statuses};
 use crate::engine::EngineError;
 use crate::engine::fake::{Call, Scripted};
 use crate::error::Exit;
-use crate::report::Status;
+use crate::report::{ImageReport, RunOutcome, Status};
 
 fn wide(children: usize) -> Vec<(String, Option<&'static str>)> {
     let mut images = vec![("base".to_string(), None)];
@@ -32,6 +32,21 @@ fn lost() -> EngineError {
         endpoint: "fake://b1".into(),
         message: "connection refused".into(),
     }
+}
+
+/// The image was started again on `b0` after `b1` was lost under it.
+fn assert_restarted_from_b1_on_b0(image: &ImageReport) {
+    assert_eq!(image.restarted_from, ["b1"], "{}", image.name);
+    assert_eq!(image.builder.as_deref(), Some("b0"), "{}", image.name);
+}
+
+/// Every image of the run was built.
+fn assert_all_built(outcome: &RunOutcome) {
+    let statuses = statuses(outcome);
+    assert!(
+        statuses.iter().all(|(_, s)| *s == Status::Built),
+        "{statuses:?}"
+    );
 }
 
 fn pushes(calls: &[Call]) -> usize {
@@ -123,16 +138,9 @@ async fn a_lost_builder_s_builds_start_again_elsewhere() {
         .collect();
     assert_eq!(restarted.len(), tried.len());
     for image in restarted {
-        assert_eq!(image.restarted_from, ["b1"]);
-        assert_eq!(image.builder.as_deref(), Some("b0"));
+        assert_restarted_from_b1_on_b0(image);
     }
-    assert!(
-        outcome
-            .report
-            .images
-            .iter()
-            .all(|i| i.status == Status::Built)
-    );
+    assert_all_built(&outcome);
     assert_eq!(h.lock().images.len(), 5);
 }
 
@@ -252,15 +260,8 @@ async fn a_build_hanging_on_a_lost_builder_is_stopped_and_started_again() {
         .iter()
         .find(|i| i.name == "c3")
         .unwrap();
-    assert_eq!(c3.restarted_from, ["b1"]);
-    assert_eq!(c3.builder.as_deref(), Some("b0"));
-    assert!(
-        outcome
-            .report
-            .images
-            .iter()
-            .all(|i| i.status == Status::Built)
-    );
+    assert_restarted_from_b1_on_b0(c3);
+    assert_all_built(&outcome);
 }
 
 #[tokio::test]
